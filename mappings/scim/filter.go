@@ -40,9 +40,9 @@ const maxDepth = 50
 
 // Value is a comparison literal: a JSON string, number, boolean or null.
 type Value struct {
-	Raw string // the literal as JSON text, e.g. `"bjensen"`, `42`, `true`, `null`
-	Str string // the decoded string, for string literals
-	Num float64
+	Raw  string // the literal as JSON text, e.g. `"bjensen"`, `42`, `true`, `null`
+	Str  string // the decoded string, for string literals
+	Num  float64
 	Kind ValueKind
 }
 
