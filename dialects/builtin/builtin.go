@@ -1,0 +1,17 @@
+// Package builtin wires every dialect shipped with scimgw into one registry,
+// explicitly: adding a dialect is one line here.
+package builtin
+
+import (
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/cube"
+	"github.com/scimgw/scimgw/dialects/scim2"
+)
+
+// Registry returns a registry of the built-in dialects.
+func Registry() *dialects.Registry {
+	return dialects.NewRegistry(
+		scim2.Factory,
+		cube.Factory,
+	)
+}

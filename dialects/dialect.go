@@ -1,0 +1,147 @@
+// Package dialects defines what a backend dialect is: a small interface
+// that executes SCIM 2.0 operations against one vendor's API, the Backend it
+// talks through, the errors it returns, and the registry of dialects.
+//
+// A dialect never sees HTTP handlers: it receives a parsed SCIM 2.0 request,
+// speaks its vendor's dialect through a Backend (which owns auth, timeouts
+// and retries), and returns a SCIM 2.0 resource. The gateway normalises
+// URLs, projects attributes and renders errors.
+package dialects
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"go.uber.org/zap"
+
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// ResourceType is a SCIM resource type (RFC 7643 §6).
+type ResourceType uint8
+
+// The resource types a dialect can serve.
+const (
+	User ResourceType = iota
+	Group
+)
+
+// String returns the resource type's name: "User" or "Group".
+func (t ResourceType) String() string {
+	if t == Group {
+		return "Group"
+	}
+	return "User"
+}
+
+// Endpoint returns the resource type's endpoint segment: "Users" or "Groups".
+func (t ResourceType) Endpoint() string { return t.String() + "s" }
+
+// Schema returns the resource type's core schema URN.
+func (t ResourceType) Schema() string {
+	if t == Group {
+		return scim.GroupSchema
+	}
+	return scim.UserSchema
+}
+
+// Action is a SCIM operation (RFC 7644 §3.3–§3.6).
+type Action uint8
+
+// The operations a dialect executes.
+const (
+	Create Action = iota
+	Get
+	List
+	Replace
+	Patch
+	Delete
+)
+
+var actionNames = [...]string{"create", "get", "list", "replace", "patch", "delete"}
+
+// String returns the lower-case name of the action, as used in logs and metrics.
+func (a Action) String() string { return actionNames[a] }
+
+// Query holds the list parameters of RFC 7644 §3.4.2, already validated.
+type Query struct {
+	Filter     *scim.Expr // nil when there is no filter
+	StartIndex int        // 1-based
+	Count      int        // page size, already capped
+	SortBy     string
+	SortOrder  string // "ascending" or "descending", or empty
+}
+
+// Request is one SCIM 2.0 operation, validated by the gateway.
+type Request struct {
+	Action      Action
+	Type        ResourceType
+	ID          string // Get, Replace, Patch, Delete
+	Body        []byte // Create, Replace: the resource; Patch: the PatchOp message
+	Query       Query  // List
+	IfMatch     string // RFC 7644 §3.14
+	IfNoneMatch string
+}
+
+// Response is a successful result in SCIM 2.0 form. Body is a resource, or a
+// ListResponse for List, or empty for Delete. URLs in it may still be the
+// backend's: the gateway rewrites them.
+type Response struct {
+	Status int
+	Body   []byte
+	ETag   string
+}
+
+// Capabilities is what a dialect really supports; the gateway publishes it in
+// /ServiceProviderConfig (RFC 7643 §5) and /ResourceTypes.
+type Capabilities struct {
+	Patch      bool
+	Filter     bool
+	Sort       bool
+	ETag       bool
+	Bulk       bool
+	Groups     bool // the Group resource type is served
+	Enterprise bool // the enterprise User extension is stored
+	MaxResults int  // largest page the backend returns; 0 means no limit
+}
+
+// Dialect executes SCIM 2.0 operations against one backend. Do returns a
+// *Error for every failure a client should see with a specific status, and
+// an *UpstreamError when the backend could not be reached or did not answer.
+// Implementations must be safe for concurrent use.
+type Dialect interface {
+	Capabilities() Capabilities
+	Do(ctx context.Context, req *Request) (*Response, error)
+}
+
+// Backend sends one logical request to the tenant's backend. It owns the
+// backend URL, authentication, per-attempt timeouts and safe retries; Path is
+// relative to the backend's SCIM base URL.
+type Backend interface {
+	Do(ctx context.Context, req *BackendRequest) (*BackendResponse, error)
+}
+
+// BackendRequest is a request in the backend's own dialect.
+type BackendRequest struct {
+	Method string
+	Path   string // e.g. "/Users/2819c223"
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// BackendResponse is the backend's answer, whatever its status.
+type BackendResponse struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Config is what a dialect factory receives for one tenant.
+type Config struct {
+	Tenant  string
+	Backend Backend
+	Options map[string]string // validated against the dialect's OptionSpecs, defaults applied
+	Log     *zap.Logger
+}

@@ -1,0 +1,681 @@
+// Package emulator is an in-memory SCIM backend for demos and tests. A
+// Profile makes it behave like one vendor's documented API: its base path,
+// the attributes it accepts, whether it versions resources, and so on.
+// Faults can be injected to make the next calls fail with a status, a
+// connection reset or a delay, before or after the request is applied.
+//
+// Besides the SCIM API under Profile.BasePath, it serves an admin API:
+//
+//	POST   /_emulator/faults    body: Fault (JSON) — queue a fault
+//	GET    /_emulator/requests  the requests received, oldest first
+//	DELETE /_emulator/state     forget all resources, faults and requests
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// Profile describes the vendor API an emulator imitates.
+type Profile struct {
+	Name     string
+	BasePath string // e.g. "/scim/v2"
+	Token    string // bearer token the emulator requires; empty: none
+	Groups   bool   // serves /Groups
+	ETags    bool   // meta.version and ETag, If-Match / If-None-Match
+	Sort     bool   // sortBy / sortOrder
+	Patch    bool   // PATCH with a PatchOp body
+	// UserGroups adds the read-only "groups" attribute to users.
+	UserGroups bool
+	// Allowed lists, per resource type, the attributes a body may carry and,
+	// for complex ones, their allowed sub-attributes. Anything else is
+	// rejected with 400 invalidValue, as a strict vendor API would. Nil
+	// accepts everything.
+	Allowed  map[string]map[string][]string
+	MaxCount int // largest page; 0: 100
+}
+
+// Fault is an injected failure for the next Times matching requests.
+type Fault struct {
+	Times  int    `json:"times"`            // how many requests it applies to; 0 means 1
+	Method string `json:"method,omitempty"` // only requests with this method; empty: any
+	Status int    `json:"status,omitempty"` // answer with this status and a SCIM error
+	// RetryAfter is sent as the Retry-After header with Status.
+	RetryAfter string        `json:"retry_after,omitempty"`
+	Reset      bool          `json:"reset,omitempty"` // close the connection without answering
+	Delay      time.Duration `json:"delay,omitempty"` // wait before answering (or until the client gives up)
+	// After applies the request first and then fails: the write happened
+	// but the client cannot know it.
+	After bool `json:"after,omitempty"`
+}
+
+// Recorded is a request the emulator received.
+type Recorded struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Query  string `json:"query,omitempty"`
+	Body   string `json:"body,omitempty"`
+	Auth   string `json:"-"`
+}
+
+// Server is an emulated backend. It is safe for concurrent use.
+type Server struct {
+	p Profile
+
+	mu       sync.Mutex
+	users    *store
+	groups   *store
+	faults   []Fault
+	requests []Recorded
+	nextID   int
+}
+
+// New returns an emulator with no resources.
+func New(p Profile) *Server {
+	if p.MaxCount == 0 {
+		p.MaxCount = 100
+	}
+	s := &Server{p: p}
+	s.reset()
+	return s
+}
+
+// BasePath is where the SCIM API is served.
+func (s *Server) BasePath() string { return s.p.BasePath }
+
+// Inject queues a fault.
+func (s *Server) Inject(f Fault) {
+	if f.Times <= 0 {
+		f.Times = 1
+	}
+	s.mu.Lock()
+	s.faults = append(s.faults, f)
+	s.mu.Unlock()
+}
+
+// Requests returns the SCIM requests received so far, oldest first.
+func (s *Server) Requests() []Recorded {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Recorded(nil), s.requests...)
+}
+
+// Count returns how many resources of the endpoint ("Users" or "Groups") exist.
+func (s *Server) Count(endpoint string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.storeFor(endpoint).byID)
+}
+
+// Resource returns the stored resource, or nil.
+func (s *Server) Resource(endpoint, id string) json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.storeFor(endpoint)
+	if st == nil || st.byID[id] == nil {
+		return nil
+	}
+	return st.byID[id].raw
+}
+
+func (s *Server) reset() {
+	s.users, s.groups = newStore(), newStore()
+	s.faults, s.requests = nil, nil
+}
+
+func (s *Server) storeFor(endpoint string) *store {
+	switch strings.ToLower(endpoint) {
+	case "users":
+		return s.users
+	case "groups":
+		if s.p.Groups {
+			return s.groups
+		}
+	}
+	return nil
+}
+
+// ServeHTTP serves the admin API and the SCIM API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_emulator/") {
+		s.admin(w, r)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.scimError(w, http.StatusBadRequest, "invalidSyntax", "cannot read body")
+		return
+	}
+	s.mu.Lock()
+	s.requests = append(s.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Auth: r.Header.Get("Authorization")})
+	f, faulty := s.takeFault(r.Method)
+	s.mu.Unlock()
+
+	if faulty && !f.After {
+		s.fail(w, r, f)
+		return
+	}
+	if faulty {
+		rec := &recorder{header: http.Header{}}
+		s.serveSCIM(rec, r, body)
+		s.fail(w, r, f)
+		return
+	}
+	s.serveSCIM(w, r, body)
+}
+
+func (s *Server) takeFault(method string) (Fault, bool) {
+	for i, f := range s.faults {
+		if f.Method != "" && !strings.EqualFold(f.Method, method) {
+			continue
+		}
+		s.faults[i].Times--
+		if s.faults[i].Times <= 0 {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+		}
+		return f, true
+	}
+	return Fault{}, false
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, f Fault) {
+	if f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if f.Reset {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	status := f.Status
+	if status == 0 {
+		status = http.StatusServiceUnavailable
+	}
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	s.scimError(w, status, "", "injected fault")
+}
+
+func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/_emulator/faults" && r.Method == http.MethodPost:
+		var f Fault
+		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
+			http.Error(w, "bad fault: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.Inject(f)
+		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/_emulator/requests" && r.Method == http.MethodGet:
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(s.Requests())
+	case r.URL.Path == "/_emulator/state" && r.Method == http.MethodDelete:
+		s.mu.Lock()
+		s.reset()
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// serveSCIM handles one SCIM request against the store.
+func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) {
+	if s.p.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.p.Token {
+		s.scimError(w, http.StatusUnauthorized, "", "invalid or missing bearer token")
+		return
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, s.p.BasePath+"/")
+	if !ok {
+		s.scimError(w, http.StatusNotFound, "", "no such endpoint")
+		return
+	}
+	endpoint, id, _ := strings.Cut(rest, "/")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.storeFor(endpoint)
+	if st == nil || strings.Contains(id, "/") {
+		s.scimError(w, http.StatusNotFound, "", "no such endpoint")
+		return
+	}
+	rt := "User"
+	if st == s.groups {
+		rt = "Group"
+	}
+	switch {
+	case id == "" && r.Method == http.MethodGet:
+		s.list(w, r, st, rt)
+	case id == "" && r.Method == http.MethodPost:
+		s.create(w, r, st, rt, body)
+	case id != "" && r.Method == http.MethodGet:
+		s.get(w, r, st, rt, id)
+	case id != "" && r.Method == http.MethodPut:
+		s.replace(w, r, st, rt, id, body)
+	case id != "" && r.Method == http.MethodPatch && s.p.Patch:
+		s.patch(w, r, st, rt, id, body)
+	case id != "" && r.Method == http.MethodDelete:
+		if st.byID[id] == nil {
+			s.scimError(w, http.StatusNotFound, "", fmt.Sprintf("Resource %s not found", id))
+			return
+		}
+		st.remove(id)
+		if rt == "User" {
+			s.dropMember(id)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		s.scimError(w, http.StatusMethodNotAllowed, "", "method not allowed")
+	}
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request, st *store, rt string) {
+	q := r.URL.Query()
+	var f *scim.Expr
+	if fs := q.Get("filter"); fs != "" {
+		var err error
+		if f, err = scim.ParseFilter(fs); err != nil {
+			s.scimError(w, http.StatusBadRequest, "invalidFilter", err.Error())
+			return
+		}
+	}
+	start, count := 1, s.p.MaxCount
+	if v := q.Get("startIndex"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.scimError(w, http.StatusBadRequest, "invalidValue", "startIndex is not an integer")
+			return
+		}
+		start = max(n, 1)
+	}
+	if v := q.Get("count"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.scimError(w, http.StatusBadRequest, "invalidValue", "count is not an integer")
+			return
+		}
+		count = min(max(n, 0), s.p.MaxCount)
+	}
+	var hits []*resource
+	for _, id := range st.order {
+		res := st.byID[id]
+		if f == nil || f.Match(gjson.ParseBytes(s.view(res, rt))) {
+			hits = append(hits, res)
+		}
+	}
+	if by := q.Get("sortBy"); by != "" && s.p.Sort {
+		path, err := scim.ParseAttrPath(by)
+		if err != nil {
+			s.scimError(w, http.StatusBadRequest, "invalidValue", err.Error())
+			return
+		}
+		desc := strings.EqualFold(q.Get("sortOrder"), "descending")
+		sort.SliceStable(hits, func(i, j int) bool {
+			a := strings.ToLower(scim.Lookup(gjson.ParseBytes(hits[i].raw), path).String())
+			b := strings.ToLower(scim.Lookup(gjson.ParseBytes(hits[j].raw), path).String())
+			if desc {
+				return a > b
+			}
+			return a < b
+		})
+	}
+	total := len(hits)
+	page := []json.RawMessage{}
+	for i := start - 1; i < total && len(page) < count; i++ {
+		page = append(page, s.view(hits[i], rt))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":      []string{scim.ListResponseURN},
+		"totalResults": total,
+		"startIndex":   start,
+		"itemsPerPage": len(page),
+		"Resources":    page,
+	})
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request, st *store, rt, id string) {
+	res := st.byID[id]
+	if res == nil {
+		s.scimError(w, http.StatusNotFound, "", fmt.Sprintf("Resource %s not found", id))
+		return
+	}
+	if s.p.ETags {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && inm == res.etag() {
+			w.Header().Set("ETag", res.etag())
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	s.writeResource(w, r, http.StatusOK, res, rt)
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request, st *store, rt string, body []byte) {
+	doc, ok := s.decode(w, body, rt)
+	if !ok {
+		return
+	}
+	if !s.unique(w, st, rt, doc, "") {
+		return
+	}
+	s.nextID++
+	id := fmt.Sprintf("%s-%04d", strings.ToLower(rt[:1]), s.nextID)
+	now := time.Now().UTC().Format(time.RFC3339)
+	res := &resource{id: id, created: now}
+	s.store(st, res, rt, doc, now)
+	w.Header().Set("Location", s.location(r, rt, id))
+	s.writeResource(w, r, http.StatusCreated, res, rt)
+}
+
+func (s *Server) replace(w http.ResponseWriter, r *http.Request, st *store, rt, id string, body []byte) {
+	res := st.byID[id]
+	if res == nil {
+		s.scimError(w, http.StatusNotFound, "", fmt.Sprintf("Resource %s not found", id))
+		return
+	}
+	if !s.preconditionOK(w, r, res) {
+		return
+	}
+	doc, ok := s.decode(w, body, rt)
+	if !ok || !s.unique(w, st, rt, doc, id) {
+		return
+	}
+	s.store(st, res, rt, doc, time.Now().UTC().Format(time.RFC3339))
+	s.writeResource(w, r, http.StatusOK, res, rt)
+}
+
+func (s *Server) patch(w http.ResponseWriter, r *http.Request, st *store, rt, id string, body []byte) {
+	res := st.byID[id]
+	if res == nil {
+		s.scimError(w, http.StatusNotFound, "", fmt.Sprintf("Resource %s not found", id))
+		return
+	}
+	if !s.preconditionOK(w, r, res) {
+		return
+	}
+	req, err := scim.ParsePatch(body)
+	if err != nil {
+		s.scimError(w, http.StatusBadRequest, err.(*scim.PatchError).ScimType, err.Error())
+		return
+	}
+	var cur map[string]any
+	if err := json.Unmarshal(res.raw, &cur); err != nil {
+		s.scimError(w, http.StatusInternalServerError, "", "stored resource is corrupt")
+		return
+	}
+	next, err := scim.ApplyPatch(cur, req.Operations)
+	if err != nil {
+		s.scimError(w, http.StatusBadRequest, err.(*scim.PatchError).ScimType, err.Error())
+		return
+	}
+	raw, _ := json.Marshal(next)
+	doc, ok := s.decode(w, raw, rt)
+	if !ok || !s.unique(w, st, rt, doc, id) {
+		return
+	}
+	s.store(st, res, rt, doc, time.Now().UTC().Format(time.RFC3339))
+	s.writeResource(w, r, http.StatusOK, res, rt)
+}
+
+func (s *Server) preconditionOK(w http.ResponseWriter, r *http.Request, res *resource) bool {
+	if !s.p.ETags {
+		return true
+	}
+	if im := r.Header.Get("If-Match"); im != "" && im != "*" && im != res.etag() {
+		s.scimError(w, http.StatusPreconditionFailed, "", "resource version does not match If-Match")
+		return false
+	}
+	return true
+}
+
+// decode checks a resource body and returns it without read-only attributes.
+func (s *Server) decode(w http.ResponseWriter, body []byte, rt string) (map[string]any, bool) {
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil || doc == nil {
+		s.scimError(w, http.StatusBadRequest, "invalidSyntax", "body is not a JSON object")
+		return nil, false
+	}
+	for _, k := range []string{"id", "meta", "groups", "password"} {
+		delete(doc, findKey(doc, k))
+	}
+	required := "userName"
+	if rt == "Group" {
+		required = "displayName"
+	}
+	if v, _ := doc[findKey(doc, required)].(string); v == "" {
+		s.scimError(w, http.StatusBadRequest, "invalidValue", required+" is required")
+		return nil, false
+	}
+	if allowed := s.p.Allowed[rt]; allowed != nil {
+		for k, v := range doc {
+			subs, ok := lookupFold(allowed, k)
+			if !ok {
+				s.scimError(w, http.StatusBadRequest, "invalidValue", fmt.Sprintf("attribute %q is not supported", k))
+				return nil, false
+			}
+			if bad := unsupportedSub(v, subs); bad != "" {
+				s.scimError(w, http.StatusBadRequest, "invalidValue", fmt.Sprintf("attribute %q is not supported", k+"."+bad))
+				return nil, false
+			}
+		}
+	}
+	return doc, true
+}
+
+func lookupFold(m map[string][]string, k string) ([]string, bool) {
+	for name, v := range m {
+		if strings.EqualFold(name, k) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// unsupportedSub returns the first sub-attribute of v not in subs.
+func unsupportedSub(v any, subs []string) string {
+	if subs == nil {
+		return ""
+	}
+	check := func(m map[string]any) string {
+		for k := range m {
+			if !containsFold(subs, k) {
+				return k
+			}
+		}
+		return ""
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		return check(t)
+	case []any:
+		for _, el := range t {
+			if m, ok := el.(map[string]any); ok {
+				if bad := check(m); bad != "" {
+					return bad
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// unique enforces case-insensitive uniqueness of userName (Users) or
+// displayName (Groups), as a 409 uniqueness error.
+func (s *Server) unique(w http.ResponseWriter, st *store, rt string, doc map[string]any, self string) bool {
+	attr := "userName"
+	if rt == "Group" {
+		attr = "displayName"
+	}
+	key := strings.ToLower(doc[findKey(doc, attr)].(string))
+	if other, taken := st.byKey[key]; taken && other != self {
+		s.scimError(w, http.StatusConflict, "uniqueness", fmt.Sprintf("%s %q is already taken", attr, doc[findKey(doc, attr)]))
+		return false
+	}
+	return true
+}
+
+func (s *Server) store(st *store, res *resource, rt string, doc map[string]any, now string) {
+	doc["id"] = res.id
+	doc["meta"] = map[string]any{"resourceType": rt, "created": res.created, "lastModified": now}
+	if rt == "Group" {
+		if members, ok := doc[findKey(doc, "members")].([]any); ok {
+			for _, m := range members {
+				if mm, ok := m.(map[string]any); ok {
+					delete(mm, "$ref") // recomputed on read
+				}
+			}
+		}
+	}
+	res.version++
+	raw, _ := json.Marshal(doc)
+	res.raw = raw
+	attr := "userName"
+	if rt == "Group" {
+		attr = "displayName"
+	}
+	st.put(res, strings.ToLower(doc[findKey(doc, attr)].(string)))
+}
+
+// view renders a stored resource as the backend returns it.
+func (s *Server) view(res *resource, rt string) []byte {
+	var doc map[string]any
+	json.Unmarshal(res.raw, &doc)
+	meta := doc["meta"].(map[string]any)
+	meta["location"] = s.p.BasePath + "/" + rt + "s/" + res.id // made absolute in writeResource
+	if s.p.ETags {
+		meta["version"] = res.etag()
+	}
+	if rt == "Group" {
+		if members, ok := doc[findKey(doc, "members")].([]any); ok {
+			for _, m := range members {
+				if mm, ok := m.(map[string]any); ok {
+					if v, ok := mm["value"].(string); ok {
+						mm["$ref"] = s.p.BasePath + "/Users/" + v
+					}
+				}
+			}
+		}
+	}
+	if rt == "User" && s.p.UserGroups {
+		var gs []any
+		for _, gid := range s.groups.order {
+			g := gjson.ParseBytes(s.groups.byID[gid].raw)
+			for _, m := range g.Get("members").Array() {
+				if m.Get("value").String() == res.id {
+					gs = append(gs, map[string]any{"value": gid, "display": g.Get("displayName").String(), "$ref": s.p.BasePath + "/Groups/" + gid})
+				}
+			}
+		}
+		if gs != nil {
+			doc["groups"] = gs
+		}
+	}
+	raw, _ := json.Marshal(doc)
+	return raw
+}
+
+func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource, rt string) {
+	if s.p.ETags {
+		w.Header().Set("ETag", res.etag())
+	}
+	raw := s.view(res, rt)
+	// Make the backend's own URLs absolute, as real backends do.
+	origin := "http://" + r.Host
+	raw = []byte(strings.ReplaceAll(string(raw), `"`+s.p.BasePath+"/", `"`+origin+s.p.BasePath+"/"))
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(status)
+	w.Write(raw)
+}
+
+func (s *Server) location(r *http.Request, rt, id string) string {
+	return "http://" + r.Host + s.p.BasePath + "/" + rt + "s/" + id
+}
+
+// dropMember removes a deleted user from every group.
+func (s *Server) dropMember(id string) {
+	for _, res := range s.groups.byID {
+		var doc map[string]any
+		json.Unmarshal(res.raw, &doc)
+		members, _ := doc["members"].([]any)
+		var kept []any
+		for _, m := range members {
+			if mm, ok := m.(map[string]any); !ok || mm["value"] != id {
+				kept = append(kept, m)
+			}
+		}
+		if len(kept) != len(members) {
+			doc["members"] = kept
+			res.raw, _ = json.Marshal(doc)
+		}
+	}
+}
+
+func (s *Server) scimError(w http.ResponseWriter, status int, scimType, detail string) {
+	e := map[string]any{"schemas": []string{scim.ErrorURN}, "status": strconv.Itoa(status), "detail": detail}
+	if scimType != "" {
+		e["scimType"] = scimType
+	}
+	writeJSON(w, status, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	defer r.Body.Close()
+	return io.ReadAll(io.LimitReader(r.Body, 4<<20))
+}
+
+func findKey(m map[string]any, name string) string {
+	if _, ok := m[name]; ok {
+		return name
+	}
+	for k := range m {
+		if strings.EqualFold(k, name) {
+			return k
+		}
+	}
+	return name
+}
+
+// recorder swallows a response, for faults injected after the request ran.
+type recorder struct {
+	header http.Header
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *recorder) WriteHeader(int)             {}

@@ -1,0 +1,184 @@
+package dialects
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// Error is a failure with the SCIM 2.0 status and scimType the client sees
+// (RFC 7644 §3.12). For statuses of 500 and above the gateway shows a safe
+// message and a request id instead of Detail, and logs Detail.
+type Error struct {
+	Status     int
+	ScimType   string // RFC 7644 Table 9, or empty
+	Detail     string
+	RetryAfter string // passed through on 429 and 503
+	Err        error
+}
+
+func (e *Error) Error() string {
+	s := strconv.Itoa(e.Status)
+	if e.ScimType != "" {
+		s += " " + e.ScimType
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with a formatted detail.
+func Errorf(status int, scimType, format string, args ...any) *Error {
+	return &Error{Status: status, ScimType: scimType, Detail: fmt.Sprintf(format, args...)}
+}
+
+// UpstreamError is a backend that could not be reached or did not answer.
+// Ambiguous means the request may have reached the backend and been
+// processed, so a non-idempotent request must not be blindly repeated.
+type UpstreamError struct {
+	Attempts  int
+	Ambiguous bool
+	Timeout   bool
+	Err       error
+}
+
+func (e *UpstreamError) Error() string {
+	return fmt.Sprintf("backend request failed after %d attempt(s): %v", e.Attempts, e.Err)
+}
+
+func (e *UpstreamError) Unwrap() error { return e.Err }
+
+// scimTypes are the error types RFC 7644 §3.12 Table 9 defines.
+var scimTypes = map[string]bool{
+	"invalidFilter": true, "tooMany": true, "uniqueness": true, "mutability": true,
+	"invalidSyntax": true, "invalidPath": true, "noTarget": true, "invalidValue": true,
+	"invalidVers": true, "sensitive": true,
+}
+
+// maxDetail bounds how much of a backend message reaches the client.
+const maxDetail = 512
+
+// FromResponse turns a backend error response of any known shape into an
+// *Error (see the shapes in docs: SCIM 2.0, SCIM 1.1, Workspace ONE,
+// Genesys platform, FireHydrant, flat {"error"}, text or HTML). The HTTP
+// status is authoritative; 409 always gets scimType "uniqueness".
+func FromResponse(dialect string, resp *BackendResponse) *Error {
+	msg, code, scimType, correlation := parseErrorBody(resp.Body)
+	e := &Error{Status: resp.Status}
+	if scimTypes[scimType] && resp.Status < 500 {
+		e.ScimType = scimType
+	}
+	if resp.Status == http.StatusConflict {
+		e.ScimType = "uniqueness"
+	}
+	if msg == "" {
+		msg = http.StatusText(resp.Status)
+		if msg == "" {
+			msg = "unexpected status " + strconv.Itoa(resp.Status)
+		}
+	}
+	var extra []string
+	if code != "" && code != strconv.Itoa(resp.Status) {
+		extra = append(extra, "vendorCode="+code)
+	}
+	if correlation != "" {
+		extra = append(extra, "correlationId="+correlation)
+	}
+	e.Detail = dialect + ": " + truncate(msg, maxDetail)
+	if len(extra) > 0 {
+		e.Detail += " (" + strings.Join(extra, ", ") + ")"
+	}
+	if resp.Status == http.StatusTooManyRequests || resp.Status == http.StatusServiceUnavailable {
+		e.RetryAfter = resp.Header.Get("Retry-After")
+	}
+	return e
+}
+
+var (
+	tagRE   = regexp.MustCompile(`<[^>]*>`)
+	spaceRE = regexp.MustCompile(`\s+`)
+)
+
+// parseErrorBody extracts a message, a vendor code, a SCIM error type and a
+// correlation id from an error body; the first shape that matches wins.
+func parseErrorBody(body []byte) (msg, code, scimType, correlation string) {
+	if !gjson.ValidBytes(body) {
+		text := string(body)
+		if strings.Contains(text, "<") {
+			text = tagRE.ReplaceAllString(text, " ")
+		}
+		return strings.TrimSpace(spaceRE.ReplaceAllString(text, " ")), "", "", ""
+	}
+	doc := gjson.ParseBytes(body)
+	if !doc.IsObject() {
+		return truncate(doc.String(), maxDetail), "", "", ""
+	}
+	get := func(name string) gjson.Result { return scim.Field(doc, name) }
+	switch {
+	case isSCIMError(doc):
+		return get("detail").String(), "", get("scimType").String(), ""
+	case get("Errors").IsArray(): // SCIM 1.1
+		first := get("Errors").Array()
+		if len(first) > 0 {
+			return scim.Field(first[0], "description").String(), scim.Field(first[0], "code").String(), "", ""
+		}
+	case get("errors").IsArray(): // Workspace ONE
+		first := get("errors").Array()
+		if len(first) > 0 {
+			return scim.Field(first[0], "message").String(), scim.Field(first[0], "code").String(), "", ""
+		}
+	case get("message").Exists() && (get("contextId").Exists() || get("code").Exists()): // Genesys platform
+		return get("message").String(), get("code").String(), "", get("contextId").String()
+	case get("detail").Exists() || get("messages").IsArray(): // FireHydrant ErrorEntity
+		msg := get("detail").String()
+		var parts []string
+		for _, m := range get("messages").Array() {
+			parts = append(parts, m.String())
+		}
+		if len(parts) > 0 {
+			if msg != "" {
+				msg += ": "
+			}
+			msg += strings.Join(parts, "; ")
+		}
+		return msg, get("code").String(), "", ""
+	case get("error").Exists():
+		msg := get("error").String()
+		if d := get("error_description").String(); d != "" {
+			msg += ": " + d
+		}
+		return msg, "", "", ""
+	case get("message").Exists():
+		return get("message").String(), "", "", ""
+	}
+	return "", "", "", ""
+}
+
+func isSCIMError(doc gjson.Result) bool {
+	for _, s := range scim.Field(doc, "schemas").Array() {
+		if strings.EqualFold(s.String(), scim.ErrorURN) {
+			return true
+		}
+	}
+	return scim.Field(doc, "scimType").Exists()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut at a rune boundary.
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,99 @@
+package dialects
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// OptionKind is the type of a dialect option's value.
+type OptionKind uint8
+
+// Option kinds.
+const (
+	String OptionKind = iota
+	Bool
+	Int
+	Enum
+)
+
+// OptionSpec declares one key of a tenant's `options:` for a dialect; the
+// gateway checks options against it (with file:line:col errors) before the
+// dialect is built.
+type OptionSpec struct {
+	Name        string
+	Kind        OptionKind
+	Default     string // applied when the key is absent; "" means no default
+	Required    bool
+	Values      []string // allowed values, for Enum
+	Description string
+}
+
+// Emulator is an in-memory backend that behaves like the vendor's API.
+type Emulator interface {
+	http.Handler
+	// BasePath is the path under which the emulator serves its SCIM API;
+	// a tenant's backend URL is the emulator's address plus BasePath.
+	BasePath() string
+}
+
+// EmulatorToken is the bearer token every built-in emulator requires; the
+// shipped config.yaml uses it as the demo tenants' backend credential.
+const EmulatorToken = "emulator-backend-token"
+
+// Factory describes and builds one dialect.
+type Factory struct {
+	Name        string
+	Description string
+	Options     []OptionSpec
+	New         func(cfg Config) (Dialect, error)
+	// NewEmulator starts a fresh emulated backend for this dialect, for
+	// `backend.emulated: true`, `scimgw emulate` and tests.
+	NewEmulator func() Emulator
+}
+
+// Registry maps dialect names to factories. It is a value, so tests and
+// embedders can build their own; the gateway uses builtin.Registry.
+type Registry struct {
+	byName map[string]*Factory
+}
+
+// NewRegistry returns a registry holding the given factories.
+// It panics on an empty or duplicate name: that is a programming error.
+func NewRegistry(fs ...*Factory) *Registry {
+	r := &Registry{byName: map[string]*Factory{}}
+	for _, f := range fs {
+		r.Register(f)
+	}
+	return r
+}
+
+// Register adds a factory; it panics on an empty or duplicate name.
+func (r *Registry) Register(f *Factory) {
+	if f == nil || f.Name == "" || f.New == nil {
+		panic("dialects: factory without a name or constructor")
+	}
+	if _, dup := r.byName[f.Name]; dup {
+		panic("dialects: dialect registered twice: " + f.Name)
+	}
+	r.byName[f.Name] = f
+}
+
+// Lookup returns the named factory, or an error listing the known dialects.
+func (r *Registry) Lookup(name string) (*Factory, error) {
+	if f, ok := r.byName[name]; ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("unknown dialect %q (known: %s)", name, strings.Join(r.Names(), ", "))
+}
+
+// Names returns the registered dialect names, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.byName))
+	for n := range r.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,186 @@
+// Package scim2 is the generic RFC 7644 pass-through dialect. Its Client is
+// also the base of dialects that speak SCIM 2.0 with a different attribute
+// set (cube): they plug body transforms into it.
+package scim2
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/emulator"
+)
+
+// Factory registers the scim2 dialect.
+var Factory = &dialects.Factory{
+	Name:        "scim2",
+	Description: "generic SCIM 2.0 (RFC 7643/7644) backend, passed through",
+	Options: []dialects.OptionSpec{
+		{Name: "patch", Kind: dialects.Bool, Default: "true", Description: "the backend implements PATCH"},
+		{Name: "sort", Kind: dialects.Bool, Default: "false", Description: "the backend implements sortBy/sortOrder"},
+		{Name: "etag", Kind: dialects.Bool, Default: "false", Description: "the backend versions resources (ETag, If-Match)"},
+		{Name: "groups", Kind: dialects.Bool, Default: "true", Description: "the backend serves /Groups"},
+		{Name: "max_results", Kind: dialects.Int, Default: "0", Description: "largest page the backend returns (0: no limit)"},
+	},
+	New: func(cfg dialects.Config) (dialects.Dialect, error) {
+		o := cfg.Options
+		maxResults, _ := strconv.Atoi(o["max_results"])
+		return NewClient(cfg.Backend, Config{
+			Name: "scim2",
+			Caps: dialects.Capabilities{
+				Patch: o["patch"] == "true", Filter: true, Sort: o["sort"] == "true",
+				ETag: o["etag"] == "true", Groups: o["groups"] == "true", Enterprise: true,
+				MaxResults: maxResults,
+			},
+		}), nil
+	},
+	NewEmulator: func() dialects.Emulator {
+		return emulator.New(emulator.Profile{
+			Name: "scim2", BasePath: "/scim/v2", Token: dialects.EmulatorToken,
+			Groups: true, ETags: true, Sort: true, Patch: true, UserGroups: true,
+		})
+	},
+}
+
+// Config adapts the Client to a SCIM 2.0 dialect.
+type Config struct {
+	Name string
+	Caps dialects.Capabilities
+	// ToBackend rewrites a SCIM 2.0 resource (create, replace) into the
+	// backend's form; nil passes it through.
+	ToBackend func(t dialects.ResourceType, body []byte) ([]byte, error)
+	// FromBackend rewrites a backend resource into SCIM 2.0; nil passes it through.
+	FromBackend func(t dialects.ResourceType, body []byte) ([]byte, error)
+}
+
+// Client executes SCIM 2.0 operations against a SCIM 2.0 backend: one
+// backend call per operation, plus a GET after a PATCH answered with 204.
+type Client struct {
+	b   dialects.Backend
+	cfg Config
+}
+
+var _ dialects.Dialect = (*Client)(nil)
+
+// NewClient returns a Client for the backend.
+func NewClient(b dialects.Backend, cfg Config) *Client { return &Client{b: b, cfg: cfg} }
+
+// Capabilities reports what the backend supports.
+func (c *Client) Capabilities() dialects.Capabilities { return c.cfg.Caps }
+
+// Do executes one operation.
+func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
+	if req.Type == dialects.Group && !c.cfg.Caps.Groups {
+		return nil, dialects.Errorf(http.StatusNotImplemented, "", "%s backends do not support Groups", c.cfg.Name)
+	}
+	path := "/" + req.Type.Endpoint()
+	if req.ID != "" {
+		path += "/" + url.PathEscape(req.ID)
+	}
+	br := &dialects.BackendRequest{Path: path, Header: http.Header{}}
+	want := http.StatusOK
+	switch req.Action {
+	case dialects.Create, dialects.Replace:
+		body, err := c.toBackend(req.Type, req.Body)
+		if err != nil {
+			return nil, err
+		}
+		br.Body = body
+		br.Method = http.MethodPut
+		if req.Action == dialects.Create {
+			br.Method, want = http.MethodPost, http.StatusCreated
+		}
+	case dialects.Get:
+		br.Method = http.MethodGet
+	case dialects.List:
+		br.Method, br.Query = http.MethodGet, listQuery(req.Query, c.cfg.Caps.Sort)
+	case dialects.Patch:
+		if !c.cfg.Caps.Patch {
+			return nil, dialects.Errorf(http.StatusNotImplemented, "", "%s backend does not support PATCH", c.cfg.Name)
+		}
+		br.Method, br.Body = http.MethodPatch, req.Body
+	case dialects.Delete:
+		br.Method, want = http.MethodDelete, http.StatusNoContent
+	}
+	if req.IfMatch != "" {
+		br.Header.Set("If-Match", req.IfMatch)
+	}
+	if req.IfNoneMatch != "" {
+		br.Header.Set("If-None-Match", req.IfNoneMatch)
+	}
+	resp, err := c.b.Do(ctx, br)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case resp.Status == http.StatusNotModified && req.Action == dialects.Get:
+		return &dialects.Response{Status: http.StatusNotModified, ETag: resp.Header.Get("ETag")}, nil
+	case resp.Status == http.StatusNoContent && req.Action == dialects.Patch:
+		// RFC 7644 §3.5.2 lets a backend answer 204; fetch the result.
+		return c.Do(ctx, &dialects.Request{Action: dialects.Get, Type: req.Type, ID: req.ID})
+	case resp.Status < 200 || resp.Status > 299:
+		return nil, dialects.FromResponse(c.cfg.Name, resp)
+	case req.Action == dialects.Delete:
+		return &dialects.Response{Status: http.StatusNoContent}, nil
+	}
+	if !gjson.ValidBytes(resp.Body) {
+		return nil, dialects.Errorf(http.StatusBadGateway, "", "%s backend answered %d with a body that is not JSON", c.cfg.Name, resp.Status)
+	}
+	body := resp.Body
+	if req.Action == dialects.List {
+		body, err = c.fromBackendList(req.Type, body)
+	} else {
+		body, err = c.fromBackend(req.Type, body)
+	}
+	if err != nil {
+		return nil, err
+	}
+	etag := resp.Header.Get("ETag")
+	if etag == "" && req.Action != dialects.List {
+		etag = gjson.GetBytes(body, "meta.version").String()
+	}
+	return &dialects.Response{Status: want, Body: body, ETag: etag}, nil
+}
+
+func (c *Client) toBackend(t dialects.ResourceType, body []byte) ([]byte, error) {
+	if c.cfg.ToBackend == nil {
+		return body, nil
+	}
+	return c.cfg.ToBackend(t, body)
+}
+
+func (c *Client) fromBackend(t dialects.ResourceType, body []byte) ([]byte, error) {
+	if c.cfg.FromBackend == nil {
+		return body, nil
+	}
+	return c.cfg.FromBackend(t, body)
+}
+
+// fromBackendList maps every resource of a ListResponse.
+func (c *Client) fromBackendList(t dialects.ResourceType, body []byte) ([]byte, error) {
+	if c.cfg.FromBackend == nil {
+		return body, nil
+	}
+	return dialects.MapList(body, func(r []byte) ([]byte, error) { return c.cfg.FromBackend(t, r) })
+}
+
+// listQuery renders list parameters as RFC 7644 §3.4.2 query parameters.
+func listQuery(q dialects.Query, sort bool) url.Values {
+	v := url.Values{}
+	if q.Filter != nil {
+		v.Set("filter", q.Filter.String())
+	}
+	v.Set("startIndex", strconv.Itoa(q.StartIndex))
+	v.Set("count", strconv.Itoa(q.Count))
+	if sort && q.SortBy != "" {
+		v.Set("sortBy", q.SortBy)
+		if q.SortOrder != "" {
+			v.Set("sortOrder", q.SortOrder)
+		}
+	}
+	return v
+}
