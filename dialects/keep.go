@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/scimgw/scimgw/mappings/scim"
 )
 
 // Keep lists the attributes a backend models: for each top-level attribute
@@ -96,4 +98,73 @@ func keepSubs(buf *bytes.Buffer, obj gjson.Result, subs []string) {
 		return true
 	})
 	buf.WriteByte('}')
+}
+
+// ApplyPatch drops from a PatchOp message the operations on attributes the
+// backend does not model, and trims path-less values to the kept
+// attributes. It reports how many operations remain.
+func (k Keep) ApplyPatch(t ResourceType, body []byte) ([]byte, int, error) {
+	var buf bytes.Buffer
+	buf.WriteString(`{"schemas":["` + scim.PatchOpURN + `"],"Operations":[`)
+	n := 0
+	var err error
+	gjson.GetBytes(body, "Operations").ForEach(func(_, op gjson.Result) bool {
+		path := scim.Field(op, "path").String()
+		val := scim.Field(op, "value")
+		if path != "" {
+			pp, perr := scim.ParsePatchPath(path)
+			if perr != nil {
+				err = Errorf(http.StatusBadRequest, "invalidPath", "%v", perr)
+				return false
+			}
+			if pp.Attr.URN != "" && !strings.EqualFold(pp.Attr.URN, t.Schema()) {
+				return true
+			}
+			_, subs, ok := k.lookup(pp.Attr.Attr)
+			sub := pp.Attr.Sub
+			if sub == "" {
+				sub = pp.Sub
+			}
+			if !ok || (sub != "" && subs != nil && !containsFold(subs, sub)) {
+				return true
+			}
+		} else if val.IsObject() {
+			trimmed, kerr := k.Apply([]byte(val.Raw))
+			if kerr != nil {
+				err = kerr
+				return false
+			}
+			if string(trimmed) == "{}" {
+				return true
+			}
+			val = gjson.ParseBytes(trimmed)
+		}
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		buf.WriteString(`{"op":` + strconv.Quote(strings.ToLower(scim.Field(op, "op").String())))
+		if path != "" {
+			buf.WriteString(`,"path":` + strconv.Quote(path))
+		}
+		if val.Exists() {
+			buf.WriteString(`,"value":` + val.Raw)
+		}
+		buf.WriteByte('}')
+		return true
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	buf.WriteString("]}")
+	return buf.Bytes(), n, nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
 }

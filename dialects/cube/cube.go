@@ -33,6 +33,12 @@ var Factory = &dialects.Factory{
 				}
 				return userAttrs.Apply(body)
 			},
+			PatchToBackend: func(t dialects.ResourceType, body []byte) ([]byte, int, error) {
+				if t == dialects.Group {
+					return groupAttrs.ApplyPatch(t, body)
+				}
+				return userAttrs.ApplyPatch(t, body)
+			},
 		}), nil
 	},
 	NewEmulator: func() dialects.Emulator {

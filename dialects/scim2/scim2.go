@@ -53,6 +53,10 @@ type Config struct {
 	// ToBackend rewrites a SCIM 2.0 resource (create, replace) into the
 	// backend's form; nil passes it through.
 	ToBackend func(t dialects.ResourceType, body []byte) ([]byte, error)
+	// PatchToBackend rewrites a PatchOp message and reports how many
+	// operations remain; nil passes it through. With none left, the
+	// operation becomes a GET.
+	PatchToBackend func(t dialects.ResourceType, body []byte) ([]byte, int, error)
 	// FromBackend rewrites a backend resource into SCIM 2.0; nil passes it through.
 	FromBackend func(t dialects.ResourceType, body []byte) ([]byte, error)
 }
@@ -103,6 +107,16 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 			return nil, dialects.Errorf(http.StatusNotImplemented, "", "%s backend does not support PATCH", c.cfg.Name)
 		}
 		br.Method, br.Body = http.MethodPatch, req.Body
+		if c.cfg.PatchToBackend != nil {
+			body, n, err := c.cfg.PatchToBackend(req.Type, req.Body)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				return c.Do(ctx, &dialects.Request{Action: dialects.Get, Type: req.Type, ID: req.ID})
+			}
+			br.Body = body
+		}
 	case dialects.Delete:
 		br.Method, want = http.MethodDelete, http.StatusNoContent
 	}

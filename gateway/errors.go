@@ -1,0 +1,136 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// scimError is the RFC 7644 §3.12 error body; status is a string.
+type scimError struct {
+	Schemas  []string `json:"schemas"`
+	Status   string   `json:"status"`
+	ScimType string   `json:"scimType,omitempty"`
+	Detail   string   `json:"detail"`
+}
+
+// clientError turns any error into the status, scimType and detail a client
+// sees. It is the one place that does so. Backend 5xx details and internal
+// errors are not shown: the client gets a short safe message with the
+// request id, and the cause goes to the log under the same id.
+func clientError(err error, rid string) (status int, scimType, detail string, retryAfter string) {
+	var (
+		de *dialects.Error
+		ue *dialects.UpstreamError
+		fe *scim.FilterError
+		pe *scim.PatchError
+	)
+	switch {
+	case errors.As(err, &de):
+		status, scimType, detail, retryAfter = de.Status, de.ScimType, de.Detail, de.RetryAfter
+		if status >= 500 {
+			detail = safeDetail(status, rid)
+			if de.Err != nil && errors.Is(de.Err, errBackendCredentials) {
+				detail = "the backend rejected the gateway's credentials; the operator has been told (request id " + rid + ")"
+			}
+		}
+	case errors.As(err, &fe):
+		status, scimType, detail = http.StatusBadRequest, "invalidFilter", fe.Error()
+	case errors.As(err, &pe):
+		status, scimType, detail = http.StatusBadRequest, pe.ScimType, pe.Error()
+	case errors.As(err, &ue):
+		status = http.StatusBadGateway
+		if ue.Timeout {
+			status = http.StatusGatewayTimeout
+		}
+		detail = safeDetail(status, rid)
+		if ue.Ambiguous {
+			detail += "; the backend may or may not have applied the change"
+		}
+	case errors.Is(err, context.DeadlineExceeded):
+		status, detail = http.StatusGatewayTimeout, safeDetail(http.StatusGatewayTimeout, rid)
+	case errors.Is(err, context.Canceled):
+		status, detail = 499, "client closed the request"
+	default:
+		status, detail = http.StatusInternalServerError, "internal error (request id "+rid+")"
+	}
+	if status == http.StatusConflict {
+		scimType = "uniqueness"
+	}
+	if detail == "" {
+		detail = http.StatusText(status)
+	}
+	return status, scimType, detail, retryAfter
+}
+
+func safeDetail(status int, rid string) string {
+	var what string
+	switch status {
+	case http.StatusBadGateway:
+		what = "the backend failed or could not be reached"
+	case http.StatusServiceUnavailable:
+		what = "the backend is unavailable"
+	case http.StatusGatewayTimeout:
+		what = "the backend did not answer in time"
+	case http.StatusNotImplemented:
+		what = "the backend does not support this operation"
+	default:
+		what = "the backend failed (status " + strconv.Itoa(status) + ")"
+	}
+	return what + " (request id " + rid + ")"
+}
+
+// writeError renders err as a SCIM error and logs what the client does not see.
+func (g *Gateway) writeError(c *gin.Context, t *tenant, rid string, err error) int {
+	status, scimType, detail, retryAfter := clientError(err, rid)
+	if status >= 500 || status == 499 {
+		log := g.log
+		if t != nil {
+			log = t.log
+		}
+		log.Warn("request failed", zap.String("request_id", rid), zap.Int("status", status), zap.Error(err))
+	}
+	if status == 501 {
+		// The dialect's own explanation of what it lacks is safe and useful.
+		var de *dialects.Error
+		if errors.As(err, &de) && de.Detail != "" {
+			detail = de.Detail
+		}
+	}
+	if retryAfter != "" && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
+		c.Header("Retry-After", retryAfter)
+	}
+	body, _ := json.Marshal(scimError{Schemas: []string{scim.ErrorURN}, Status: strconv.Itoa(status), ScimType: scimType, Detail: detail})
+	c.Data(status, scimContentType, body)
+	return status
+}
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// newRequestID returns the request's id: the client's X-Request-Id when it
+// is safe to log, otherwise a new random one. It is echoed in the response.
+func newRequestID(c *gin.Context) string {
+	if v, ok := c.Get("request_id"); ok {
+		return v.(string)
+	}
+	rid := c.GetHeader("X-Request-Id")
+	if !requestIDRE.MatchString(rid) {
+		var b [8]byte
+		rand.Read(b[:])
+		rid = hex.EncodeToString(b[:])
+	}
+	c.Set("request_id", rid)
+	c.Header("X-Request-Id", rid)
+	return rid
+}

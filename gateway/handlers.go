@@ -1,0 +1,388 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/tidwall/gjson"
+	"go.uber.org/zap"
+
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// scimContentType is the media type of every SCIM response (RFC 7644 §8.1).
+const scimContentType = "application/scim+json"
+
+// reply is a successful SCIM response.
+type reply struct {
+	status   int
+	body     []byte
+	etag     string
+	location string
+}
+
+// serveSCIM is the single entry point of /{tenant}/scim/v2/...: it finds
+// the tenant, authenticates, routes, and renders the reply or the error.
+func (g *Gateway) serveSCIM(c *gin.Context) {
+	start := time.Now()
+	rid := newRequestID(c)
+	t := g.tenants[c.Param("tenant")]
+	op := "unknown"
+	var rep *reply
+	var err error
+	switch {
+	case t == nil:
+		err = dialects.Errorf(http.StatusNotFound, "", "unknown tenant %q", c.Param("tenant"))
+	case !t.tokens.allows(c.GetHeader("Authorization")):
+		c.Header("WWW-Authenticate", `Bearer realm="scimgw"`)
+		err = dialects.Errorf(http.StatusUnauthorized, "", "missing or invalid bearer token for tenant %q", t.id)
+	default:
+		op, rep, err = g.route(c, t)
+	}
+	status := 0
+	if err != nil {
+		status = g.writeError(c, t, rid, err)
+	} else {
+		status = rep.status
+		writeReply(c, rep)
+	}
+	tenantID := "-"
+	if t != nil {
+		tenantID = t.id
+	}
+	d := time.Since(start)
+	g.metrics.request(tenantID, op, status, d)
+	g.log.Info("request", zap.String("request_id", rid), zap.String("tenant", tenantID), zap.String("method", c.Request.Method),
+		zap.String("op", op), zap.Int("status", status), zap.Duration("duration", d))
+}
+
+func writeReply(c *gin.Context, rep *reply) {
+	if rep.etag != "" {
+		c.Header("ETag", rep.etag)
+	}
+	if rep.location != "" {
+		c.Header("Location", rep.location)
+	}
+	if rep.body == nil {
+		c.Status(rep.status)
+		return
+	}
+	c.Data(rep.status, scimContentType, rep.body)
+}
+
+// route dispatches on the path below /scim/v2; resource type segments
+// match case-insensitively.
+func (g *Gateway) route(c *gin.Context, t *tenant) (string, *reply, error) {
+	segs := strings.Split(strings.Trim(c.Param("path"), "/"), "/")
+	method := c.Request.Method
+	var rt dialects.ResourceType
+	switch strings.ToLower(segs[0]) {
+	case "users":
+		rt = dialects.User
+	case "groups":
+		rt = dialects.Group
+	case "serviceproviderconfig", "resourcetypes", "schemas":
+		if method != http.MethodGet {
+			return "discovery", nil, methodNotAllowed(c, http.MethodGet)
+		}
+		rep, err := t.discovery.serve(c, segs)
+		return "discovery", rep, err
+	default:
+		return "unknown", nil, dialects.Errorf(http.StatusNotFound, "", "no such endpoint %q", "/"+strings.Join(segs, "/"))
+	}
+	name := strings.ToLower(rt.Endpoint())
+	switch {
+	case len(segs) == 1 && method == http.MethodGet:
+		rep, err := g.list(c, t, rt, nil)
+		return name + ".list", rep, err
+	case len(segs) == 1 && method == http.MethodPost:
+		rep, err := g.write(c, t, rt, dialects.Create, "")
+		return name + ".create", rep, err
+	case len(segs) == 1:
+		return name, nil, methodNotAllowed(c, http.MethodGet, http.MethodPost)
+	case len(segs) == 2 && segs[1] == ".search":
+		if method != http.MethodPost {
+			return name + ".search", nil, methodNotAllowed(c, http.MethodPost)
+		}
+		body, err := readBody(c, g.cfg.Server.MaxBodyBytes)
+		if err != nil {
+			return name + ".search", nil, err
+		}
+		rep, err := g.list(c, t, rt, body)
+		return name + ".search", rep, err
+	case len(segs) == 2:
+		id := segs[1]
+		switch method {
+		case http.MethodGet:
+			rep, err := g.get(c, t, rt, id)
+			return name + ".get", rep, err
+		case http.MethodPut:
+			rep, err := g.write(c, t, rt, dialects.Replace, id)
+			return name + ".replace", rep, err
+		case http.MethodPatch:
+			rep, err := g.patch(c, t, rt, id)
+			return name + ".patch", rep, err
+		case http.MethodDelete:
+			rep, err := g.delete(c, t, rt, id)
+			return name + ".delete", rep, err
+		}
+		return name, nil, methodNotAllowed(c, http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete)
+	}
+	return name, nil, dialects.Errorf(http.StatusNotFound, "", "no such endpoint %q", "/"+strings.Join(segs, "/"))
+}
+
+func methodNotAllowed(c *gin.Context, allowed ...string) error {
+	c.Header("Allow", strings.Join(allowed, ", "))
+	return dialects.Errorf(http.StatusMethodNotAllowed, "", "method %s is not allowed here (allowed: %s)", c.Request.Method, strings.Join(allowed, ", "))
+}
+
+// backendCtx bounds the backend work of one request by the client's own
+// context and the tenant's overall deadline.
+func backendCtx(c *gin.Context, t *tenant) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request.Context(), t.deadline)
+}
+
+func (g *Gateway) get(c *gin.Context, t *tenant, rt dialects.ResourceType, id string) (*reply, error) {
+	proj, err := projectionFrom(c.Query("attributes"), c.Query("excludedAttributes"))
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := backendCtx(c, t)
+	defer cancel()
+	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Get, Type: rt, ID: id, IfNoneMatch: c.GetHeader("If-None-Match")})
+	if err != nil {
+		return nil, err
+	}
+	return t.resourceReply(rt, resp, proj)
+}
+
+// write handles create (POST) and replace (PUT).
+func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, action dialects.Action, id string) (*reply, error) {
+	proj, err := projectionFrom(c.Query("attributes"), c.Query("excludedAttributes"))
+	if err != nil {
+		return nil, err
+	}
+	body, err := readResource(c, g.cfg.Server.MaxBodyBytes, rt)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := backendCtx(c, t)
+	defer cancel()
+	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: c.GetHeader("If-Match")}
+	var resp *dialects.Response
+	if action == dialects.Create {
+		resp, err = g.safeCreate(ctx, t, req)
+	} else {
+		resp, err = t.dialect.Do(ctx, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep, err := t.resourceReply(rt, resp, proj)
+	if err == nil && action == dialects.Create {
+		rep.status = http.StatusCreated
+		rep.location = t.location(rt, gjson.GetBytes(resp.Body, "id").String())
+	}
+	return rep, err
+}
+
+func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id string) (*reply, error) {
+	proj, err := projectionFrom(c.Query("attributes"), c.Query("excludedAttributes"))
+	if err != nil {
+		return nil, err
+	}
+	body, err := readBody(c, g.cfg.Server.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := scim.ParsePatch(body); err != nil {
+		return nil, err
+	}
+	ctx, cancel := backendCtx(c, t)
+	defer cancel()
+	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Patch, Type: rt, ID: id, Body: body, IfMatch: c.GetHeader("If-Match")})
+	if err != nil {
+		return nil, err
+	}
+	return t.resourceReply(rt, resp, proj)
+}
+
+func (g *Gateway) delete(c *gin.Context, t *tenant, rt dialects.ResourceType, id string) (*reply, error) {
+	ctx, cancel := backendCtx(c, t)
+	defer cancel()
+	if _, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Delete, Type: rt, ID: id, IfMatch: c.GetHeader("If-Match")}); err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusNoContent}, nil
+}
+
+// list serves GET /Users and POST /Users/.search (RFC 7644 §3.4.2, §3.4.3).
+// A search body, when given, supplies the parameters instead of the query.
+func (g *Gateway) list(c *gin.Context, t *tenant, rt dialects.ResourceType, search []byte) (*reply, error) {
+	p := listParams{
+		filter: c.Query("filter"), startIndex: c.Query("startIndex"), count: c.Query("count"),
+		sortBy: c.Query("sortBy"), sortOrder: c.Query("sortOrder"),
+		attributes: c.Query("attributes"), excluded: c.Query("excludedAttributes"),
+	}
+	if search != nil {
+		var err error
+		if p, err = searchParams(search); err != nil {
+			return nil, err
+		}
+	}
+	q, proj, err := p.parse(t.maxResults)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := backendCtx(c, t)
+	defer cancel()
+	var resp *dialects.Response
+	if q.Count == 0 {
+		// Only the total is wanted; still ask the backend for it.
+		q.Count = 1
+		resp, err = t.dialect.Do(ctx, &dialects.Request{Action: dialects.List, Type: rt, Query: q})
+		q.Count = 0
+	} else {
+		resp, err = t.dialect.Do(ctx, &dialects.Request{Action: dialects.List, Type: rt, Query: q})
+	}
+	var de *dialects.Error
+	if errors.As(err, &de) && de.Status == http.StatusNotFound {
+		// Some backends answer 404 to a query that matches nothing; a SCIM
+		// list is 200 with totalResults 0 (RFC 7644 §3.4.2).
+		resp, err = &dialects.Response{Status: http.StatusOK, Body: []byte(`{"totalResults":0,"Resources":[]}`)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	body, err := t.listBody(rt, resp.Body, q, proj)
+	if err != nil {
+		return nil, err
+	}
+	return &reply{status: http.StatusOK, body: body}, nil
+}
+
+// listParams are list parameters as the client wrote them.
+type listParams struct {
+	filter, startIndex, count, sortBy, sortOrder, attributes, excluded string
+}
+
+// searchParams reads a SearchRequest body (RFC 7644 §3.4.3).
+func searchParams(body []byte) (listParams, error) {
+	if !gjson.ValidBytes(body) || !gjson.ParseBytes(body).IsObject() {
+		return listParams{}, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "search body is not a JSON object")
+	}
+	doc := gjson.ParseBytes(body)
+	str := func(name string) string { return scim.Field(doc, name).String() }
+	list := func(name string) string {
+		v := scim.Field(doc, name)
+		if !v.IsArray() {
+			return v.String()
+		}
+		var parts []string
+		for _, el := range v.Array() {
+			parts = append(parts, el.String())
+		}
+		return strings.Join(parts, ",")
+	}
+	return listParams{
+		filter: str("filter"), startIndex: str("startIndex"), count: str("count"),
+		sortBy: str("sortBy"), sortOrder: str("sortOrder"),
+		attributes: list("attributes"), excluded: list("excludedAttributes"),
+	}, nil
+}
+
+// parse validates list parameters: startIndex below 1 means 1, a negative
+// count means 0, count is capped at maxResults (RFC 7644 §3.4.2.4).
+func (p listParams) parse(maxResults int) (dialects.Query, projection, error) {
+	q := dialects.Query{StartIndex: 1, Count: maxResults, SortBy: p.sortBy}
+	if p.filter != "" {
+		f, err := scim.ParseFilter(p.filter)
+		if err != nil {
+			return q, projection{}, err
+		}
+		q.Filter = f
+	}
+	if p.startIndex != "" {
+		n, err := strconv.Atoi(p.startIndex)
+		if err != nil {
+			return q, projection{}, dialects.Errorf(http.StatusBadRequest, "invalidValue", "startIndex %q is not an integer", p.startIndex)
+		}
+		q.StartIndex = max(n, 1)
+	}
+	if p.count != "" {
+		n, err := strconv.Atoi(p.count)
+		if err != nil {
+			return q, projection{}, dialects.Errorf(http.StatusBadRequest, "invalidValue", "count %q is not an integer", p.count)
+		}
+		q.Count = min(max(n, 0), maxResults)
+	}
+	if p.sortBy != "" {
+		if _, err := scim.ParseAttrPath(p.sortBy); err != nil {
+			return q, projection{}, dialects.Errorf(http.StatusBadRequest, "invalidValue", "sortBy: %v", err)
+		}
+	}
+	switch strings.ToLower(p.sortOrder) {
+	case "":
+	case "ascending", "descending":
+		q.SortOrder = strings.ToLower(p.sortOrder)
+	default:
+		return q, projection{}, dialects.Errorf(http.StatusBadRequest, "invalidValue", "sortOrder must be ascending or descending")
+	}
+	proj, err := projectionFrom(p.attributes, p.excluded)
+	return q, proj, err
+}
+
+// readBody reads a request body of at most limit bytes and checks its
+// media type and JSON syntax.
+func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	if ct := c.GetHeader("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !(mt == "application/scim+json" || mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+			return nil, dialects.Errorf(http.StatusUnsupportedMediaType, "", "Content-Type %q is not supported; send application/scim+json or application/json", ct)
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, dialects.Errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", limit)
+		}
+		return nil, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "cannot read request body")
+	}
+	if len(body) == 0 {
+		return nil, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body is empty")
+	}
+	if !gjson.ValidBytes(body) {
+		return nil, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body is not valid JSON")
+	}
+	if !gjson.ParseBytes(body).IsObject() {
+		return nil, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body must be a JSON object")
+	}
+	return body, nil
+}
+
+// readResource reads a resource for create or replace and checks the
+// attribute RFC 7643 requires: userName for Users, displayName for Groups.
+func readResource(c *gin.Context, limit int64, rt dialects.ResourceType) ([]byte, error) {
+	body, err := readBody(c, limit)
+	if err != nil {
+		return nil, err
+	}
+	required := "userName"
+	if rt == dialects.Group {
+		required = "displayName"
+	}
+	v := scim.Field(gjson.ParseBytes(body), required)
+	if v.Type != gjson.String || strings.TrimSpace(v.Str) == "" {
+		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "%s is required and must be a non-empty string", required)
+	}
+	return body, nil
+}

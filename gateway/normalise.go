@@ -1,0 +1,396 @@
+package gateway
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// location is the public URL of a resource (RFC 7644 §3.1 Location).
+func (t *tenant) location(rt dialects.ResourceType, id string) string {
+	if id == "" {
+		return ""
+	}
+	return t.base + "/" + rt.Endpoint() + "/" + url.PathEscape(id)
+}
+
+// resourceReply normalises a dialect's resource and applies the projection.
+func (t *tenant) resourceReply(rt dialects.ResourceType, resp *dialects.Response, proj projection) (*reply, error) {
+	if resp.Status == http.StatusNotModified {
+		return &reply{status: http.StatusNotModified, etag: resp.ETag}, nil
+	}
+	body, err := t.normalize(rt, resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	etag := resp.ETag
+	if etag == "" {
+		etag = gjson.GetBytes(body, "meta.version").String()
+	}
+	return &reply{status: resp.Status, body: proj.apply(body), etag: etag}, nil
+}
+
+// normalize makes a backend resource clean SCIM 2.0 for this tenant:
+// correct "schemas", meta.resourceType and meta.location, every $ref
+// pointing at the gateway, and no password (RFC 7643 §4.1.1: returned never).
+func (t *tenant) normalize(rt dialects.ResourceType, body []byte) ([]byte, error) {
+	doc := gjson.ParseBytes(body)
+	if !doc.IsObject() {
+		return nil, dialects.Errorf(http.StatusBadGateway, "", "backend returned a %s that is not a JSON object", rt)
+	}
+	id := scim.Field(doc, "id")
+	if id.Type != gjson.String || id.Str == "" {
+		return nil, dialects.Errorf(http.StatusBadGateway, "", "backend returned a %s without an id", rt)
+	}
+	// One pass over the members: find extension objects, password, refs.
+	schemas := []string{rt.Schema()}
+	var password, metaKey string
+	var refKeys []string
+	doc.ForEach(func(k, v gjson.Result) bool {
+		switch {
+		case strings.HasPrefix(strings.ToLower(k.Str), "urn:") && v.IsObject():
+			schemas = append(schemas, k.Str)
+		case strings.EqualFold(k.Str, "password"):
+			password = k.Str
+		case strings.EqualFold(k.Str, "meta"):
+			metaKey = k.Str
+		case strings.EqualFold(k.Str, "members") || strings.EqualFold(k.Str, "groups"):
+			if v.IsArray() {
+				refKeys = append(refKeys, k.Str)
+			}
+		}
+		return true
+	})
+	var err error
+	out := body
+	if password != "" {
+		if out, err = sjson.DeleteBytes(out, gjson.Escape(password)); err != nil {
+			return nil, badGateway(err)
+		}
+	}
+	if metaKey != "" && metaKey != "meta" {
+		meta := scim.Field(doc, metaKey).Raw
+		out, _ = sjson.DeleteBytes(out, gjson.Escape(metaKey))
+		out, _ = sjson.SetRawBytes(out, "meta", []byte(meta))
+	}
+	if out, err = sjson.SetBytes(out, "schemas", schemas); err != nil {
+		return nil, badGateway(err)
+	}
+	if out, err = sjson.SetBytes(out, "meta.resourceType", rt.String()); err != nil {
+		return nil, badGateway(err)
+	}
+	if out, err = sjson.SetBytes(out, "meta.location", t.location(rt, id.Str)); err != nil {
+		return nil, badGateway(err)
+	}
+	for _, k := range refKeys {
+		arr := gjson.GetBytes(out, gjson.Escape(k))
+		if fixed, changed := t.rewriteRefArray(arr); changed {
+			out, _ = sjson.SetRawBytes(out, gjson.Escape(k), fixed)
+		}
+	}
+	mgr := gjson.Escape(scim.EnterpriseSchema) + ".manager.$ref"
+	if ref := gjson.GetBytes(out, mgr); ref.Type == gjson.String {
+		out, _ = sjson.SetBytes(out, mgr, t.rewriteRef(ref.Str))
+	}
+	return out, nil
+}
+
+func badGateway(err error) error {
+	return dialects.Errorf(http.StatusBadGateway, "", "cannot normalise backend response: %v", err)
+}
+
+// rewriteRefArray rewrites the $ref of every element of a multi-valued
+// attribute in one pass, so large groups cost linear time.
+func (t *tenant) rewriteRefArray(arr gjson.Result) ([]byte, bool) {
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	changed := false
+	i := 0
+	arr.ForEach(func(_, el gjson.Result) bool {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		i++
+		ref := el.Get("$ref")
+		if ref.Type == gjson.String {
+			if nr := t.rewriteRef(ref.Str); nr != ref.Str {
+				if fixed, err := sjson.SetBytes([]byte(el.Raw), "$ref", nr); err == nil {
+					buf.Write(fixed)
+					changed = true
+					return true
+				}
+			}
+		}
+		buf.WriteString(el.Raw)
+		return true
+	})
+	buf.WriteByte(']')
+	return buf.Bytes(), changed
+}
+
+// rewriteRef points a backend resource URL at the gateway: whatever its
+// host and base, ".../Users/{id}" becomes "{tenant base}/Users/{id}".
+func (t *tenant) rewriteRef(ref string) string {
+	lower := strings.ToLower(ref)
+	for _, ep := range [...]string{"Users", "Groups"} {
+		if i := strings.LastIndex(lower, "/"+strings.ToLower(ep)+"/"); i >= 0 {
+			return t.base + "/" + ep + ref[i+len(ep)+1:]
+		}
+	}
+	return ref
+}
+
+// listBody renders a ListResponse (RFC 7644 §3.4.2) from a backend list:
+// every resource normalised and projected, itemsPerPage counted, at most
+// q.Count resources even if the backend returned more.
+func (t *tenant) listBody(rt dialects.ResourceType, body []byte, q dialects.Query, proj projection) ([]byte, error) {
+	doc := gjson.ParseBytes(body)
+	if !doc.IsObject() {
+		return nil, dialects.Errorf(http.StatusBadGateway, "", "backend returned a list that is not a JSON object")
+	}
+	resources := scim.Field(doc, "Resources")
+	var items bytes.Buffer
+	n := 0
+	var err error
+	resources.ForEach(func(_, r gjson.Result) bool {
+		if n >= q.Count {
+			return false
+		}
+		var out []byte
+		if out, err = t.normalize(rt, []byte(r.Raw)); err != nil {
+			return false
+		}
+		if n > 0 {
+			items.WriteByte(',')
+		}
+		items.Write(proj.apply(out))
+		n++
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	total := int(scim.Field(doc, "totalResults").Int())
+	if !scim.Field(doc, "totalResults").Exists() {
+		total = len(resources.Array())
+	}
+	start := q.StartIndex
+	if s := scim.Field(doc, "startIndex"); s.Exists() && s.Int() > 0 {
+		start = int(s.Int())
+	}
+	var buf bytes.Buffer
+	buf.Grow(items.Len() + 160)
+	buf.WriteString(`{"schemas":["` + scim.ListResponseURN + `"],"totalResults":`)
+	buf.WriteString(strconv.Itoa(total))
+	buf.WriteString(`,"startIndex":`)
+	buf.WriteString(strconv.Itoa(start))
+	buf.WriteString(`,"itemsPerPage":`)
+	buf.WriteString(strconv.Itoa(n))
+	buf.WriteString(`,"Resources":[`)
+	buf.Write(items.Bytes())
+	buf.WriteString(`]}`)
+	return buf.Bytes(), nil
+}
+
+// projection is the attributes / excludedAttributes of a request
+// (RFC 7644 §3.4.2.5), applied by the gateway to every resource it returns.
+type projection struct {
+	include, exclude []scim.AttrPath
+}
+
+func projectionFrom(attributes, excluded string) (projection, error) {
+	var p projection
+	var err error
+	if p.include, err = parseAttrList(attributes); err != nil {
+		return p, err
+	}
+	if p.exclude, err = parseAttrList(excluded); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func parseAttrList(s string) ([]scim.AttrPath, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []scim.AttrPath
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := scim.ParseAttrPath(part)
+		if err != nil {
+			return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "attributes: %v", err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (p projection) active() bool { return len(p.include) > 0 || len(p.exclude) > 0 }
+
+// apply returns the resource with only the requested attributes. "id" and
+// "schemas" are always returned (RFC 7643 §3.1, returned "always").
+func (p projection) apply(body []byte) []byte {
+	if !p.active() {
+		return body
+	}
+	doc := gjson.ParseBytes(body)
+	var buf bytes.Buffer
+	buf.Grow(len(body))
+	buf.WriteByte('{')
+	n := 0
+	emit := func(key string, raw []byte) {
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		buf.WriteString(strconv.Quote(key))
+		buf.WriteByte(':')
+		buf.Write(raw)
+	}
+	doc.ForEach(func(k, v gjson.Result) bool {
+		switch {
+		case strings.EqualFold(k.Str, "id") || strings.EqualFold(k.Str, "schemas"):
+			emit(k.Str, []byte(v.Raw))
+		case strings.HasPrefix(strings.ToLower(k.Str), "urn:") && v.IsObject():
+			if raw, ok := p.object(k.Str, v); ok {
+				emit(k.Str, raw)
+			}
+		default:
+			if raw, ok := p.attribute(scim.AttrPath{Attr: k.Str}, v); ok {
+				emit(k.Str, raw)
+			}
+		}
+		return true
+	})
+	buf.WriteByte('}')
+	return buf.Bytes()
+}
+
+// object projects an extension object: its attributes are named urn:attr.
+func (p projection) object(urn string, v gjson.Result) ([]byte, bool) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	n := 0
+	v.ForEach(func(k, sv gjson.Result) bool {
+		if raw, ok := p.attribute(scim.AttrPath{URN: urn, Attr: k.Str}, sv); ok {
+			if n > 0 {
+				buf.WriteByte(',')
+			}
+			n++
+			buf.WriteString(strconv.Quote(k.Str))
+			buf.WriteByte(':')
+			buf.Write(raw)
+		}
+		return true
+	})
+	buf.WriteByte('}')
+	return buf.Bytes(), n > 0
+}
+
+// attribute decides one attribute: kept whole, dropped, or kept with only
+// some sub-attributes.
+func (p projection) attribute(a scim.AttrPath, v gjson.Result) ([]byte, bool) {
+	if len(p.include) > 0 {
+		var subs []string
+		for _, in := range p.include {
+			if sameAttr(in, a) {
+				if in.Sub == "" {
+					return []byte(v.Raw), true
+				}
+				subs = append(subs, in.Sub)
+			}
+		}
+		if subs == nil {
+			return nil, false
+		}
+		return filterSubs(v, func(s string) bool { return containsFold(subs, s) }), true
+	}
+	var drop []string
+	for _, ex := range p.exclude {
+		if sameAttr(ex, a) {
+			if ex.Sub == "" {
+				return nil, false
+			}
+			drop = append(drop, ex.Sub)
+		}
+	}
+	if drop == nil {
+		return []byte(v.Raw), true
+	}
+	return filterSubs(v, func(s string) bool { return !containsFold(drop, s) }), true
+}
+
+// sameAttr reports whether path p (from a request) names attribute a.
+func sameAttr(p, a scim.AttrPath) bool {
+	if !strings.EqualFold(p.Attr, a.Attr) {
+		return false
+	}
+	if a.URN == "" {
+		return p.URN == "" || strings.EqualFold(p.URN, scim.UserSchema) || strings.EqualFold(p.URN, scim.GroupSchema)
+	}
+	return strings.EqualFold(p.URN, a.URN)
+}
+
+// filterSubs keeps the sub-attributes of a complex value, or of each
+// element of a multi-valued one, for which keep is true.
+func filterSubs(v gjson.Result, keep func(string) bool) []byte {
+	one := func(obj gjson.Result, buf *bytes.Buffer) {
+		if !obj.IsObject() {
+			buf.WriteString(obj.Raw)
+			return
+		}
+		buf.WriteByte('{')
+		n := 0
+		obj.ForEach(func(k, sv gjson.Result) bool {
+			if keep(k.Str) {
+				if n > 0 {
+					buf.WriteByte(',')
+				}
+				n++
+				buf.WriteString(strconv.Quote(k.Str))
+				buf.WriteByte(':')
+				buf.WriteString(sv.Raw)
+			}
+			return true
+		})
+		buf.WriteByte('}')
+	}
+	var buf bytes.Buffer
+	if v.IsArray() {
+		buf.WriteByte('[')
+		i := 0
+		v.ForEach(func(_, el gjson.Result) bool {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			i++
+			one(el, &buf)
+			return true
+		})
+		buf.WriteByte(']')
+		return buf.Bytes()
+	}
+	one(v, &buf)
+	return buf.Bytes()
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}

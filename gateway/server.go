@@ -1,0 +1,237 @@
+// Package gateway is scimgw's HTTP side: it loads the configuration, serves
+// the SCIM 2.0 front end per tenant (RFC 7644), authenticates IdPs, hands
+// each request to the tenant's dialect, forwards through a safe retrying
+// client, and normalises every response and error into SCIM 2.0.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/scimgw/scimgw/dialects"
+)
+
+// Gateway serves every configured tenant.
+type Gateway struct {
+	cfg       *Config
+	log       *zap.Logger
+	tenants   map[string]*tenant
+	metrics   *metrics
+	engine    *gin.Engine
+	emulators []*http.Server
+	ready     atomic.Bool
+}
+
+// tenant is a configured tenant, built once at startup.
+type tenant struct {
+	id         string
+	dialect    dialects.Dialect
+	caps       dialects.Capabilities
+	tokens     tokenSet
+	base       string // public base of the tenant's SCIM API: {public_url}/{id}/scim/v2
+	maxResults int
+	retry      RetryConfig
+	deadline   time.Duration // overall bound on one client request's backend work
+	emulator   dialects.Emulator
+	discovery  *discovery
+	log        *zap.Logger
+}
+
+// New builds the gateway from a checked config: it starts the in-process
+// emulators of emulated tenants and builds every tenant's dialect. Close
+// stops the emulators.
+func New(cfg *Config, reg *dialects.Registry, log *zap.Logger) (*Gateway, error) {
+	gin.SetMode(gin.ReleaseMode)
+	g := &Gateway{cfg: cfg, log: log, tenants: map[string]*tenant{}, metrics: newMetrics()}
+	for id, tc := range cfg.Tenants {
+		t, err := g.buildTenant(id, tc, reg)
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("tenant %s: %w", id, err)
+		}
+		g.tenants[id] = t
+	}
+	g.engine = g.routes()
+	g.ready.Store(true)
+	return g, nil
+}
+
+func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*tenant, error) {
+	f, err := reg.Lookup(tc.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	log := g.log.Named("tenant").With(zap.String("tenant", id), zap.String("dialect", tc.Dialect))
+	t := &tenant{
+		id:         id,
+		base:       g.cfg.Server.PublicURL + "/" + id + "/scim/v2",
+		maxResults: tc.MaxResults,
+		retry:      tc.Backend.Retry,
+		log:        log,
+	}
+	for _, tok := range tc.Inbound.BearerTokens {
+		t.tokens = append(t.tokens, []byte(tok))
+	}
+	backendURL := tc.Backend.URL
+	if tc.Backend.Emulated {
+		emu := f.NewEmulator()
+		addr, err := g.startEmulator(emu)
+		if err != nil {
+			return nil, fmt.Errorf("start emulator: %w", err)
+		}
+		t.emulator = emu
+		backendURL = "http://" + addr + emu.BasePath()
+		log.Info("emulated backend started", zap.String("url", backendURL))
+	}
+	r := tc.Backend.Retry
+	t.deadline = time.Duration(r.MaxAttempts)*tc.Backend.Timeout + time.Duration(r.MaxAttempts-1)*r.MaxBackoff
+	b := newBackend(tc, backendURL, log, g.metrics)
+	t.dialect, err = f.New(dialects.Config{Tenant: id, Backend: b, Options: tc.Options, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	t.caps = t.dialect.Capabilities()
+	if t.caps.MaxResults > 0 && t.caps.MaxResults < t.maxResults {
+		t.maxResults = t.caps.MaxResults
+	}
+	t.discovery = newDiscovery(t)
+	return t, nil
+}
+
+func (g *Gateway) startEmulator(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	g.emulators = append(g.emulators, srv)
+	go srv.Serve(ln)
+	return ln.Addr().String(), nil
+}
+
+// Handler returns the gateway's HTTP handler.
+func (g *Gateway) Handler() http.Handler { return g.engine }
+
+// Emulator returns the in-process emulated backend of a tenant, or nil.
+func (g *Gateway) Emulator(tenantID string) dialects.Emulator {
+	if t := g.tenants[tenantID]; t != nil {
+		return t.emulator
+	}
+	return nil
+}
+
+// Close stops the emulators.
+func (g *Gateway) Close() {
+	g.ready.Store(false)
+	for _, s := range g.emulators {
+		s.Close()
+	}
+}
+
+// Serve serves on ln until ctx is done, then shuts down gracefully: it stops
+// accepting, reports not ready, and lets in-flight requests finish within
+// server.shutdown_grace.
+func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+	s := g.cfg.Server
+	srv := &http.Server{
+		Handler:           g.engine,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.ReadTimeout,
+		WriteTimeout:      s.WriteTimeout,
+		IdleTimeout:       s.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          zap.NewStdLog(g.log.Named("http")),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	g.log.Info("scimgw serving", zap.String("listen", ln.Addr().String()), zap.String("public_url", s.PublicURL), zap.Int("tenants", len(g.tenants)))
+	select {
+	case err := <-errc:
+		g.Close()
+		return err
+	case <-ctx.Done():
+	}
+	g.ready.Store(false)
+	g.log.Info("shutting down", zap.Duration("grace", s.ShutdownGrace))
+	sctx, cancel := context.WithTimeoutCause(context.Background(), s.ShutdownGrace, fmt.Errorf("graceful shutdown exceeded %s", s.ShutdownGrace))
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	g.Close()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", context.Cause(sctx))
+	}
+	return nil
+}
+
+// ListenAndServe listens on server.listen and serves until ctx is done.
+func (g *Gateway) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", g.cfg.Server.Listen)
+	if err != nil {
+		g.Close()
+		return err
+	}
+	err = g.Serve(ctx, ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (g *Gateway) routes() *gin.Engine {
+	e := gin.New()
+	e.HandleMethodNotAllowed = false
+	e.Use(g.recoverer)
+	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", func(c *gin.Context) {
+		if !g.ready.Load() {
+			c.String(http.StatusServiceUnavailable, "not ready\n")
+			return
+		}
+		c.String(http.StatusOK, "ready\n")
+	})
+	e.GET("/metrics", func(c *gin.Context) {
+		c.Header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		g.metrics.write(c.Writer)
+	})
+	e.Any("/:tenant/scim/v2/*path", g.serveSCIM)
+	e.Any("/:tenant/scim/v2", g.serveSCIM)
+	e.NoRoute(func(c *gin.Context) {
+		g.writeError(c, nil, newRequestID(c), dialects.Errorf(http.StatusNotFound, "", "no such endpoint: SCIM endpoints are under /{tenant}/scim/v2"))
+	})
+	return e
+}
+
+// recoverer turns a panic in a handler into a SCIM 500 and a log line.
+func (g *Gateway) recoverer(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			rid := newRequestID(c)
+			g.log.Error("panic serving request", zap.Any("panic", v), zap.String("request_id", rid), zap.String("route", routeOf(c)))
+			g.writeError(c, nil, rid, errors.New("panic"))
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// routeOf is the request path with ids left out, for logs.
+func routeOf(c *gin.Context) string {
+	p := c.Request.URL.Path
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	if len(parts) > 4 {
+		parts = append(parts[:4], "{id}")
+	}
+	return "/" + strings.Join(parts, "/")
+}
