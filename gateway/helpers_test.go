@@ -1,0 +1,193 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/builtin"
+	"github.com/scimgw/scimgw/dialects/emulator"
+)
+
+// Tokens used by the test configs.
+const (
+	acmeToken = "acme-token-123456"
+	cubeToken = "cube-token-123456"
+)
+
+// testConfig has an emulated scim2 tenant and an emulated cube tenant.
+const testConfig = `
+server:
+  listen: "127.0.0.1:0"
+  public_url: "https://gw.example.com"
+  max_body_bytes: 4096
+  max_results: 50
+tenants:
+  acme:
+    dialect: scim2
+    inbound: {bearer_tokens: ["` + acmeToken + `", "second-token-123"]}
+    backend:
+      emulated: true
+      auth: {type: bearer, token: emulator-backend-token}
+      timeout: 300ms
+      retry: {max_attempts: 3, min_backoff: 10ms, max_backoff: 50ms}
+    options: {sort: true, etag: true}
+  cube:
+    dialect: cube
+    inbound: {bearer_tokens: ["` + cubeToken + `"]}
+    backend:
+      emulated: true
+      auth: {type: bearer, token: emulator-backend-token}
+      timeout: 300ms
+      retry: {max_attempts: 3, min_backoff: 10ms, max_backoff: 50ms}
+`
+
+// harness is a gateway behind a real HTTP server, with its logs captured.
+type harness struct {
+	t    *testing.T
+	gw   *Gateway
+	srv  *httptest.Server
+	logs *observer.ObservedLogs
+}
+
+func newHarness(t *testing.T, yaml string) *harness {
+	t.Helper()
+	cfg, err := ParseConfig("test.yaml", []byte(yaml), builtin.Registry())
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	core, logs := observer.New(zapcore.DebugLevel)
+	gw, err := New(cfg, builtin.Registry(), zap.New(core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		gw.Close()
+		assertNoSecretsLogged(t, logs)
+	})
+	return &harness{t: t, gw: gw, srv: srv, logs: logs}
+}
+
+// emu returns the emulated backend of a tenant.
+func (h *harness) emu(tenant string) *emulator.Server {
+	return h.gw.Emulator(tenant).(*emulator.Server)
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	json   gjson.Result
+}
+
+func (h *harness) do(method, path, token, body string, headers ...string) response {
+	h.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: data, json: gjson.ParseBytes(data)}
+}
+
+// acme is a shortcut for requests to the acme tenant.
+func (h *harness) acme(method, path, body string, headers ...string) response {
+	h.t.Helper()
+	return h.do(method, "/acme/scim/v2"+path, acmeToken, body, headers...)
+}
+
+func (h *harness) cube(method, path, body string, headers ...string) response {
+	h.t.Helper()
+	return h.do(method, "/cube/scim/v2"+path, cubeToken, body, headers...)
+}
+
+// wantStatus fails unless the response has the status.
+func (r response) wantStatus(t *testing.T, status int) response {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body: %s", r.status, status, r.body)
+	}
+	return r
+}
+
+// wantError checks a SCIM error response (RFC 7644 §3.12).
+func (r response) wantError(t *testing.T, status int, scimType string) response {
+	t.Helper()
+	r.wantStatus(t, status)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/scim+json") {
+		t.Fatalf("error Content-Type %q", ct)
+	}
+	if r.json.Get("schemas.0").String() != "urn:ietf:params:scim:api:messages:2.0:Error" {
+		t.Fatalf("error without the Error schema: %s", r.body)
+	}
+	if s := r.json.Get("status"); s.Type != gjson.String || s.Str != itoa(status) {
+		t.Fatalf("error status must be the string %q: %s", itoa(status), r.body)
+	}
+	if r.json.Get("scimType").String() != scimType {
+		t.Fatalf("scimType %q, want %q: %s", r.json.Get("scimType").String(), scimType, r.body)
+	}
+	if r.json.Get("detail").String() == "" {
+		t.Fatalf("error without detail: %s", r.body)
+	}
+	return r
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// secrets must never appear in logs.
+var secrets = []string{acmeToken, cubeToken, "second-token-123", "emulator-backend-token", "s3cret-pass", "client-secret-xyz", "Authorization", "Bearer "}
+
+func assertNoSecretsLogged(t *testing.T, logs *observer.ObservedLogs) {
+	for _, e := range logs.All() {
+		var buf bytes.Buffer
+		buf.WriteString(e.Message)
+		for k, v := range e.ContextMap() {
+			buf.WriteString(" " + k + "=")
+			b, _ := json.Marshal(v)
+			buf.Write(b)
+		}
+		for _, s := range secrets {
+			if strings.Contains(buf.String(), s) {
+				t.Errorf("log line contains secret %q: %s", s, buf.String())
+			}
+		}
+	}
+}
+
+const userBody = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+ "userName":"bjensen@example.com","externalId":"ext-1","password":"s3cret-pass","displayName":"Babs",
+ "name":{"givenName":"Barbara","familyName":"Jensen","formatted":"Ms. Barbara J Jensen"},
+ "emails":[{"value":"bjensen@example.com","type":"work","primary":true}],"active":true,
+ "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"701984","department":"R&D"}}`
+
+var _ dialects.Emulator = (*emulator.Server)(nil)
