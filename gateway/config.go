@@ -196,7 +196,7 @@ func ParseConfig(path string, data []byte, reg *dialects.Registry) (*Config, err
 	cfg.applyDefaults()
 	l.check(cfg, doc, reg)
 	if len(l.lints) > 0 {
-		return nil, l.lints.sorted().dedupe()
+		return nil, l.lints.sorted()
 	}
 	return cfg, nil
 }
@@ -209,6 +209,7 @@ func (l *linter) walk(n *yaml.Node, spec []field, where string) {
 			n.Kind, n.Tag, n.Value = yaml.MappingNode, "!!map", ""
 		} else {
 			l.at(n, "%s must be a mapping", describe(where))
+			*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
 			return
 		}
 	}
@@ -217,12 +218,15 @@ func (l *linter) walk(n *yaml.Node, spec []field, where string) {
 	for i, f := range spec {
 		names[i] = f.name
 	}
+	kept := n.Content[:0]
+	defer func() { n.Content = kept }()
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if seen[k.Value] {
 			l.at(k, "duplicate key %q", k.Value)
 			continue
 		}
+		kept = append(kept, k, v)
 		seen[k.Value] = true
 		f, ok := findField(spec, k.Value)
 		if !ok {
@@ -241,7 +245,7 @@ func (l *linter) walk(n *yaml.Node, spec []field, where string) {
 func (l *linter) checkKind(v *yaml.Node, f field, where string) {
 	before := len(l.lints)
 	defer func() {
-		if len(l.lints) > before && f.kind != kObject && f.kind != kMap {
+		if len(l.lints) > before && f.kind != kObject && f.kind != kMap && v.Kind != yaml.MappingNode {
 			// Blank the bad value so decoding still works and the semantic
 			// checks can report the rest of the file's problems too.
 			*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: v.Line, Column: v.Column}
@@ -283,6 +287,7 @@ func (l *linter) checkKind(v *yaml.Node, f field, where string) {
 	case kMap:
 		if v.Kind != yaml.MappingNode {
 			l.at(v, "%s must be a mapping of names to entries", where)
+			*v = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column}
 			return
 		}
 		if len(v.Content) == 0 && f.required {
@@ -361,7 +366,7 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 			l.at(key, "tenant id %q must be letters, digits, '.', '_' or '-' and not one of healthz, readyz, metrics", id)
 		}
 		inbound := child(tn, "inbound")
-		if len(t.Inbound.BearerTokens) == 0 {
+		if inbound != nil && len(t.Inbound.BearerTokens) == 0 {
 			l.at(child(inbound, "bearer_tokens"), "%s.inbound.bearer_tokens must list at least one token", where)
 		}
 		for i, tok := range t.Inbound.BearerTokens {
@@ -400,11 +405,17 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 }
 
 func (l *linter) checkAuth(a AuthConfig, n *yaml.Node, where string) {
+	var missing []string
 	need := func(key, val string) {
 		if val == "" {
-			l.at(n, "%s: type %s needs %s", where, a.Type, key)
+			missing = append(missing, key)
 		}
 	}
+	defer func() {
+		if len(missing) > 0 {
+			l.at(n, "%s: type %s needs %s", where, a.Type, strings.Join(missing, ", "))
+		}
+	}()
 	switch a.Type {
 	case "bearer":
 		need("token", a.Token)

@@ -45,18 +45,6 @@ func (ls Lints) sorted() Lints {
 	return ls
 }
 
-// dedupe keeps the first lint at each position (of a sorted list).
-func (ls Lints) dedupe() Lints {
-	out := ls[:0]
-	for i, l := range ls {
-		if i > 0 && l.File == ls[i-1].File && l.Line == ls[i-1].Line && l.Col == ls[i-1].Col {
-			continue
-		}
-		out = append(out, l)
-	}
-	return out
-}
-
 // linter collects lints for one file.
 type linter struct {
 	file  string
