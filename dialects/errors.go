@@ -126,13 +126,13 @@ func parseErrorBody(body []byte) (msg, code, scimType, correlation string) {
 	switch {
 	case isSCIMError(doc):
 		return get("detail").String(), "", get("scimType").String(), ""
-	case get("Errors").IsArray(): // SCIM 1.1
-		first := get("Errors").Array()
+	case doc.Get("Errors").IsArray(): // SCIM 1.1 (the case tells it from Workspace ONE's)
+		first := doc.Get("Errors").Array()
 		if len(first) > 0 {
 			return scim.Field(first[0], "description").String(), scim.Field(first[0], "code").String(), "", ""
 		}
-	case get("errors").IsArray(): // Workspace ONE
-		first := get("errors").Array()
+	case doc.Get("errors").IsArray(): // Workspace ONE
+		first := doc.Get("errors").Array()
 		if len(first) > 0 {
 			return scim.Field(first[0], "message").String(), scim.Field(first[0], "code").String(), "", ""
 		}

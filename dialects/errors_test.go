@@ -1,0 +1,101 @@
+package dialects
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestFromResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		status   int
+		body     string
+		header   http.Header
+		scimType string
+		detail   string
+	}{
+		{"SCIM 2.0 string status", 400, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidFilter","detail":"bad filter"}`, nil, "invalidFilter", "x: bad filter"},
+		{"SCIM 2.0 numeric status", 404, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":404,"detail":"Resource 1 not found"}`, nil, "", "x: Resource 1 not found"},
+		{"non-RFC scimType dropped", 400, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"OutdatedSdkVersion","detail":"old"}`, nil, "", "x: old"},
+		{"409 is always uniqueness", 409, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"409","detail":"exists"}`, nil, "uniqueness", "x: exists"},
+		{"SCIM 1.1", 404, `{"Errors":[{"description":"Resource 2819c223 not found","code":"404"}]}`, nil, "", "x: Resource 2819c223 not found"},
+		{"Workspace ONE", 409, `{"errors":[{"code":"user.name.taken","message":"User name is already taken"}]}`, nil, "uniqueness", "x: User name is already taken (vendorCode=user.name.taken)"},
+		{"Genesys platform", 429, `{"message":"Rate limit exceeded","code":"too.many.requests","status":429,"contextId":"abc-123"}`, http.Header{"Retry-After": {"5"}}, "", "x: Rate limit exceeded (vendorCode=too.many.requests, correlationId=abc-123)"},
+		{"FireHydrant", 422, `{"detail":"Validation failed","messages":["name is missing","email is invalid"],"code":"invalid"}`, nil, "", "x: Validation failed: name is missing; email is invalid (vendorCode=invalid)"},
+		{"flat error", 401, `{"error":"invalid_token","error_description":"expired"}`, nil, "", "x: invalid_token: expired"},
+		{"plain text", 502, "upstream connect error", nil, "", "x: upstream connect error"},
+		{"HTML", 503, "<html><body><h1>503 Service   Unavailable</h1></body></html>", nil, "", "x: 503 Service Unavailable"},
+		{"empty", 500, "", nil, "", "x: Internal Server Error"},
+		{"JSON string", 400, `"nope"`, nil, "", "x: nope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := tc.header
+			if h == nil {
+				h = http.Header{}
+			}
+			e := FromResponse("x", &BackendResponse{Status: tc.status, Header: h, Body: []byte(tc.body)})
+			if e.Status != tc.status || e.ScimType != tc.scimType || e.Detail != tc.detail {
+				t.Fatalf("got %d %q %q, want %d %q %q", e.Status, e.ScimType, e.Detail, tc.status, tc.scimType, tc.detail)
+			}
+			if tc.header != nil && e.RetryAfter != "5" {
+				t.Fatalf("Retry-After %q", e.RetryAfter)
+			}
+		})
+	}
+	long := strings.Repeat("é", 1000)
+	e := FromResponse("x", &BackendResponse{Status: 500, Header: http.Header{}, Body: []byte(long)})
+	if len(e.Detail) > maxDetail+20 || !utf8.ValidString(e.Detail) {
+		t.Fatalf("detail not truncated safely: %d bytes", len(e.Detail))
+	}
+}
+
+func FuzzFromResponse(f *testing.F) {
+	f.Add(400, `{"Errors":[{"description":"d","code":"400"}]}`)
+	f.Add(409, `{"errors":[{"code":"c","message":"m"}]}`)
+	f.Add(500, `<html>x</html>`)
+	f.Fuzz(func(t *testing.T, status int, body string) {
+		if status < 100 || status > 599 {
+			return
+		}
+		e := FromResponse("x", &BackendResponse{Status: status, Header: http.Header{}, Body: []byte(body)})
+		if e.Status != status || !strings.HasPrefix(e.Detail, "x: ") {
+			t.Fatalf("%+v", e)
+		}
+		if e.ScimType != "" && !scimTypes[e.ScimType] {
+			t.Fatalf("non-RFC scimType %q", e.ScimType)
+		}
+	})
+}
+
+func TestKeep(t *testing.T) {
+	k := Keep{"userName": nil, "name": {"givenName"}, "emails": {"value", "primary"}}
+	out, err := k.Apply([]byte(`{"UserName":"a","name":{"givenName":"G","formatted":"F"},"emails":[{"value":"v","type":"work","primary":true}],"title":"t","nickName":null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"userName":"a","name":{"givenName":"G"},"emails":[{"value":"v","primary":true}]}`; string(out) != want {
+		t.Fatalf("got %s, want %s", out, want)
+	}
+	p, n, err := k.ApplyPatch(User, []byte(`{"Operations":[{"op":"Replace","path":"title","value":"x"},{"op":"replace","path":"emails[type eq \"work\"].value","value":"y"},{"op":"replace","path":"name.formatted","value":"z"},{"op":"add","value":{"title":"t","userName":"b"}}]}`))
+	if err != nil || n != 2 {
+		t.Fatalf("n=%d err=%v", n, err)
+	}
+	if want := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"emails[type eq \"work\"].value","value":"y"},{"op":"add","value":{"userName":"b"}}]}`; string(p) != want {
+		t.Fatalf("got %s", p)
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	r := NewRegistry(&Factory{Name: "a", New: func(Config) (Dialect, error) { return nil, nil }})
+	if _, err := r.Lookup("b"); err == nil || !strings.Contains(err.Error(), "known: a") {
+		t.Fatalf("lookup error: %v", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("duplicate registration did not panic")
+		}
+	}()
+	r.Register(&Factory{Name: "a", New: func(Config) (Dialect, error) { return nil, nil }})
+}
