@@ -121,8 +121,8 @@ var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 // newRequestID returns the request's id: the client's X-Request-Id when it
 // is safe to log, otherwise a new random one. It is echoed in the response.
 func newRequestID(c *gin.Context) string {
-	if v, ok := c.Get("request_id"); ok {
-		return v.(string)
+	if rid := c.Writer.Header().Get("X-Request-Id"); rid != "" {
+		return rid // already given to this request
 	}
 	rid := c.GetHeader("X-Request-Id")
 	if !requestIDRE.MatchString(rid) {
@@ -130,7 +130,6 @@ func newRequestID(c *gin.Context) string {
 		rand.Read(b[:])
 		rid = hex.EncodeToString(b[:])
 	}
-	c.Set("request_id", rid)
 	c.Header("X-Request-Id", rid)
 	return rid
 }

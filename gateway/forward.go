@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -144,12 +145,23 @@ func (b *backend) do(ctx context.Context, br *dialects.BackendRequest) (*dialect
 		return nil, st, &dialects.UpstreamError{Attempts: st.attempts, Ambiguous: st.ambiguous, Timeout: st.timeout || isTimeout(err), Err: stripURL(err)}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBackendBody))
+	data, err := readAll(resp.Body, resp.ContentLength, maxBackendBody)
 	if err != nil {
 		amb := br.Method == http.MethodPost || br.Method == http.MethodPatch
 		return nil, st, &dialects.UpstreamError{Attempts: st.attempts, Ambiguous: amb, Timeout: isTimeout(err), Err: fmt.Errorf("read backend response: %w", stripURL(err))}
 	}
 	return &dialects.BackendResponse{Status: resp.StatusCode, Header: resp.Header, Body: data}, st, nil
+}
+
+// readAll reads at most limit bytes of r into a buffer sized from the
+// declared length, when there is one.
+func readAll(r io.Reader, declared, limit int64) ([]byte, error) {
+	if declared <= 0 || declared > limit {
+		return io.ReadAll(io.LimitReader(r, limit))
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, declared+1))
+	_, err := buf.ReadFrom(io.LimitReader(r, limit))
+	return buf.Bytes(), err
 }
 
 func (b *backend) authorize(r *http.Request) error {

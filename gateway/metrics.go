@@ -14,17 +14,22 @@ import (
 // text exposition format. A handful of series need no client library.
 type metrics struct {
 	mu        sync.Mutex
-	requests  map[string]float64 // tenant, op, status
-	durations map[string]float64 // tenant, op -> sum of seconds
-	counts    map[string]float64 // tenant, op -> count
-	attempts  map[string]float64 // tenant, outcome
-	recovered map[string]float64 // tenant
+	requests  map[series]float64 // tenant, op, status
+	durations map[series]float64 // tenant, op -> sum of seconds
+	counts    map[series]float64 // tenant, op -> count
+	attempts  map[series]float64 // tenant, outcome
+	recovered map[series]float64 // tenant
+}
+
+// series is a label set: up to three label values, named when written.
+type series struct {
+	tenant, op, status string
 }
 
 func newMetrics() *metrics {
 	return &metrics{
-		requests: map[string]float64{}, durations: map[string]float64{}, counts: map[string]float64{},
-		attempts: map[string]float64{}, recovered: map[string]float64{},
+		requests: map[series]float64{}, durations: map[series]float64{}, counts: map[series]float64{},
+		attempts: map[series]float64{}, recovered: map[series]float64{},
 	}
 }
 
@@ -47,8 +52,8 @@ func (m *metrics) request(tenant, op string, status int, d time.Duration) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.requests[labels("tenant", tenant, "op", op, "status", strconv.Itoa(status))]++
-	k := labels("tenant", tenant, "op", op)
+	m.requests[series{tenant, op, strconv.Itoa(status)}]++
+	k := series{tenant: tenant, op: op}
 	m.durations[k] += d.Seconds()
 	m.counts[k]++
 }
@@ -58,33 +63,38 @@ func (m *metrics) attempt(tenant, outcome string) {
 		return
 	}
 	m.mu.Lock()
-	m.attempts[labels("tenant", tenant, "outcome", outcome)]++
+	m.attempts[series{tenant: tenant, op: outcome}]++
 	m.mu.Unlock()
 }
 
 func (m *metrics) recoveredCreate(tenant string) {
 	m.mu.Lock()
-	m.recovered[labels("tenant", tenant)]++
+	m.recovered[series{tenant: tenant}]++
 	m.mu.Unlock()
 }
 
 func (m *metrics) write(w io.Writer) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	series := func(name, typ, help string, vals map[string]float64) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-		keys := make([]string, 0, len(vals))
-		for k := range vals {
-			keys = append(keys, k)
+	family := func(name, help string, vals map[series]float64, names ...string) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, help, name)
+		lines := make([]string, 0, len(vals))
+		for k, v := range vals {
+			values := []string{k.tenant, k.op, k.status}
+			var kv []string
+			for i, n := range names {
+				kv = append(kv, n, values[i])
+			}
+			lines = append(lines, fmt.Sprintf("%s{%s} %s\n", name, labels(kv...), strconv.FormatFloat(v, 'g', -1, 64)))
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(w, "%s{%s} %s\n", name, k, strconv.FormatFloat(vals[k], 'g', -1, 64))
+		sort.Strings(lines)
+		for _, l := range lines {
+			io.WriteString(w, l)
 		}
 	}
-	series("scimgw_requests_total", "counter", "SCIM requests served, by tenant, operation and status.", m.requests)
-	series("scimgw_request_duration_seconds_sum", "counter", "Total time spent serving SCIM requests.", m.durations)
-	series("scimgw_request_duration_seconds_count", "counter", "Number of SCIM requests timed.", m.counts)
-	series("scimgw_backend_attempts_total", "counter", "Backend HTTP attempts, by tenant and outcome (status code or error class).", m.attempts)
-	series("scimgw_safe_create_recoveries_total", "counter", "Creates whose outcome was unknown and that were found on the backend instead of being repeated.", m.recovered)
+	family("scimgw_requests_total", "SCIM requests served, by tenant, operation and status.", m.requests, "tenant", "op", "status")
+	family("scimgw_request_duration_seconds_sum", "Total time spent serving SCIM requests.", m.durations, "tenant", "op")
+	family("scimgw_request_duration_seconds_count", "Number of SCIM requests timed.", m.counts, "tenant", "op")
+	family("scimgw_backend_attempts_total", "Backend HTTP attempts, by tenant and outcome (status code or error class).", m.attempts, "tenant", "outcome")
+	family("scimgw_safe_create_recoveries_total", "Creates whose outcome was unknown and that were found on the backend instead of being repeated.", m.recovered, "tenant")
 }

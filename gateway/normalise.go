@@ -40,91 +40,127 @@ func (t *tenant) resourceReply(rt dialects.ResourceType, resp *dialects.Response
 
 // normalize makes a backend resource clean SCIM 2.0 for this tenant:
 // correct "schemas", meta.resourceType and meta.location, every $ref
-// pointing at the gateway, and no password (RFC 7643 §4.1.1: returned never).
+// pointing at the gateway, and no password (RFC 7643 §4.1.1: returned
+// never). It parses the document once and writes the result in one pass.
 func (t *tenant) normalize(rt dialects.ResourceType, body []byte) ([]byte, error) {
 	doc := gjson.ParseBytes(body)
 	if !doc.IsObject() {
 		return nil, dialects.Errorf(http.StatusBadGateway, "", "backend returned a %s that is not a JSON object", rt)
 	}
-	id := scim.Field(doc, "id")
+	type member struct{ k, v gjson.Result }
+	members := make([]member, 0, 24)
+	var id, meta gjson.Result
+	doc.ForEach(func(k, v gjson.Result) bool {
+		switch {
+		case strings.EqualFold(k.Str, "id"):
+			id = v
+		case strings.EqualFold(k.Str, "meta"):
+			meta = v
+			return true
+		case strings.EqualFold(k.Str, "schemas"), strings.EqualFold(k.Str, "password"):
+			return true
+		}
+		members = append(members, member{k, v})
+		return true
+	})
 	if id.Type != gjson.String || id.Str == "" {
 		return nil, dialects.Errorf(http.StatusBadGateway, "", "backend returned a %s without an id", rt)
 	}
-	// One pass over the members: find extension objects, password, refs.
-	schemas := []string{rt.Schema()}
-	var password, metaKey string
-	var refKeys []string
-	doc.ForEach(func(k, v gjson.Result) bool {
+	var buf bytes.Buffer
+	buf.Grow(len(body) + 128)
+	buf.WriteString(`{"schemas":["`)
+	buf.WriteString(rt.Schema())
+	buf.WriteByte('"')
+	for _, m := range members {
+		if isExtension(m.k.Str, m.v) {
+			buf.WriteByte(',')
+			buf.WriteString(m.k.Raw)
+		}
+	}
+	buf.WriteByte(']')
+	for _, m := range members {
+		name := m.k.Str
+		buf.WriteByte(',')
+		buf.WriteString(m.k.Raw)
+		buf.WriteByte(':')
 		switch {
-		case strings.HasPrefix(strings.ToLower(k.Str), "urn:") && v.IsObject():
-			schemas = append(schemas, k.Str)
-		case strings.EqualFold(k.Str, "password"):
-			password = k.Str
-		case strings.EqualFold(k.Str, "meta"):
-			metaKey = k.Str
-		case strings.EqualFold(k.Str, "members") || strings.EqualFold(k.Str, "groups"):
-			if v.IsArray() {
-				refKeys = append(refKeys, k.Str)
+		case (strings.EqualFold(name, "members") || strings.EqualFold(name, "groups")) && m.v.IsArray():
+			t.writeRefArray(&buf, m.v)
+		case strings.EqualFold(name, scim.EnterpriseSchema) && m.v.IsObject():
+			t.writeEnterprise(&buf, m.v)
+		default:
+			buf.WriteString(m.v.Raw)
+		}
+	}
+	buf.WriteString(`,"meta":{`)
+	if meta.IsObject() {
+		meta.ForEach(func(k, v gjson.Result) bool {
+			if !strings.EqualFold(k.Str, "resourceType") && !strings.EqualFold(k.Str, "location") {
+				buf.WriteString(k.Raw)
+				buf.WriteByte(':')
+				buf.WriteString(v.Raw)
+				buf.WriteByte(',')
 			}
-		}
-		return true
-	})
-	var err error
-	out := body
-	if password != "" {
-		if out, err = sjson.DeleteBytes(out, gjson.Escape(password)); err != nil {
-			return nil, badGateway(err)
-		}
+			return true
+		})
 	}
-	if metaKey != "" && metaKey != "meta" {
-		meta := scim.Field(doc, metaKey).Raw
-		out, _ = sjson.DeleteBytes(out, gjson.Escape(metaKey))
-		out, _ = sjson.SetRawBytes(out, "meta", []byte(meta))
+	buf.WriteString(`"resourceType":"`)
+	buf.WriteString(rt.String())
+	buf.WriteString(`","location":`)
+	buf.WriteString(strconv.Quote(t.location(rt, id.Str)))
+	buf.WriteString("}}")
+	return buf.Bytes(), nil
+}
+
+// isExtension reports whether a member is a schema extension object.
+func isExtension(key string, v gjson.Result) bool {
+	return len(key) > 4 && strings.EqualFold(key[:4], "urn:") && v.IsObject()
+}
+
+// writeEnterprise copies the enterprise extension, pointing manager.$ref
+// at the gateway.
+func (t *tenant) writeEnterprise(buf *bytes.Buffer, ext gjson.Result) {
+	mgr := scim.Field(ext, "manager")
+	ref := mgr.Get("$ref")
+	if ref.Type != gjson.String {
+		buf.WriteString(ext.Raw)
+		return
 	}
-	if out, err = sjson.SetBytes(out, "schemas", schemas); err != nil {
-		return nil, badGateway(err)
+	fixed, err := sjson.SetBytes([]byte(mgr.Raw), "$ref", t.rewriteRef(ref.Str))
+	if err != nil {
+		buf.WriteString(ext.Raw)
+		return
 	}
-	if out, err = sjson.SetBytes(out, "meta.resourceType", rt.String()); err != nil {
-		return nil, badGateway(err)
+	// Splice the fixed manager object into the extension's raw JSON.
+	start := mgr.Index
+	if start <= 0 || start+len(mgr.Raw) > len(ext.Raw) {
+		out, _ := sjson.SetRawBytes([]byte(ext.Raw), "manager", fixed)
+		buf.Write(out)
+		return
 	}
-	if out, err = sjson.SetBytes(out, "meta.location", t.location(rt, id.Str)); err != nil {
-		return nil, badGateway(err)
-	}
-	for _, k := range refKeys {
-		arr := gjson.GetBytes(out, gjson.Escape(k))
-		if fixed, changed := t.rewriteRefArray(arr); changed {
-			out, _ = sjson.SetRawBytes(out, gjson.Escape(k), fixed)
-		}
-	}
-	mgr := gjson.Escape(scim.EnterpriseSchema) + ".manager.$ref"
-	if ref := gjson.GetBytes(out, mgr); ref.Type == gjson.String {
-		out, _ = sjson.SetBytes(out, mgr, t.rewriteRef(ref.Str))
-	}
-	return out, nil
+	buf.WriteString(ext.Raw[:start])
+	buf.Write(fixed)
+	buf.WriteString(ext.Raw[start+len(mgr.Raw):])
 }
 
 func badGateway(err error) error {
 	return dialects.Errorf(http.StatusBadGateway, "", "cannot normalise backend response: %v", err)
 }
 
-// rewriteRefArray rewrites the $ref of every element of a multi-valued
-// attribute in one pass, so large groups cost linear time.
-func (t *tenant) rewriteRefArray(arr gjson.Result) ([]byte, bool) {
-	var buf bytes.Buffer
+// writeRefArray copies a multi-valued attribute, rewriting the $ref of
+// every element in one pass, so large groups cost linear time.
+func (t *tenant) writeRefArray(buf *bytes.Buffer, arr gjson.Result) {
 	buf.WriteByte('[')
-	changed := false
 	i := 0
 	arr.ForEach(func(_, el gjson.Result) bool {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
 		i++
-		ref := el.Get("$ref")
-		if ref.Type == gjson.String {
+		if ref := el.Get("$ref"); ref.Type == gjson.String {
 			if nr := t.rewriteRef(ref.Str); nr != ref.Str {
 				if fixed, err := sjson.SetBytes([]byte(el.Raw), "$ref", nr); err == nil {
 					buf.Write(fixed)
-					changed = true
 					return true
 				}
 			}
@@ -133,7 +169,6 @@ func (t *tenant) rewriteRefArray(arr gjson.Result) ([]byte, bool) {
 		return true
 	})
 	buf.WriteByte(']')
-	return buf.Bytes(), changed
 }
 
 // rewriteRef points a backend resource URL at the gateway: whatever its

@@ -21,7 +21,7 @@ import (
 // for Groups, plus externalId when given). If it now exists, that is the
 // result; if the lookup cannot tell, it asks again rather than create.
 func (g *Gateway) safeCreate(ctx context.Context, t *tenant, req *dialects.Request) (*dialects.Response, error) {
-	filter := identityFilter(req.Type, req.Body)
+	var filter *scim.Expr // built only when an outcome is unknown
 	var lastErr error
 	create := true
 	for attempt := 1; attempt <= t.retry.MaxAttempts; attempt++ {
@@ -31,6 +31,9 @@ func (g *Gateway) safeCreate(ctx context.Context, t *tenant, req *dialects.Reque
 				return resp, err
 			}
 			lastErr = err
+			if filter == nil {
+				filter = identityFilter(req.Type, req.Body)
+			}
 			t.log.Warn("create outcome unknown; looking it up before any retry", zap.Int("attempt", attempt), zap.Error(err))
 		}
 		found, known, err := g.lookup(ctx, t, req.Type, filter)
