@@ -235,4 +235,3 @@ func TestClientDeadlineStopsRetries(t *testing.T) {
 		t.Fatalf("retries went on after the client left: %d attempts", n)
 	}
 }
-

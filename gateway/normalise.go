@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -41,61 +42,59 @@ func (t *tenant) resourceReply(rt dialects.ResourceType, resp *dialects.Response
 // normalize makes a backend resource clean SCIM 2.0 for this tenant:
 // correct "schemas", meta.resourceType and meta.location, every $ref
 // pointing at the gateway, and no password (RFC 7643 §4.1.1: returned
-// never). It parses the document once and writes the result in one pass.
+// never). It rewrites the document in one pass over its members; member
+// order does not matter in JSON, so "schemas" and "meta" go last.
 func (t *tenant) normalize(rt dialects.ResourceType, body []byte) ([]byte, error) {
 	doc := gjson.ParseBytes(body)
 	if !doc.IsObject() {
 		return nil, dialects.Errorf(http.StatusBadGateway, "", "backend returned a %s that is not a JSON object", rt)
 	}
-	type member struct{ k, v gjson.Result }
-	members := make([]member, 0, 24)
+	var buf bytes.Buffer
+	buf.Grow(len(body) + 192)
+	buf.WriteByte('{')
 	var id, meta gjson.Result
+	var exts [4]string
+	extensions := exts[:0]
 	doc.ForEach(func(k, v gjson.Result) bool {
+		name := k.Str
 		switch {
-		case strings.EqualFold(k.Str, "id"):
-			id = v
-		case strings.EqualFold(k.Str, "meta"):
+		case foldEq(name, "schemas"), foldEq(name, "password"):
+			return true
+		case foldEq(name, "meta"):
 			meta = v
 			return true
-		case strings.EqualFold(k.Str, "schemas"), strings.EqualFold(k.Str, "password"):
-			return true
+		case foldEq(name, "id"):
+			id = v
+		case isExtension(name, v):
+			extensions = append(extensions, k.Raw)
 		}
-		members = append(members, member{k, v})
+		buf.WriteString(k.Raw)
+		buf.WriteByte(':')
+		switch {
+		case (foldEq(name, "members") || foldEq(name, "groups")) && v.IsArray():
+			t.writeRefArray(&buf, v)
+		case foldEq(name, scim.EnterpriseSchema) && v.IsObject():
+			t.writeEnterprise(&buf, v)
+		default:
+			buf.WriteString(v.Raw)
+		}
+		buf.WriteByte(',')
 		return true
 	})
 	if id.Type != gjson.String || id.Str == "" {
 		return nil, dialects.Errorf(http.StatusBadGateway, "", "backend returned a %s without an id", rt)
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(body) + 128)
-	buf.WriteString(`{"schemas":["`)
+	buf.WriteString(`"schemas":["`)
 	buf.WriteString(rt.Schema())
 	buf.WriteByte('"')
-	for _, m := range members {
-		if isExtension(m.k.Str, m.v) {
-			buf.WriteByte(',')
-			buf.WriteString(m.k.Raw)
-		}
-	}
-	buf.WriteByte(']')
-	for _, m := range members {
-		name := m.k.Str
+	for _, e := range extensions {
 		buf.WriteByte(',')
-		buf.WriteString(m.k.Raw)
-		buf.WriteByte(':')
-		switch {
-		case (strings.EqualFold(name, "members") || strings.EqualFold(name, "groups")) && m.v.IsArray():
-			t.writeRefArray(&buf, m.v)
-		case strings.EqualFold(name, scim.EnterpriseSchema) && m.v.IsObject():
-			t.writeEnterprise(&buf, m.v)
-		default:
-			buf.WriteString(m.v.Raw)
-		}
+		buf.WriteString(e)
 	}
-	buf.WriteString(`,"meta":{`)
+	buf.WriteString(`],"meta":{`)
 	if meta.IsObject() {
 		meta.ForEach(func(k, v gjson.Result) bool {
-			if !strings.EqualFold(k.Str, "resourceType") && !strings.EqualFold(k.Str, "location") {
+			if !foldEq(k.Str, "resourceType") && !foldEq(k.Str, "location") {
 				buf.WriteString(k.Raw)
 				buf.WriteByte(':')
 				buf.WriteString(v.Raw)
@@ -107,9 +106,26 @@ func (t *tenant) normalize(rt dialects.ResourceType, body []byte) ([]byte, error
 	buf.WriteString(`"resourceType":"`)
 	buf.WriteString(rt.String())
 	buf.WriteString(`","location":`)
-	buf.WriteString(strconv.Quote(t.location(rt, id.Str)))
+	writeJSONString(&buf, t.location(rt, id.Str))
 	buf.WriteString("}}")
 	return buf.Bytes(), nil
+}
+
+// foldEq is strings.EqualFold with the cheap length test first.
+func foldEq(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
+
+// writeJSONString writes s as a JSON string, quickly when it needs no escapes.
+func writeJSONString(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			b, _ := json.Marshal(s)
+			buf.Write(b)
+			return
+		}
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
 }
 
 // isExtension reports whether a member is a schema extension object.
@@ -174,13 +190,22 @@ func (t *tenant) writeRefArray(buf *bytes.Buffer, arr gjson.Result) {
 // rewriteRef points a backend resource URL at the gateway: whatever its
 // host and base, ".../Users/{id}" becomes "{tenant base}/Users/{id}".
 func (t *tenant) rewriteRef(ref string) string {
-	lower := strings.ToLower(ref)
 	for _, ep := range [...]string{"Users", "Groups"} {
-		if i := strings.LastIndex(lower, "/"+strings.ToLower(ep)+"/"); i >= 0 {
+		if i := lastIndexFold(ref, "/"+ep+"/"); i >= 0 {
 			return t.base + "/" + ep + ref[i+len(ep)+1:]
 		}
 	}
 	return ref
+}
+
+// lastIndexFold is strings.LastIndex ignoring ASCII case, without allocating.
+func lastIndexFold(s, sub string) int {
+	for i := len(s) - len(sub); i >= 0; i-- {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }
 
 // listBody renders a ListResponse (RFC 7644 §3.4.2) from a backend list:
