@@ -26,6 +26,7 @@ type reply struct {
 	body     []byte
 	etag     string
 	location string
+	id       string // of the resource, not rendered
 }
 
 // serveSCIM is the single entry point of /{tenant}/scim/v2/...: it finds
@@ -188,7 +189,7 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	rep, err := t.resourceReply(rt, resp, proj)
 	if err == nil && action == dialects.Create {
 		rep.status = http.StatusCreated
-		rep.location = t.location(rt, gjson.GetBytes(resp.Body, "id").String())
+		rep.location = t.location(rt, rep.id)
 	}
 	return rep, err
 }

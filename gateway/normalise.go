@@ -28,15 +28,15 @@ func (t *tenant) resourceReply(rt dialects.ResourceType, resp *dialects.Response
 	if resp.Status == http.StatusNotModified {
 		return &reply{status: http.StatusNotModified, etag: resp.ETag}, nil
 	}
-	body, err := t.normalize(rt, resp.Body)
+	n, err := t.normalize(rt, resp.Body)
 	if err != nil {
 		return nil, err
 	}
 	etag := resp.ETag
 	if etag == "" {
-		etag = gjson.GetBytes(body, "meta.version").String()
+		etag = n.version
 	}
-	return &reply{status: resp.Status, body: proj.apply(body), etag: etag}, nil
+	return &reply{status: resp.Status, body: proj.apply(n.body), etag: etag, id: n.id}, nil
 }
 
 // normalize makes a backend resource clean SCIM 2.0 for this tenant:
@@ -44,10 +44,10 @@ func (t *tenant) resourceReply(rt dialects.ResourceType, resp *dialects.Response
 // pointing at the gateway, and no password (RFC 7643 §4.1.1: returned
 // never). It rewrites the document in one pass over its members; member
 // order does not matter in JSON, so "schemas" and "meta" go last.
-func (t *tenant) normalize(rt dialects.ResourceType, body []byte) ([]byte, error) {
+func (t *tenant) normalize(rt dialects.ResourceType, body []byte) (normalized, error) {
 	doc := gjson.ParseBytes(body)
 	if !doc.IsObject() {
-		return nil, dialects.Errorf(http.StatusBadGateway, "", "backend returned a %s that is not a JSON object", rt)
+		return normalized{}, dialects.Errorf(http.StatusBadGateway, "", "backend returned a %s that is not a JSON object", rt)
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(body) + 192)
@@ -82,8 +82,9 @@ func (t *tenant) normalize(rt dialects.ResourceType, body []byte) ([]byte, error
 		return true
 	})
 	if id.Type != gjson.String || id.Str == "" {
-		return nil, dialects.Errorf(http.StatusBadGateway, "", "backend returned a %s without an id", rt)
+		return normalized{}, dialects.Errorf(http.StatusBadGateway, "", "backend returned a %s without an id", rt)
 	}
+	var version string
 	buf.WriteString(`"schemas":["`)
 	buf.WriteString(rt.Schema())
 	buf.WriteByte('"')
@@ -94,6 +95,9 @@ func (t *tenant) normalize(rt dialects.ResourceType, body []byte) ([]byte, error
 	buf.WriteString(`],"meta":{`)
 	if meta.IsObject() {
 		meta.ForEach(func(k, v gjson.Result) bool {
+			if foldEq(k.Str, "version") {
+				version = v.String()
+			}
 			if !foldEq(k.Str, "resourceType") && !foldEq(k.Str, "location") {
 				buf.WriteString(k.Raw)
 				buf.WriteByte(':')
@@ -108,7 +112,13 @@ func (t *tenant) normalize(rt dialects.ResourceType, body []byte) ([]byte, error
 	buf.WriteString(`","location":`)
 	writeJSONString(&buf, t.location(rt, id.Str))
 	buf.WriteString("}}")
-	return buf.Bytes(), nil
+	return normalized{body: buf.Bytes(), id: id.Str, version: version}, nil
+}
+
+// normalized is a resource in clean SCIM 2.0, with its id and meta.version.
+type normalized struct {
+	body        []byte
+	id, version string
 }
 
 // foldEq is strings.EqualFold with the cheap length test first.
@@ -224,14 +234,14 @@ func (t *tenant) listBody(rt dialects.ResourceType, body []byte, q dialects.Quer
 		if n >= q.Count {
 			return false
 		}
-		var out []byte
+		var out normalized
 		if out, err = t.normalize(rt, []byte(r.Raw)); err != nil {
 			return false
 		}
 		if n > 0 {
 			items.WriteByte(',')
 		}
-		items.Write(proj.apply(out))
+		items.Write(proj.apply(out.body))
 		n++
 		return true
 	})

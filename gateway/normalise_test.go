@@ -15,9 +15,13 @@ func TestNormalize(t *testing.T) {
 	 "groups":[{"value":"g1","$ref":"https://b.example.com/api/scim/v2/groups/g1"},{"value":"g2"}],
 	 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"x","manager":{"value":"m1","$ref":"http://10.0.0.1/scim/Users/m1"}},
 	 "meta":{"resourceType":"Person","location":"https://b.example.com/Users/u%201","version":"W/\"3\"","created":"2020-01-01T00:00:00Z"}}`
-	out, err := tn.normalize(dialects.User, []byte(in))
+	n, err := tn.normalize(dialects.User, []byte(in))
 	if err != nil {
 		t.Fatal(err)
+	}
+	out := n.body
+	if n.id != "u 1" || n.version != `W/"3"` {
+		t.Fatalf("id %q version %q", n.id, n.version)
 	}
 	if !json.Valid(out) {
 		t.Fatalf("invalid JSON: %s", out)
@@ -55,10 +59,11 @@ func FuzzNormalize(f *testing.F) {
 		if !gjson.Valid(s) {
 			return
 		}
-		out, err := tn.normalize(dialects.Group, []byte(s))
+		n, err := tn.normalize(dialects.Group, []byte(s))
 		if err != nil {
 			return
 		}
+		out := n.body
 		if !json.Valid(out) {
 			t.Fatalf("normalize(%s) = invalid %s", s, out)
 		}

@@ -45,7 +45,9 @@ func TestVersionAndUsage(t *testing.T) {
 func TestEmulate(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan int)
-	go func() { done <- run([]string{"emulate", "--dialect", "cube", "--listen", "127.0.0.1:0"}, pw, io.Discard) }()
+	go func() {
+		done <- run([]string{"emulate", "--dialect", "cube", "--listen", "127.0.0.1:0"}, pw, io.Discard)
+	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)

@@ -153,11 +153,8 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 	if err != nil {
 		return nil, err
 	}
-	etag := resp.Header.Get("ETag")
-	if etag == "" && req.Action != dialects.List {
-		etag = gjson.GetBytes(body, "meta.version").String()
-	}
-	return &dialects.Response{Status: want, Body: body, ETag: etag}, nil
+	// Without an ETag header the gateway falls back to meta.version.
+	return &dialects.Response{Status: want, Body: body, ETag: resp.Header.Get("ETag")}, nil
 }
 
 func (c *Client) toBackend(t dialects.ResourceType, body []byte) ([]byte, error) {
