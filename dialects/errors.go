@@ -77,6 +77,18 @@ func FromResponse(dialect string, resp *BackendResponse) *Error {
 	if scimTypes[scimType] && resp.Status < 500 {
 		e.ScimType = scimType
 	}
+	// Statuses SCIM clients do not expect become their SCIM equivalents
+	// (RFC 7644 §3.12).
+	switch resp.Status {
+	case http.StatusUnprocessableEntity:
+		e.Status, e.ScimType = http.StatusBadRequest, "invalidValue"
+	case http.StatusRequestURITooLong:
+		e.Status, e.ScimType = http.StatusBadRequest, "tooMany"
+	case http.StatusRequestHeaderFieldsTooLarge:
+		e.Status, e.ScimType = http.StatusBadRequest, "invalidSyntax"
+	case http.StatusHTTPVersionNotSupported:
+		e.Status = http.StatusNotImplemented
+	}
 	if resp.Status == http.StatusConflict {
 		e.ScimType = "uniqueness"
 	}

@@ -144,6 +144,16 @@ func methodNotAllowed(c *gin.Context, allowed ...string) error {
 	return dialects.Errorf(http.StatusMethodNotAllowed, "", "method %s is not allowed here (allowed: %s)", c.Request.Method, strings.Join(allowed, ", "))
 }
 
+// conditional returns an If-Match or If-None-Match header for backends that
+// version resources; the others do not see it (RFC 7644 §3.14: a service
+// provider without versions ignores them).
+func (t *tenant) conditional(c *gin.Context, header string) string {
+	if !t.caps.ETag {
+		return ""
+	}
+	return c.GetHeader(header)
+}
+
 // backendCtx bounds the backend work of one request by the client's own
 // context and the tenant's overall deadline.
 func backendCtx(c *gin.Context, t *tenant) (context.Context, context.CancelFunc) {
@@ -157,7 +167,7 @@ func (g *Gateway) get(c *gin.Context, t *tenant, rt dialects.ResourceType, id st
 	}
 	ctx, cancel := backendCtx(c, t)
 	defer cancel()
-	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Get, Type: rt, ID: id, IfNoneMatch: c.GetHeader("If-None-Match")})
+	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Get, Type: rt, ID: id, IfNoneMatch: t.conditional(c, "If-None-Match")})
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +186,7 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	}
 	ctx, cancel := backendCtx(c, t)
 	defer cancel()
-	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: c.GetHeader("If-Match")}
+	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match")}
 	var resp *dialects.Response
 	if action == dialects.Create {
 		resp, err = g.safeCreate(ctx, t, req)
@@ -208,7 +218,7 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 	}
 	ctx, cancel := backendCtx(c, t)
 	defer cancel()
-	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Patch, Type: rt, ID: id, Body: body, IfMatch: c.GetHeader("If-Match")})
+	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Patch, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match")})
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +228,7 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 func (g *Gateway) delete(c *gin.Context, t *tenant, rt dialects.ResourceType, id string) (*reply, error) {
 	ctx, cancel := backendCtx(c, t)
 	defer cancel()
-	if _, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Delete, Type: rt, ID: id, IfMatch: c.GetHeader("If-Match")}); err != nil {
+	if _, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Delete, Type: rt, ID: id, IfMatch: t.conditional(c, "If-Match")}); err != nil {
 		return nil, err
 	}
 	return &reply{status: http.StatusNoContent}, nil

@@ -1,0 +1,119 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// scriptedBackend answers each "METHOD /path" with a canned response.
+type scriptedBackend struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	answers map[string]canned
+	seen    []string
+}
+
+type canned struct {
+	status int
+	header map[string]string
+	body   string
+}
+
+func newScriptedBackend(t *testing.T, answers map[string]canned) *scriptedBackend {
+	b := &scriptedBackend{answers: answers}
+	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Method + " " + r.URL.Path
+		b.mu.Lock()
+		b.seen = append(b.seen, key)
+		a, ok := b.answers[key]
+		b.mu.Unlock()
+		if !ok {
+			w.WriteHeader(599)
+			return
+		}
+		for k, v := range a.header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(a.status)
+		fmt.Fprint(w, a.body)
+	}))
+	t.Cleanup(b.srv.Close)
+	return b
+}
+
+func scriptedConfig(url string) string {
+	return `
+server: {public_url: "https://gw.example.com"}
+tenants:
+  acme:
+    dialect: scim2
+    inbound: {bearer_tokens: ["` + acmeToken + `"]}
+    backend: {url: "` + url + `/v2", retry: {max_attempts: 2, min_backoff: 1ms, max_backoff: 2ms}}
+    options: {etag: true}
+`
+}
+
+func TestBackendShapes(t *testing.T) {
+	user := `{"id":"42","userName":"a","meta":{"version":"W/\"7\"","location":"http://internal:9/v2/Users/42"}}`
+	b := newScriptedBackend(t, map[string]canned{
+		"GET /v2/Users":       {status: 404, body: `{"Errors":[{"description":"no users match","code":"404"}]}`},
+		"GET /v2/Users/42":    {status: 200, body: user},
+		"PATCH /v2/Users/42":  {status: 204},
+		"GET /v2/Users/e11":   {status: 404, body: `{"Errors":[{"description":"Resource e11 not found","code":"404"}]}`},
+		"GET /v2/Users/ws":    {status: 409, body: `{"errors":[{"code":"user.exists","message":"User name is taken"}]}`},
+		"GET /v2/Users/gen":   {status: 429, header: map[string]string{"Retry-After": "0"}, body: `{"message":"Rate limited","code":"too.many.requests","status":429,"contextId":"ctx-9"}`},
+		"GET /v2/Users/html":  {status: 400, body: `<html><body>Bad <b>request</b></body></html>`},
+		"GET /v2/Users/junk":  {status: 200, body: `this is not json`},
+		"GET /v2/Users/noid":  {status: 200, body: `{"userName":"x"}`},
+		"DELETE /v2/Users/42": {status: 200, body: `{}`},
+		"PUT /v2/Users/42":    {status: 422, body: `{"detail":"title too long","code":"invalid"}`},
+	})
+	h := newHarness(t, scriptedConfig(b.srv.URL))
+
+	// A backend 404 on a list is an empty list.
+	l := h.acme("GET", "/Users?filter=userName+eq+%22nobody%22", "").wantStatus(t, 200)
+	if l.json.Get("totalResults").Int() != 0 || !l.json.Get("Resources").IsArray() || len(l.json.Get("Resources").Array()) != 0 {
+		t.Fatalf("404 list: %s", l.body)
+	}
+	// ETag from meta.version when the backend sends no header; location rewritten.
+	g := h.acme("GET", "/Users/42", "").wantStatus(t, 200)
+	if g.header.Get("ETag") != `W/"7"` || g.json.Get("meta.location").String() != "https://gw.example.com/acme/scim/v2/Users/42" {
+		t.Fatalf("get: %v %s", g.header, g.body)
+	}
+	// PATCH answered 204 is followed by a GET and answered 200 with the resource.
+	p := h.acme("PATCH", "/Users/42", `{"Operations":[{"op":"replace","path":"active","value":true}]}`).wantStatus(t, 200)
+	if p.json.Get("id").String() != "42" {
+		t.Fatalf("patch: %s", p.body)
+	}
+	// Any 2xx to DELETE is 204.
+	h.acme("DELETE", "/Users/42", "").wantStatus(t, 204)
+
+	for _, tc := range []struct {
+		path, detail string
+		status       int
+		scimType     string
+	}{
+		{"/Users/e11", "scim2: Resource e11 not found", 404, ""},
+		{"/Users/ws", "scim2: User name is taken (vendorCode=user.exists)", 409, "uniqueness"},
+		{"/Users/gen", "scim2: Rate limited (vendorCode=too.many.requests, correlationId=ctx-9)", 429, ""},
+		{"/Users/html", "scim2: Bad request", 400, ""},
+		{"/Users/junk", "", 502, ""},
+		{"/Users/noid", "", 502, ""},
+	} {
+		r := h.acme("GET", tc.path, "").wantError(t, tc.status, tc.scimType)
+		if tc.detail != "" && r.json.Get("detail").String() != tc.detail {
+			t.Errorf("%s: detail %q, want %q", tc.path, r.json.Get("detail").String(), tc.detail)
+		}
+		if tc.status == 429 && r.header.Get("Retry-After") != "0" {
+			t.Errorf("Retry-After not passed through")
+		}
+		if tc.status == 502 && strings.Contains(string(r.body), "not json") {
+			t.Errorf("backend body leaked: %s", r.body)
+		}
+	}
+	h.acme("PUT", "/Users/42", `{"userName":"a","title":"x"}`).wantError(t, 400, "invalidValue")
+}
