@@ -43,17 +43,7 @@ func (k Keep) Apply(obj []byte) ([]byte, error) {
 		case subs == nil:
 			buf.WriteString(val.Raw)
 		case val.IsArray():
-			buf.WriteByte('[')
-			i := 0
-			val.ForEach(func(_, el gjson.Result) bool {
-				if i > 0 {
-					buf.WriteByte(',')
-				}
-				i++
-				keepSubs(&buf, el, subs)
-				return true
-			})
-			buf.WriteByte(']')
+			scim.WriteArray(&buf, val, func(buf *bytes.Buffer, el gjson.Result) { keepSubs(buf, el, subs) })
 		default:
 			keepSubs(&buf, val, subs)
 		}
@@ -80,24 +70,7 @@ func keepSubs(buf *bytes.Buffer, obj gjson.Result, subs []string) {
 		buf.WriteString(obj.Raw)
 		return
 	}
-	buf.WriteByte('{')
-	n := 0
-	obj.ForEach(func(key, val gjson.Result) bool {
-		for _, s := range subs {
-			if strings.EqualFold(s, key.Str) && val.Type != gjson.Null {
-				if n > 0 {
-					buf.WriteByte(',')
-				}
-				n++
-				buf.WriteString(strconv.Quote(s))
-				buf.WriteByte(':')
-				buf.WriteString(val.Raw)
-				break
-			}
-		}
-		return true
-	})
-	buf.WriteByte('}')
+	scim.WriteMembers(buf, obj, func(k string) string { return scim.Pick(subs, k) })
 }
 
 // ApplyPatch drops from a PatchOp message the operations on attributes the
@@ -125,7 +98,7 @@ func (k Keep) ApplyPatch(t ResourceType, body []byte) ([]byte, int, error) {
 			if sub == "" {
 				sub = pp.Sub
 			}
-			if !ok || (sub != "" && subs != nil && !containsFold(subs, sub)) {
+			if !ok || (sub != "" && subs != nil && scim.Pick(subs, sub) == "") {
 				return true
 			}
 		} else if val.IsObject() {
@@ -158,13 +131,4 @@ func (k Keep) ApplyPatch(t ResourceType, body []byte) ([]byte, int, error) {
 	}
 	buf.WriteString("]}")
 	return buf.Bytes(), n, nil
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }

@@ -67,23 +67,8 @@ func (b *oauthBackend) revokeAll() {
 }
 
 func oauthConfig(url string) string {
-	return `
-server: {public_url: "https://gw.example.com"}
-tenants:
-  acme:
-    dialect: scim2
-    inbound: {bearer_tokens: ["` + acmeToken + `"]}
-    backend:
-      url: "` + url + `/scim/v2"
-      auth:
-        type: oauth2
-        token_url: "` + url + `/oauth/token"
-        client_id: "my:client"
-        client_secret: client-secret-xyz
-        scopes: [scim, admin]
-      timeout: 2s
-      retry: {max_attempts: 2, min_backoff: 10ms, max_backoff: 20ms}
-`
+	return acmeConfig(`{url: "` + url + `/scim/v2", timeout: 2s, retry: {max_attempts: 2, min_backoff: 10ms, max_backoff: 20ms},
+      auth: {type: oauth2, token_url: "` + url + `/oauth/token", client_id: "my:client", client_secret: client-secret-xyz, scopes: [scim, admin]}}`)
 }
 
 func TestOAuth2ClientCredentials(t *testing.T) {
@@ -156,14 +141,7 @@ func TestStaticBackendAuth(t *testing.T) {
 		{`{type: basic, username: svc, password: s3cret-pass}`, "Basic c3ZjOnMzY3JldC1wYXNz"},
 		{`{type: none}`, ""},
 	} {
-		cfg := `
-tenants:
-  acme:
-    dialect: scim2
-    inbound: {bearer_tokens: ["` + acmeToken + `"]}
-    backend: {url: "` + srv.URL + `", auth: ` + tc.auth + `}
-`
-		h := newHarness(t, cfg)
+		h := newHarness(t, acmeConfig(`{url: "`+srv.URL+`", auth: `+tc.auth+`}`))
 		h.acme("GET", "/Users", "").wantStatus(t, 200)
 		if got.Load() != tc.want {
 			t.Fatalf("%s: backend got Authorization %q, want %q", tc.auth, got.Load(), tc.want)

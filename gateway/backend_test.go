@@ -46,15 +46,8 @@ func newScriptedBackend(t *testing.T, answers map[string]canned) *scriptedBacken
 }
 
 func scriptedConfig(url string) string {
-	return `
-server: {public_url: "https://gw.example.com"}
-tenants:
-  acme:
-    dialect: scim2
-    inbound: {bearer_tokens: ["` + acmeToken + `"]}
-    backend: {url: "` + url + `/v2", retry: {max_attempts: 2, min_backoff: 1ms, max_backoff: 2ms}}
-    options: {etag: true}
-`
+	return acmeConfig(`{url: "` + url + `/v2", retry: {max_attempts: 2, min_backoff: 1ms, max_backoff: 2ms}}
+    options: {etag: true}`)
 }
 
 func TestBackendShapes(t *testing.T) {

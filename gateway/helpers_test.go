@@ -52,6 +52,18 @@ tenants:
       retry: {max_attempts: 3, min_backoff: 10ms, max_backoff: 50ms}
 `
 
+// acmeConfig is a config with one scim2 tenant "acme" whose backend (and
+// anything after it) is given as YAML in flow style.
+func acmeConfig(backend string) string {
+	return `
+server: {public_url: "https://gw.example.com"}
+tenants:
+  acme:
+    dialect: scim2
+    inbound: {bearer_tokens: ["` + acmeToken + `"]}
+    backend: ` + backend + "\n"
+}
+
 // harness is a gateway behind a real HTTP server, with its logs captured.
 type harness struct {
 	t    *testing.T

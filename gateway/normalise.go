@@ -169,32 +169,20 @@ func (t *tenant) writeEnterprise(buf *bytes.Buffer, ext gjson.Result) {
 	buf.WriteString(ext.Raw[start+len(mgr.Raw):])
 }
 
-func badGateway(err error) error {
-	return dialects.Errorf(http.StatusBadGateway, "", "cannot normalise backend response: %v", err)
-}
-
 // writeRefArray copies a multi-valued attribute, rewriting the $ref of
 // every element in one pass, so large groups cost linear time.
 func (t *tenant) writeRefArray(buf *bytes.Buffer, arr gjson.Result) {
-	buf.WriteByte('[')
-	i := 0
-	arr.ForEach(func(_, el gjson.Result) bool {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		i++
+	scim.WriteArray(buf, arr, func(buf *bytes.Buffer, el gjson.Result) {
 		if ref := el.Get("$ref"); ref.Type == gjson.String {
 			if nr := t.rewriteRef(ref.Str); nr != ref.Str {
 				if fixed, err := sjson.SetBytes([]byte(el.Raw), "$ref", nr); err == nil {
 					buf.Write(fixed)
-					return true
+					return
 				}
 			}
 		}
 		buf.WriteString(el.Raw)
-		return true
 	})
-	buf.WriteByte(']')
 }
 
 // rewriteRef points a backend resource URL at the gateway: whatever its
@@ -385,7 +373,7 @@ func (p projection) attribute(a scim.AttrPath, v gjson.Result) ([]byte, bool) {
 		if subs == nil {
 			return nil, false
 		}
-		return filterSubs(v, func(s string) bool { return containsFold(subs, s) }), true
+		return filterSubs(v, func(s string) bool { return scim.Pick(subs, s) != "" }), true
 	}
 	var drop []string
 	for _, ex := range p.exclude {
@@ -399,7 +387,7 @@ func (p projection) attribute(a scim.AttrPath, v gjson.Result) ([]byte, bool) {
 	if drop == nil {
 		return []byte(v.Raw), true
 	}
-	return filterSubs(v, func(s string) bool { return !containsFold(drop, s) }), true
+	return filterSubs(v, func(s string) bool { return scim.Pick(drop, s) == "" }), true
 }
 
 // sameAttr reports whether path p (from a request) names attribute a.
@@ -416,51 +404,23 @@ func sameAttr(p, a scim.AttrPath) bool {
 // filterSubs keeps the sub-attributes of a complex value, or of each
 // element of a multi-valued one, for which keep is true.
 func filterSubs(v gjson.Result, keep func(string) bool) []byte {
-	one := func(obj gjson.Result, buf *bytes.Buffer) {
+	one := func(buf *bytes.Buffer, obj gjson.Result) {
 		if !obj.IsObject() {
 			buf.WriteString(obj.Raw)
 			return
 		}
-		buf.WriteByte('{')
-		n := 0
-		obj.ForEach(func(k, sv gjson.Result) bool {
-			if keep(k.Str) {
-				if n > 0 {
-					buf.WriteByte(',')
-				}
-				n++
-				buf.WriteString(strconv.Quote(k.Str))
-				buf.WriteByte(':')
-				buf.WriteString(sv.Raw)
+		scim.WriteMembers(buf, obj, func(k string) string {
+			if keep(k) {
+				return k
 			}
-			return true
+			return ""
 		})
-		buf.WriteByte('}')
 	}
 	var buf bytes.Buffer
 	if v.IsArray() {
-		buf.WriteByte('[')
-		i := 0
-		v.ForEach(func(_, el gjson.Result) bool {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			i++
-			one(el, &buf)
-			return true
-		})
-		buf.WriteByte(']')
-		return buf.Bytes()
+		scim.WriteArray(&buf, v, one)
+	} else {
+		one(&buf, v)
 	}
-	one(v, &buf)
 	return buf.Bytes()
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }

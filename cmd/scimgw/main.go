@@ -69,14 +69,23 @@ func usage(w io.Writer) {
 `)
 }
 
-func serve(args []string, reg *dialects.Registry, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+// configFlag parses the --config flag of a subcommand.
+func configFlag(name string, args []string, stderr io.Writer) (string, bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "config.yaml", "config file")
-	if fs.Parse(args) != nil {
+	if err := fs.Parse(args); err != nil {
+		return "", false
+	}
+	return *path, true
+}
+
+func serve(args []string, reg *dialects.Registry, stderr io.Writer) int {
+	path, ok := configFlag("serve", args, stderr)
+	if !ok {
 		return 2
 	}
-	cfg, err := gateway.LoadConfig(*path, reg)
+	cfg, err := gateway.LoadConfig(path, reg)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimgw: invalid configuration:\n%v\n", err)
 		return 1
@@ -102,18 +111,16 @@ func serve(args []string, reg *dialects.Registry, stderr io.Writer) int {
 }
 
 func validate(args []string, reg *dialects.Registry, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "config.yaml", "config file")
-	if fs.Parse(args) != nil {
+	path, ok := configFlag("validate", args, stderr)
+	if !ok {
 		return 2
 	}
-	cfg, err := gateway.LoadConfig(*path, reg)
+	cfg, err := gateway.LoadConfig(path, reg)
 	if err != nil {
 		fmt.Fprintln(stdout, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d tenant(s))\n", *path, len(cfg.Tenants))
+	fmt.Fprintf(stdout, "%s: ok (%d tenant(s))\n", path, len(cfg.Tenants))
 	return 0
 }
 

@@ -385,13 +385,22 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, st *store, rt st
 	s.writeResource(w, r, http.StatusCreated, res, rt)
 }
 
-func (s *Server) replace(w http.ResponseWriter, r *http.Request, st *store, rt, id string, body []byte) {
+// existing returns the resource to change, or answers 404 or 412.
+func (s *Server) existing(w http.ResponseWriter, r *http.Request, st *store, id string) *resource {
 	res := st.byID[id]
 	if res == nil {
 		s.scimError(w, http.StatusNotFound, "", fmt.Sprintf("Resource %s not found", id))
-		return
+		return nil
 	}
 	if !s.preconditionOK(w, r, res) {
+		return nil
+	}
+	return res
+}
+
+func (s *Server) replace(w http.ResponseWriter, r *http.Request, st *store, rt, id string, body []byte) {
+	res := s.existing(w, r, st, id)
+	if res == nil {
 		return
 	}
 	doc, ok := s.decode(w, body, rt)
@@ -403,12 +412,8 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, st *store, rt, 
 }
 
 func (s *Server) patch(w http.ResponseWriter, r *http.Request, st *store, rt, id string, body []byte) {
-	res := st.byID[id]
+	res := s.existing(w, r, st, id)
 	if res == nil {
-		s.scimError(w, http.StatusNotFound, "", fmt.Sprintf("Resource %s not found", id))
-		return
-	}
-	if !s.preconditionOK(w, r, res) {
 		return
 	}
 	req, err := scim.ParsePatch(body)
@@ -454,13 +459,13 @@ func (s *Server) decode(w http.ResponseWriter, body []byte, rt string) (map[stri
 		return nil, false
 	}
 	for _, k := range []string{"id", "meta", "groups", "password"} {
-		delete(doc, findKey(doc, k))
+		delete(doc, scim.FindKey(doc, k))
 	}
 	required := "userName"
 	if rt == "Group" {
 		required = "displayName"
 	}
-	if v, _ := doc[findKey(doc, required)].(string); v == "" {
+	if v, _ := doc[scim.FindKey(doc, required)].(string); v == "" {
 		s.scimError(w, http.StatusBadRequest, "invalidValue", required+" is required")
 		return nil, false
 	}
@@ -496,7 +501,7 @@ func unsupportedSub(v any, subs []string) string {
 	}
 	check := func(m map[string]any) string {
 		for k := range m {
-			if !containsFold(subs, k) {
+			if scim.Pick(subs, k) == "" {
 				return k
 			}
 		}
@@ -517,15 +522,6 @@ func unsupportedSub(v any, subs []string) string {
 	return ""
 }
 
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // unique enforces case-insensitive uniqueness of userName (Users) or
 // displayName (Groups), as a 409 uniqueness error.
 func (s *Server) unique(w http.ResponseWriter, st *store, rt string, doc map[string]any, self string) bool {
@@ -533,9 +529,9 @@ func (s *Server) unique(w http.ResponseWriter, st *store, rt string, doc map[str
 	if rt == "Group" {
 		attr = "displayName"
 	}
-	key := strings.ToLower(doc[findKey(doc, attr)].(string))
+	key := strings.ToLower(doc[scim.FindKey(doc, attr)].(string))
 	if other, taken := st.byKey[key]; taken && other != self {
-		s.scimError(w, http.StatusConflict, "uniqueness", fmt.Sprintf("%s %q is already taken", attr, doc[findKey(doc, attr)]))
+		s.scimError(w, http.StatusConflict, "uniqueness", fmt.Sprintf("%s %q is already taken", attr, doc[scim.FindKey(doc, attr)]))
 		return false
 	}
 	return true
@@ -545,7 +541,7 @@ func (s *Server) store(st *store, res *resource, rt string, doc map[string]any, 
 	doc["id"] = res.id
 	doc["meta"] = map[string]any{"resourceType": rt, "created": res.created, "lastModified": now}
 	if rt == "Group" {
-		if members, ok := doc[findKey(doc, "members")].([]any); ok {
+		if members, ok := doc[scim.FindKey(doc, "members")].([]any); ok {
 			for _, m := range members {
 				if mm, ok := m.(map[string]any); ok {
 					delete(mm, "$ref") // recomputed on read
@@ -560,7 +556,7 @@ func (s *Server) store(st *store, res *resource, rt string, doc map[string]any, 
 	if rt == "Group" {
 		attr = "displayName"
 	}
-	st.put(res, strings.ToLower(doc[findKey(doc, attr)].(string)))
+	st.put(res, strings.ToLower(doc[scim.FindKey(doc, attr)].(string)))
 }
 
 // view renders a stored resource as the backend returns it.
@@ -573,7 +569,7 @@ func (s *Server) view(res *resource, rt string) []byte {
 		meta["version"] = res.etag()
 	}
 	if rt == "Group" {
-		if members, ok := doc[findKey(doc, "members")].([]any); ok {
+		if members, ok := doc[scim.FindKey(doc, "members")].([]any); ok {
 			for _, m := range members {
 				if mm, ok := m.(map[string]any); ok {
 					if v, ok := mm["value"].(string); ok {
@@ -657,18 +653,6 @@ func readBody(r *http.Request) ([]byte, error) {
 	}
 	defer r.Body.Close()
 	return io.ReadAll(io.LimitReader(r.Body, 4<<20))
-}
-
-func findKey(m map[string]any, name string) string {
-	if _, ok := m[name]; ok {
-		return name
-	}
-	for k := range m {
-		if strings.EqualFold(k, name) {
-			return k
-		}
-	}
-	return name
 }
 
 // recorder swallows a response, for faults injected after the request ran.

@@ -110,7 +110,7 @@ func applyOne(doc map[string]any, op, path string, val any) error {
 	if parent == nil {
 		return nil // removing from an extension that is not there
 	}
-	key := findKey(parent, pp.Attr.Attr)
+	key := FindKey(parent, pp.Attr.Attr)
 	if pp.Filter == nil {
 		if pp.Attr.Sub == "" {
 			switch op {
@@ -165,7 +165,7 @@ func applyOne(doc map[string]any, op, path string, val any) error {
 			if nv, ok := val.(map[string]any); ok {
 				if m, ok := el.(map[string]any); ok {
 					for k, v := range nv {
-						m[findKey(m, k)] = v
+						m[FindKey(m, k)] = v
 					}
 				}
 			}
@@ -198,7 +198,7 @@ func applyOne(doc map[string]any, op, path string, val any) error {
 }
 
 func applyLeaf(m map[string]any, op, sub string, val any) {
-	k := findKey(m, sub)
+	k := FindKey(m, sub)
 	if op == "remove" {
 		delete(m, k)
 		return
@@ -210,7 +210,7 @@ func applyLeaf(m map[string]any, op, sub string, val any) {
 // values are appended, skipping values already present. A JSON null or an
 // empty array unassigns the attribute (RFC 7643 §2.5).
 func setAttr(m map[string]any, key string, val any, add bool) {
-	key = findKey(m, key)
+	key = FindKey(m, key)
 	if val == nil {
 		delete(m, key)
 		return
@@ -240,7 +240,7 @@ func setAttr(m map[string]any, key string, val any, add bool) {
 		if cur, ok := m[key].(map[string]any); ok {
 			if nv, ok := val.(map[string]any); ok {
 				for k, v := range nv {
-					cur[findKey(cur, k)] = v
+					cur[FindKey(cur, k)] = v
 				}
 				return
 			}
@@ -285,7 +285,7 @@ func sameValue(a, b any) bool {
 	am, aok := a.(map[string]any)
 	bm, bok := b.(map[string]any)
 	if aok && bok {
-		av, bv := am[findKey(am, "value")], bm[findKey(bm, "value")]
+		av, bv := am[FindKey(am, "value")], bm[FindKey(bm, "value")]
 		if av != nil || bv != nil {
 			return av == bv
 		}
@@ -313,7 +313,7 @@ func container(doc map[string]any, urn string, create bool) map[string]any {
 	if urn == "" || strings.EqualFold(urn, UserSchema) || strings.EqualFold(urn, GroupSchema) {
 		return doc
 	}
-	k := findKey(doc, urn)
+	k := FindKey(doc, urn)
 	if m, ok := doc[k].(map[string]any); ok {
 		return m
 	}
@@ -325,8 +325,8 @@ func container(doc map[string]any, urn string, create bool) map[string]any {
 	return m
 }
 
-// findKey returns the key of m equal to name ignoring case, or name.
-func findKey(m map[string]any, name string) string {
+// FindKey returns the key of m equal to name ignoring case, or name.
+func FindKey(m map[string]any, name string) string {
 	if _, ok := m[name]; ok {
 		return name
 	}

@@ -1,0 +1,78 @@
+package scim
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// WriteArray writes arr as a JSON array whose elements are written by each,
+// in one pass and without decoding.
+func WriteArray(buf *bytes.Buffer, arr gjson.Result, each func(*bytes.Buffer, gjson.Result)) {
+	buf.WriteByte('[')
+	i := 0
+	arr.ForEach(func(_, el gjson.Result) bool {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		i++
+		each(buf, el)
+		return true
+	})
+	buf.WriteByte(']')
+}
+
+// WriteMembers writes the members of object obj for which name returns a
+// non-empty name, under that name; it reports how many it wrote.
+func WriteMembers(buf *bytes.Buffer, obj gjson.Result, name func(key string) string) int {
+	buf.WriteByte('{')
+	n := 0
+	obj.ForEach(func(k, v gjson.Result) bool {
+		out := name(k.Str)
+		if out == "" || v.Type == gjson.Null {
+			return true
+		}
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		if out == k.Str {
+			buf.WriteString(k.Raw)
+		} else {
+			buf.Write(quote(out))
+		}
+		buf.WriteByte(':')
+		buf.WriteString(v.Raw)
+		return true
+	})
+	buf.WriteByte('}')
+	return n
+}
+
+// Pick returns the entry of names equal to key ignoring case, or "".
+func Pick(names []string, key string) string {
+	for _, n := range names {
+		if strings.EqualFold(n, key) {
+			return n
+		}
+	}
+	return ""
+}
+
+func quote(s string) []byte {
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, `\u00`...)
+			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
