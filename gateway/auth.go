@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -132,8 +133,17 @@ func (s *oauth2Source) fetch(ctx context.Context) (string, time.Duration, error)
 	return tr.AccessToken, ttl, nil
 }
 
-// tokenSet checks inbound bearer tokens in constant time.
-type tokenSet [][]byte
+// tokenSet checks inbound bearer tokens in constant time. It keeps SHA-256
+// digests, so comparisons take the same time whatever the tokens' lengths.
+type tokenSet [][sha256.Size]byte
+
+func newTokenSet(tokens []string) tokenSet {
+	ts := make(tokenSet, len(tokens))
+	for i, t := range tokens {
+		ts[i] = sha256.Sum256([]byte(t))
+	}
+	return ts
+}
 
 // allows reports whether the Authorization header carries one of the
 // tokens. Every token is compared, so timing does not reveal which matched.
@@ -142,10 +152,10 @@ func (ts tokenSet) allows(authorization string) bool {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return false
 	}
-	tok = strings.TrimSpace(tok)
+	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
 	match := 0
-	for _, t := range ts {
-		match |= subtle.ConstantTimeCompare([]byte(tok), t)
+	for i := range ts {
+		match |= subtle.ConstantTimeCompare(got[:], ts[i][:])
 	}
 	return match == 1
 }

@@ -150,7 +150,7 @@ func TestStaticBackendAuth(t *testing.T) {
 }
 
 func TestInboundTokensConstantTime(t *testing.T) {
-	ts := tokenSet{[]byte("first-token-1"), []byte("second-token-2")}
+	ts := newTokenSet([]string{"first-token-1", "second-token-2"})
 	for _, tc := range []struct {
 		h  string
 		ok bool

@@ -78,9 +78,7 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 		retry:      tc.Backend.Retry,
 		log:        log,
 	}
-	for _, tok := range tc.Inbound.BearerTokens {
-		t.tokens = append(t.tokens, []byte(tok))
-	}
+	t.tokens = newTokenSet(tc.Inbound.BearerTokens)
 	backendURL := tc.Backend.URL
 	if tc.Backend.Emulated {
 		emu := f.NewEmulator()
