@@ -15,11 +15,10 @@ import (
 // oauthBackend is a SCIM backend behind an OAuth2 client-credentials
 // token endpoint, counting token grants.
 type oauthBackend struct {
-	srv     *httptest.Server
-	grants  atomic.Int32
-	mu      sync.Mutex
-	valid   map[string]bool
-	seenEnc string // the Basic credentials of the last grant
+	srv    *httptest.Server
+	grants atomic.Int32
+	mu     sync.Mutex
+	valid  map[string]bool
 }
 
 func newOAuthBackend(t *testing.T) *oauthBackend {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"os"
 	"regexp"
@@ -565,9 +564,4 @@ func IsLints(err error) (Lints, bool) {
 	var ls Lints
 	ok := errors.As(err, &ls)
 	return ls, ok
-}
-
-// Summary returns a one-line description of the config, for logs.
-func (c *Config) Summary() string {
-	return fmt.Sprintf("%d tenant(s), listening on %s", len(c.Tenants), c.Server.Listen)
 }
