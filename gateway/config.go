@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/mappings"
 )
 
 // Config is the whole config.yaml.
@@ -177,16 +178,16 @@ func LoadConfig(path string, reg *dialects.Registry) (*Config, error) {
 
 // ParseConfig checks and decodes config bytes; path is used in messages.
 func ParseConfig(path string, data []byte, reg *dialects.Registry) (*Config, error) {
-	l := &linter{file: path}
+	l := &linter{Linter: mappings.Linter{File: path}}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, Lints{syntaxLint(path, err)}
+		return nil, Lints{mappings.SyntaxLint(path, err)}
 	}
 	if len(root.Content) == 0 {
 		return nil, Lints{{File: path, Line: 1, Col: 1, Msg: "config is empty: a tenants section is required"}}
 	}
 	doc := root.Content[0]
-	l.expandEnv(doc)
+	l.ExpandEnv(doc)
 	l.walk(doc, configSpec, "")
 	cfg := &Config{File: path}
 	if err := doc.Decode(cfg); err != nil {
@@ -194,8 +195,8 @@ func ParseConfig(path string, data []byte, reg *dialects.Registry) (*Config, err
 	}
 	cfg.applyDefaults()
 	l.check(cfg, doc, reg)
-	if len(l.lints) > 0 {
-		return nil, l.lints.sorted()
+	if len(l.Lints) > 0 {
+		return nil, l.Lints.Sorted()
 	}
 	return cfg, nil
 }
@@ -207,7 +208,7 @@ func (l *linter) walk(n *yaml.Node, spec []field, where string) {
 		if n.Tag == "!!null" {
 			n.Kind, n.Tag, n.Value = yaml.MappingNode, "!!map", ""
 		} else {
-			l.at(n, "%s must be a mapping", describe(where))
+			l.At(n, "%s must be a mapping", describe(where))
 			*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
 			return
 		}
@@ -222,29 +223,29 @@ func (l *linter) walk(n *yaml.Node, spec []field, where string) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if seen[k.Value] {
-			l.at(k, "duplicate key %q", k.Value)
+			l.At(k, "duplicate key %q", k.Value)
 			continue
 		}
 		kept = append(kept, k, v)
 		seen[k.Value] = true
 		f, ok := findField(spec, k.Value)
 		if !ok {
-			l.at(k, "unknown key %q in %s%s", k.Value, describe(where), didYouMean(k.Value, names))
+			l.At(k, "unknown key %q in %s%s", k.Value, describe(where), mappings.DidYouMean(k.Value, names))
 			continue
 		}
 		l.checkKind(v, f, join(where, k.Value))
 	}
 	for _, f := range spec {
 		if f.required && !seen[f.name] {
-			l.at(n, "missing required key %q in %s", f.name, describe(where))
+			l.At(n, "missing required key %q in %s", f.name, describe(where))
 		}
 	}
 }
 
 func (l *linter) checkKind(v *yaml.Node, f field, where string) {
-	before := len(l.lints)
+	before := len(l.Lints)
 	defer func() {
-		if len(l.lints) > before && f.kind != kObject && f.kind != kMap && v.Kind != yaml.MappingNode {
+		if len(l.Lints) > before && f.kind != kObject && f.kind != kMap && v.Kind != yaml.MappingNode {
 			// Blank the bad value so decoding still works and the semantic
 			// checks can report the rest of the file's problems too.
 			*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: v.Line, Column: v.Column}
@@ -254,50 +255,50 @@ func (l *linter) checkKind(v *yaml.Node, f field, where string) {
 	switch f.kind {
 	case kString:
 		if !scalar || v.Tag == "!!null" {
-			l.at(v, "%s must be a string", where)
+			l.At(v, "%s must be a string", where)
 		} else if f.enum != nil && !contains(f.enum, v.Value) {
-			l.at(v, "%s: %q is not one of %s%s", where, v.Value, strings.Join(f.enum, ", "), didYouMean(v.Value, f.enum))
+			l.At(v, "%s: %q is not one of %s%s", where, v.Value, strings.Join(f.enum, ", "), mappings.DidYouMean(v.Value, f.enum))
 		}
 	case kBool:
 		if !scalar || v.Tag != "!!bool" {
-			l.at(v, "%s must be true or false", where)
+			l.At(v, "%s must be true or false", where)
 		}
 	case kInt:
 		if n, err := strconv.Atoi(v.Value); !scalar || err != nil || n < 0 {
-			l.at(v, "%s must be a non-negative whole number", where)
+			l.At(v, "%s must be a non-negative whole number", where)
 		}
 	case kDuration:
 		d, err := time.ParseDuration(v.Value)
 		if !scalar || err != nil || d <= 0 {
-			l.at(v, "%s: %q is not a duration (use e.g. 500ms, 10s, 1m)", where, v.Value)
+			l.At(v, "%s: %q is not a duration (use e.g. 500ms, 10s, 1m)", where, v.Value)
 		}
 	case kStrings:
 		if v.Kind != yaml.SequenceNode {
-			l.at(v, "%s must be a list of strings", where)
+			l.At(v, "%s must be a list of strings", where)
 			return
 		}
 		for _, el := range v.Content {
 			if el.Kind != yaml.ScalarNode || el.Tag == "!!null" {
-				l.at(el, "%s: every entry must be a string", where)
+				l.At(el, "%s: every entry must be a string", where)
 			}
 		}
 	case kObject:
 		l.walk(v, f.fields, where)
 	case kMap:
 		if v.Kind != yaml.MappingNode {
-			l.at(v, "%s must be a mapping of names to entries", where)
+			l.At(v, "%s must be a mapping of names to entries", where)
 			*v = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column}
 			return
 		}
 		if len(v.Content) == 0 && f.required {
-			l.at(v, "%s must have at least one entry", where)
+			l.At(v, "%s must have at least one entry", where)
 		}
 		for i := 0; i+1 < len(v.Content); i += 2 {
 			l.walk(v.Content[i+1], f.fields, join(where, v.Content[i].Value))
 		}
 	case kAny:
 		if v.Kind != yaml.MappingNode && v.Tag != "!!null" {
-			l.at(v, "%s must be a mapping", where)
+			l.At(v, "%s must be a mapping", where)
 		}
 	}
 }
@@ -348,7 +349,7 @@ func setDefault[T comparable](p *T, v T) {
 func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 	server := child(doc, "server")
 	if u, err := url.Parse(cfg.Server.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		l.at(child(server, "public_url"), "server.public_url %q must be an absolute http(s) URL", cfg.Server.PublicURL)
+		l.At(child(server, "public_url"), "server.public_url %q must be an absolute http(s) URL", cfg.Server.PublicURL)
 	}
 	tenants := child(doc, "tenants")
 	ids := make([]string, 0, len(cfg.Tenants))
@@ -362,15 +363,15 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 		key := keyNode(tenants, id)
 		where := "tenants." + id
 		if !tenantIDRE.MatchString(id) || reservedTenants[id] {
-			l.at(key, "tenant id %q must be letters, digits, '.', '_' or '-' and not one of healthz, readyz, metrics", id)
+			l.At(key, "tenant id %q must be letters, digits, '.', '_' or '-' and not one of healthz, readyz, metrics", id)
 		}
 		inbound := child(tn, "inbound")
 		if inbound != nil && len(t.Inbound.BearerTokens) == 0 {
-			l.at(child(inbound, "bearer_tokens"), "%s.inbound.bearer_tokens must list at least one token", where)
+			l.At(child(inbound, "bearer_tokens"), "%s.inbound.bearer_tokens must list at least one token", where)
 		}
 		for i, tok := range t.Inbound.BearerTokens {
 			if len(tok) < 8 {
-				l.at(child(inbound, "bearer_tokens").Content[i], "%s.inbound.bearer_tokens[%d] is empty or shorter than 8 characters", where, i)
+				l.At(child(inbound, "bearer_tokens").Content[i], "%s.inbound.bearer_tokens[%d] is empty or shorter than 8 characters", where, i)
 			}
 		}
 		backend := child(tn, "backend")
@@ -380,24 +381,24 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 				if n == nil {
 					n = backend
 				}
-				l.at(n, "%s.backend.url must be an absolute http(s) URL (or set backend.emulated: true)", where)
+				l.At(n, "%s.backend.url must be an absolute http(s) URL (or set backend.emulated: true)", where)
 			}
 		}
 		l.checkAuth(t.Backend.Auth, child(backend, "auth"), where+".backend.auth")
 		r := t.Backend.Retry
 		if r.MinBackoff > r.MaxBackoff {
-			l.at(child(backend, "retry"), "%s.backend.retry.min_backoff (%s) is larger than max_backoff (%s)", where, r.MinBackoff, r.MaxBackoff)
+			l.At(child(backend, "retry"), "%s.backend.retry.min_backoff (%s) is larger than max_backoff (%s)", where, r.MinBackoff, r.MaxBackoff)
 		}
 		if t.Mapping != "" {
-			l.at(child(tn, "mapping"), "%s.mapping: tenant mapping files are not supported by this version yet; remove the key", where)
+			l.At(child(tn, "mapping"), "%s.mapping: tenant mapping files are not supported by this version yet; remove the key", where)
 		}
 		f, err := reg.Lookup(t.Dialect)
 		if err != nil {
-			l.at(child(tn, "dialect"), "%s.dialect: %v%s", where, err, didYouMean(t.Dialect, reg.Names()))
+			l.At(child(tn, "dialect"), "%s.dialect: %v%s", where, err, mappings.DidYouMean(t.Dialect, reg.Names()))
 			continue
 		}
 		if f.NewEmulator == nil && t.Backend.Emulated {
-			l.at(child(backend, "emulated"), "%s: dialect %q has no emulator", where, t.Dialect)
+			l.At(child(backend, "emulated"), "%s: dialect %q has no emulator", where, t.Dialect)
 		}
 		t.Options = l.checkOptions(f, child(tn, "options"), where+".options", tn)
 	}
@@ -412,7 +413,7 @@ func (l *linter) checkAuth(a AuthConfig, n *yaml.Node, where string) {
 	}
 	defer func() {
 		if len(missing) > 0 {
-			l.at(n, "%s: type %s needs %s", where, a.Type, strings.Join(missing, ", "))
+			l.At(n, "%s: type %s needs %s", where, a.Type, strings.Join(missing, ", "))
 		}
 	}()
 	switch a.Type {
@@ -427,7 +428,7 @@ func (l *linter) checkAuth(a AuthConfig, n *yaml.Node, where string) {
 		need("client_secret", a.ClientSecret)
 		if a.TokenURL != "" {
 			if u, err := url.Parse(a.TokenURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				l.at(child(n, "token_url"), "%s.token_url must be an absolute http(s) URL", where)
+				l.At(child(n, "token_url"), "%s.token_url must be an absolute http(s) URL", where)
 			}
 		}
 	}
@@ -451,26 +452,26 @@ func (l *linter) checkOptions(f *dialects.Factory, n *yaml.Node, where string, t
 				if len(names) > 0 {
 					known = "known: " + strings.Join(names, ", ")
 				}
-				l.at(k, "unknown option %q for dialect %s (%s)%s", k.Value, f.Name, known, didYouMean(k.Value, names))
+				l.At(k, "unknown option %q for dialect %s (%s)%s", k.Value, f.Name, known, mappings.DidYouMean(k.Value, names))
 				continue
 			}
 			seen[k.Value] = true
 			if v.Kind != yaml.ScalarNode {
-				l.at(v, "%s.%s must be a single value", where, k.Value)
+				l.At(v, "%s.%s must be a single value", where, k.Value)
 				continue
 			}
 			switch spec.Kind {
 			case dialects.Bool:
 				if v.Tag != "!!bool" {
-					l.at(v, "%s.%s must be true or false", where, k.Value)
+					l.At(v, "%s.%s must be true or false", where, k.Value)
 				}
 			case dialects.Int:
 				if _, err := strconv.Atoi(v.Value); err != nil {
-					l.at(v, "%s.%s must be a whole number", where, k.Value)
+					l.At(v, "%s.%s must be a whole number", where, k.Value)
 				}
 			case dialects.Enum:
 				if !contains(spec.Values, v.Value) {
-					l.at(v, "%s.%s: %q is not one of %s", where, k.Value, v.Value, strings.Join(spec.Values, ", "))
+					l.At(v, "%s.%s: %q is not one of %s", where, k.Value, v.Value, strings.Join(spec.Values, ", "))
 				}
 			}
 			out[k.Value] = v.Value
@@ -485,7 +486,7 @@ func (l *linter) checkOptions(f *dialects.Factory, n *yaml.Node, where string, t
 			if at == nil {
 				at = tenant
 			}
-			l.at(at, "%s: dialect %s requires option %q", where, f.Name, o.Name)
+			l.At(at, "%s: dialect %s requires option %q", where, f.Name, o.Name)
 		}
 		if o.Default != "" {
 			out[o.Name] = o.Default
@@ -557,6 +558,17 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Lint and Lints are configuration problems, reported as file:line:col.
+type (
+	Lint  = mappings.Lint
+	Lints = mappings.Lints
+)
+
+// linter checks one config file.
+type linter struct {
+	mappings.Linter
 }
 
 // IsLints reports whether err holds configuration lints.

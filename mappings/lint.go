@@ -1,4 +1,8 @@
-package gateway
+// Package mappings holds the declarative mapping engine: YAML mappings that
+// translate SCIM 2.0 resources, PATCH operations, filters and attribute
+// lists into a backend's dialect and back, compiled once at load time.
+// Its subpackage scim holds the SCIM primitives the engine builds on.
+package mappings
 
 import (
 	"fmt"
@@ -32,7 +36,8 @@ func (ls Lints) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-func (ls Lints) sorted() Lints {
+// Sorted orders the lints by file, line and column.
+func (ls Lints) Sorted() Lints {
 	sort.SliceStable(ls, func(i, j int) bool {
 		if ls[i].File != ls[j].File {
 			return ls[i].File < ls[j].File
@@ -45,25 +50,26 @@ func (ls Lints) sorted() Lints {
 	return ls
 }
 
-// linter collects lints for one file.
-type linter struct {
-	file  string
-	lints Lints
+// Linter collects lints for one file.
+type Linter struct {
+	File  string
+	Lints Lints
 }
 
-func (l *linter) at(n *yaml.Node, format string, args ...any) {
+// At records a problem at the node's position.
+func (l *Linter) At(n *yaml.Node, format string, args ...any) {
 	line, col := 1, 1
 	if n != nil {
 		line, col = n.Line, n.Column
 	}
-	l.lints = append(l.lints, Lint{File: l.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
+	l.Lints = append(l.Lints, Lint{File: l.File, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
 }
 
 // yamlLineRE finds the line number in go-yaml's syntax errors.
 var yamlLineRE = regexp.MustCompile(`line (\d+)(?:, column (\d+))?: (.*)`)
 
-// syntaxLint turns a go-yaml parse error into a lint.
-func syntaxLint(file string, err error) Lint {
+// SyntaxLint turns a go-yaml parse error into a lint.
+func SyntaxLint(file string, err error) Lint {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
@@ -79,9 +85,9 @@ func syntaxLint(file string, err error) Lint {
 // envRE matches ${VAR} and ${VAR:-default}.
 var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 
-// expandEnv replaces ${VAR} references in every scalar of the tree with the
+// ExpandEnv replaces ${VAR} references in every scalar of the tree with the
 // environment's values, and reports unset variables that have no default.
-func (l *linter) expandEnv(n *yaml.Node) {
+func (l *Linter) ExpandEnv(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
 		n.Value = envRE.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			m := envRE.FindStringSubmatch(ref)
@@ -91,17 +97,17 @@ func (l *linter) expandEnv(n *yaml.Node) {
 			if m[2] != "" {
 				return m[3]
 			}
-			l.at(n, "environment variable %s is not set (referenced as %s)", m[1], ref)
+			l.At(n, "environment variable %s is not set (referenced as %s)", m[1], ref)
 			return ""
 		})
 	}
 	for _, c := range n.Content {
-		l.expandEnv(c)
+		l.ExpandEnv(c)
 	}
 }
 
-// didYouMean returns ` (did you mean "x"?)` for the closest candidate.
-func didYouMean(name string, candidates []string) string {
+// DidYouMean returns ` (did you mean "x"?)` for the closest candidate.
+func DidYouMean(name string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
 		d := editDistance(strings.ToLower(name), strings.ToLower(c))

@@ -1,0 +1,440 @@
+package mappings
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// Error is input the mapping cannot translate: a 400 with a SCIM error type
+// (RFC 7644 §3.12), such as invalidValue for a rejected attribute.
+type Error struct {
+	ScimType string
+	Msg      string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+func errorf(scimType, format string, args ...any) *Error {
+	return &Error{ScimType: scimType, Msg: sprintf(format, args...)}
+}
+
+// program is one direction of a resource mapping, compiled for lookups by
+// container (schema URN, "" for the core schema) and attribute name.
+type program struct {
+	response bool
+	unmapped policy
+	cores    [2]string         // the core schema URN on both sides: paths naming it mean the root
+	outCore  string            // the output's core schema URN
+	rename   map[string]string // lower-case input container URN -> output container URN
+	index    map[string]*entry // container + "\x00" + attribute (lower case)
+	rules    []*prule
+	// containers are the lower-case URNs of input containers rules name.
+	containers map[string]bool
+}
+
+// entry holds the rules of one input attribute: for the whole attribute
+// and for its sub-attributes.
+type entry struct {
+	whole *prule
+	subs  map[string]*prule
+}
+
+// prule is a rule seen from one direction.
+type prule struct {
+	r     *rule
+	from  scim.AttrPath
+	to    []string // output path: [container,] attribute [, sub]
+	steps steps
+	drop  policy
+}
+
+func newProgram(r *resource, unmapped policy, response bool) program {
+	backendCore := r.core
+	fwd, back := map[string]string{}, map[string]string{}
+	for _, pair := range r.schemas {
+		fwd[strings.ToLower(pair[0])], back[strings.ToLower(pair[1])] = pair[1], pair[0]
+		if strings.EqualFold(pair[0], r.core) {
+			backendCore = pair[1]
+		}
+	}
+	p := program{response: response, unmapped: unmapped, index: map[string]*entry{}, cores: [2]string{r.core, backendCore}, containers: map[string]bool{}}
+	p.outCore, p.rename = backendCore, fwd
+	if response {
+		p.outCore, p.rename = r.core, back
+	}
+	for _, rl := range r.rules {
+		pr := &prule{r: rl, drop: rl.drop}
+		if !response {
+			pr.from, pr.steps = rl.scim, rl.req
+			pr.to = p.segments(renamed(rl.backend, fwd))
+		} else {
+			if rl.drop != keep || (rl.value != "" && rl.def == "") {
+				continue // the backend does not hold it, or it is a constant
+			}
+			pr.from, pr.steps = renamed(rl.respFrom, fwd), rl.resp
+			pr.to = p.segments(rl.scim)
+		}
+		p.rules = append(p.rules, pr)
+		p.add(pr)
+	}
+	return p
+}
+
+// renamed returns a with its schema URN renamed by the table.
+func renamed(a scim.AttrPath, table map[string]string) scim.AttrPath {
+	if to, ok := table[strings.ToLower(a.URN)]; ok && a.URN != "" {
+		a.URN = to
+	}
+	return a
+}
+
+func (p *program) isCore(urn string) bool {
+	return urn == "" || strings.EqualFold(urn, p.cores[0]) || strings.EqualFold(urn, p.cores[1])
+}
+
+// segments is an output path: [container,] attribute [, sub].
+func (p *program) segments(a scim.AttrPath) []string {
+	var segs []string
+	if !p.isCore(a.URN) {
+		segs = append(segs, a.URN)
+	}
+	segs = append(segs, a.Attr)
+	if a.Sub != "" {
+		segs = append(segs, a.Sub)
+	}
+	return segs
+}
+
+func (p *program) containerKey(urn string) string {
+	if p.isCore(urn) {
+		return ""
+	}
+	return strings.ToLower(urn)
+}
+
+func (p *program) add(pr *prule) {
+	if c := p.containerKey(pr.from.URN); c != "" {
+		p.containers[c] = true
+	}
+	key := p.containerKey(pr.from.URN) + "\x00" + strings.ToLower(pr.from.Attr)
+	e := p.index[key]
+	if e == nil {
+		e = &entry{}
+		p.index[key] = e
+	}
+	if pr.from.Sub == "" {
+		e.whole = pr
+		return
+	}
+	if e.subs == nil {
+		e.subs = map[string]*prule{}
+	}
+	e.subs[strings.ToLower(pr.from.Sub)] = pr
+}
+
+func (p *program) lookup(container, attr string) *entry {
+	return p.index[container+"\x00"+strings.ToLower(attr)]
+}
+
+// mode says whether a document is a whole resource (defaults and required
+// attributes apply) or a partial one, such as a PATCH value.
+type mode uint8
+
+const (
+	whole mode = iota
+	partial
+)
+
+// run translates one document.
+func (p *program) run(body []byte, m mode) ([]byte, error) {
+	doc := gjson.ParseBytes(body)
+	if !doc.IsObject() {
+		return nil, errorf("invalidSyntax", "resource is not a JSON object")
+	}
+	t := &tree{}
+	var seen []bool
+	if m == whole && !p.response {
+		seen = make([]bool, len(p.rules))
+	}
+	var err error
+	hadSchemas := false
+	doc.ForEach(func(k, v gjson.Result) bool {
+		name := k.Str
+		switch {
+		case strings.EqualFold(name, "schemas"):
+			hadSchemas = true
+			return true
+		case !p.response && strings.EqualFold(name, "meta"):
+			return true // read-only (RFC 7643 §3.1)
+		case p.isContainer(name, v):
+			cont := p.containerKey(name)
+			outName := name
+			if to, ok := p.rename[strings.ToLower(name)]; ok {
+				outName = to
+			}
+			v.ForEach(func(sk, sv gjson.Result) bool {
+				err = p.member(t, seen, cont, []string{outName}, name, sk.Str, sv)
+				return err == nil
+			})
+		case strings.Contains(name, ".") || isURN(name):
+			// A path as a key: "name.givenName", "urn:...:User:employeeNumber".
+			err = p.pathMember(t, seen, name, v)
+		default:
+			err = p.member(t, seen, "", nil, "", name, v)
+		}
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if seen != nil {
+		for i, pr := range p.rules {
+			r := pr.r
+			switch {
+			case r.value != "":
+				t.set(pr.to, r.value)
+			case !seen[i] && r.def != "":
+				t.set(pr.to, r.def)
+			case !seen[i] && r.required:
+				return nil, errorf("invalidValue", "%s is required", r.key)
+			}
+		}
+	}
+	if hadSchemas || p.response {
+		t.setSchemas(p.outCore)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(body) + 64)
+	t.write(&buf)
+	return buf.Bytes(), nil
+}
+
+// isContainer reports whether a member is a schema extension object: a URN
+// key the mapping knows as a container, or any URN key holding an object
+// that is not itself an attribute path of a known container.
+func (p *program) isContainer(key string, v gjson.Result) bool {
+	if !isURN(key) || !v.IsObject() {
+		return false
+	}
+	low := strings.ToLower(key)
+	if _, ok := p.rename[low]; ok || p.containers[low] {
+		return true
+	}
+	if a, err := scim.ParseAttrPath(key); err == nil && (p.containers[strings.ToLower(a.URN)] || p.rename[strings.ToLower(a.URN)] != "") {
+		return false
+	}
+	return true
+}
+
+// pathMember translates a member whose key is an attribute path.
+func (p *program) pathMember(t *tree, seen []bool, key string, v gjson.Result) error {
+	a, err := scim.ParseAttrPath(key)
+	if err != nil {
+		return p.unplaced(t, nil, "", key, v)
+	}
+	if a.Sub != "" {
+		v = gjson.Parse("{" + strconv.Quote(a.Sub) + ":" + v.Raw + "}")
+	}
+	if p.isCore(a.URN) {
+		return p.member(t, seen, "", nil, "", a.Attr, v)
+	}
+	outName := a.URN
+	if to, ok := p.rename[strings.ToLower(a.URN)]; ok {
+		outName = to
+	}
+	return p.member(t, seen, p.containerKey(a.URN), []string{outName}, a.URN, a.Attr, v)
+}
+
+// member translates one attribute of the input.
+func (p *program) member(t *tree, seen []bool, cont string, outCont []string, urn, name string, v gjson.Result) error {
+	e := p.lookup(cont, name)
+	if e == nil {
+		if !p.response && strings.EqualFold(name, "id") && p.unmapped != keep {
+			return nil
+		}
+		return p.unplaced(t, outCont, urn, name, v)
+	}
+	if e.whole != nil {
+		return p.emit(t, seen, e.whole, v)
+	}
+	// Sub-attribute rules: a complex value, or the values of a multi-valued one.
+	if v.IsArray() {
+		for sub, pr := range e.subs {
+			vals := scim.Lookup(gjson.Parse(`{"a":`+primaryFirst(v)+`}`), scim.AttrPath{Attr: "a", Sub: sub})
+			if len(vals.Array()) > 0 {
+				if err := p.emit(t, seen, pr, vals); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if !v.IsObject() {
+		return p.unplaced(t, outCont, urn, name, v)
+	}
+	var err error
+	v.ForEach(func(sk, sv gjson.Result) bool {
+		if pr := e.subs[strings.ToLower(sk.Str)]; pr != nil {
+			err = p.emit(t, seen, pr, sv)
+		} else {
+			err = p.unplaced(t, append(append([]string(nil), outCont...), name), urn, name+"."+sk.Str, sv)
+		}
+		return err == nil
+	})
+	return err
+}
+
+// primaryFirst returns the array with its primary element first.
+func primaryFirst(arr gjson.Result) string {
+	p := primaryOrFirst(arr)
+	if !p.Exists() || p.Raw == arr.Get("0").Raw {
+		return arr.Raw
+	}
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	buf.WriteString(p.Raw)
+	arr.ForEach(func(_, el gjson.Result) bool {
+		if el.Raw != p.Raw {
+			buf.WriteByte(',')
+			buf.WriteString(el.Raw)
+		}
+		return true
+	})
+	buf.WriteByte(']')
+	return buf.String()
+}
+
+func (p *program) emit(t *tree, seen []bool, pr *prule, v gjson.Result) error {
+	switch pr.drop {
+	case drop:
+		return nil
+	case reject:
+		return errorf("invalidValue", "attribute %s is not supported by this backend", pr.r.key)
+	}
+	if v.Type == gjson.Null {
+		return nil // unassigned (RFC 7643 §2.5)
+	}
+	raw, ok := pr.steps.apply(v)
+	if !ok {
+		return nil
+	}
+	if seen != nil {
+		for i, q := range p.rules {
+			if q == pr {
+				seen[i] = true
+			}
+		}
+	}
+	t.set(pr.to, raw)
+	return nil
+}
+
+// unplaced handles an attribute no rule places, by the unmapped policy.
+func (p *program) unplaced(t *tree, outCont []string, urn, name string, v gjson.Result) error {
+	switch p.unmapped {
+	case drop:
+		return nil
+	case reject:
+		full := name
+		if urn != "" {
+			full = urn + ":" + name
+		}
+		return errorf("invalidValue", "attribute %s is not supported by this backend", full)
+	}
+	path := append(append([]string(nil), outCont...), strings.Split(name, ".")...)
+	t.set(path, v.Raw)
+	return nil
+}
+
+func isURN(s string) bool { return len(s) > 4 && strings.EqualFold(s[:4], "urn:") }
+
+// tree is an output document under construction.
+type tree struct {
+	keys []string
+	vals []string // raw JSON; "" when the member is a subtree
+	kids []*tree
+}
+
+func (t *tree) find(name string) int {
+	for i, k := range t.keys {
+		if strings.EqualFold(k, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// set puts raw at path, creating objects on the way; a value already there
+// is replaced.
+func (t *tree) set(path []string, raw string) {
+	for len(path) > 1 {
+		i := t.find(path[0])
+		if i < 0 {
+			t.keys, t.vals, t.kids = append(t.keys, path[0]), append(t.vals, ""), append(t.kids, &tree{})
+			i = len(t.keys) - 1
+		} else if t.kids[i] == nil {
+			// A raw object is there already: make it a subtree.
+			sub := &tree{}
+			gjson.Parse(t.vals[i]).ForEach(func(k, v gjson.Result) bool {
+				sub.set([]string{k.Str}, v.Raw)
+				return true
+			})
+			t.kids[i], t.vals[i] = sub, ""
+		}
+		t, path = t.kids[i], path[1:]
+	}
+	if i := t.find(path[0]); i >= 0 {
+		t.vals[i], t.kids[i] = raw, nil
+		return
+	}
+	t.keys, t.vals, t.kids = append(t.keys, path[0]), append(t.vals, raw), append(t.kids, nil)
+}
+
+// setSchemas writes "schemas": the core URN and every extension container.
+func (t *tree) setSchemas(core string) {
+	var buf bytes.Buffer
+	buf.WriteString(`[` + strconv.Quote(core))
+	for i, k := range t.keys {
+		if isURN(k) && (t.kids[i] != nil || strings.HasPrefix(t.vals[i], "{")) {
+			buf.WriteString("," + strconv.Quote(k))
+		}
+	}
+	buf.WriteByte(']')
+	t.keys, t.vals, t.kids = append([]string{"schemas"}, t.keys...), append([]string{buf.String()}, t.vals...), append([]*tree{nil}, t.kids...)
+}
+
+func (t *tree) write(buf *bytes.Buffer) {
+	buf.WriteByte('{')
+	for i, k := range t.keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(strconv.Quote(k))
+		buf.WriteByte(':')
+		if t.kids[i] != nil {
+			t.kids[i].write(buf)
+		} else {
+			buf.WriteString(t.vals[i])
+		}
+	}
+	buf.WriteByte('}')
+}
+
+// Request translates a SCIM 2.0 resource (create or replace) into the
+// backend's form. rt is User or Group.
+func (m *Mapping) Request(rt int, body []byte) ([]byte, error) {
+	return m.res[rt].req.run(body, whole)
+}
+
+// Response translates a backend resource into SCIM 2.0.
+func (m *Mapping) Response(rt int, body []byte) ([]byte, error) {
+	return m.res[rt].resp.run(body, whole)
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -1,0 +1,49 @@
+package mappings
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+func mustLoad(t testing.TB, yaml string, opts Options) *Mapping {
+	t.Helper()
+	m, err := Load(Source{File: "m.yaml", Data: []byte(yaml)}, nil, opts)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return m
+}
+
+func jsonEq(t testing.TB, got []byte, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("output is not JSON: %s", got)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad want: %v", err)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestCubeBuiltin(t *testing.T) {
+	src, ok := Builtin("cube")
+	if !ok {
+		t.Fatal("no cube mapping")
+	}
+	m, err := Load(src, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Request(User, []byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"userName":"a","displayName":"x","name":{"givenName":"G","formatted":"F"},"emails":[{"value":"v","type":"work","primary":true}],"active":"True","externalId":"e","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"d"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, out, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","name":{"givenName":"G"},"emails":[{"value":"v","primary":true}],"active":true,"externalId":"e"}`)
+	if _, err := m.Request(User, []byte(`{"name":{"givenName":"G"}}`)); err == nil {
+		t.Fatal("missing userName accepted")
+	}
+}
