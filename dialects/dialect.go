@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/scimgw/scimgw/mappings"
 	"github.com/scimgw/scimgw/mappings/scim"
 )
 
@@ -143,5 +144,16 @@ type Config struct {
 	Tenant  string
 	Backend Backend
 	Options map[string]string // validated against the dialect's OptionSpecs, defaults applied
+	// Mapping is the tenant's compiled mapping: the dialect's built-in
+	// mappings/<dialect>.yaml with the tenant's mapping file on top.
+	Mapping *mappings.Mapping
 	Log     *zap.Logger
+}
+
+// MappingIndex returns the mapping's index of a resource type.
+func (t ResourceType) MappingIndex() int {
+	if t == Group {
+		return mappings.Group
+	}
+	return mappings.User
 }

@@ -75,24 +75,6 @@ func FuzzFromResponse(f *testing.F) {
 	})
 }
 
-func TestKeep(t *testing.T) {
-	k := Keep{"userName": nil, "name": {"givenName"}, "emails": {"value", "primary"}}
-	out, err := k.Apply([]byte(`{"UserName":"a","name":{"givenName":"G","formatted":"F"},"emails":[{"value":"v","type":"work","primary":true}],"title":"t","nickName":null}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"userName":"a","name":{"givenName":"G"},"emails":[{"value":"v","primary":true}]}`; string(out) != want {
-		t.Fatalf("got %s, want %s", out, want)
-	}
-	p, n, err := k.ApplyPatch(User, []byte(`{"Operations":[{"op":"Replace","path":"title","value":"x"},{"op":"replace","path":"emails[type eq \"work\"].value","value":"y"},{"op":"replace","path":"name.formatted","value":"z"},{"op":"add","value":{"title":"t","userName":"b"}}]}`))
-	if err != nil || n != 2 {
-		t.Fatalf("n=%d err=%v", n, err)
-	}
-	if want := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"emails[type eq \"work\"].value","value":"y"},{"op":"add","value":{"userName":"b"}}]}`; string(p) != want {
-		t.Fatalf("got %s", p)
-	}
-}
-
 func TestRegistry(t *testing.T) {
 	r := NewRegistry(&Factory{Name: "a", New: func(Config) (Dialect, error) { return nil, nil }})
 	if _, err := r.Lookup("b"); err == nil || !strings.Contains(err.Error(), "known: a") {

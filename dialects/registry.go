@@ -42,7 +42,8 @@ type Emulator interface {
 // shipped config.yaml uses it as the demo tenants' backend credential.
 const EmulatorToken = "emulator-backend-token"
 
-// Factory describes and builds one dialect.
+// Factory describes and builds one dialect. Its built-in mapping is
+// mappings/<Name>.yaml.
 type Factory struct {
 	Name        string
 	Description string
@@ -51,6 +52,15 @@ type Factory struct {
 	// NewEmulator starts a fresh emulated backend for this dialect, for
 	// `backend.emulated: true`, `scimgw emulate` and tests.
 	NewEmulator func() Emulator
+}
+
+// OptionNames lists the names of the dialect's options.
+func (f *Factory) OptionNames() []string {
+	names := make([]string, len(f.Options))
+	for i, o := range f.Options {
+		names[i] = o.Name
+	}
+	return names
 }
 
 // Registry maps dialect names to factories. It is a value, so tests and

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -48,12 +49,16 @@ type ServerConfig struct {
 
 // Tenant is one `tenants.<id>:` entry.
 type Tenant struct {
-	ID      string            `yaml:"-"`
-	Dialect string            `yaml:"dialect"`
-	Inbound InboundConfig     `yaml:"inbound"`
-	Backend BackendConfig     `yaml:"backend"`
+	ID      string        `yaml:"-"`
+	Dialect string        `yaml:"dialect"`
+	Inbound InboundConfig `yaml:"inbound"`
+	Backend BackendConfig `yaml:"backend"`
+	// Mapping is the tenant's mapping file, extending or overriding the
+	// dialect's built-in mapping rule by rule; relative to the config file.
 	Mapping string            `yaml:"mapping"`
 	Options map[string]string `yaml:"-"` // filled from `options:` by the dialect's specs
+	// Compiled is the tenant's mapping, compiled at load time.
+	Compiled *mappings.Mapping `yaml:"-"`
 	// MaxResults overrides server.max_results for this tenant.
 	MaxResults int `yaml:"max_results"`
 }
@@ -389,9 +394,6 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 		if r.MinBackoff > r.MaxBackoff {
 			l.At(child(backend, "retry"), "%s.backend.retry.min_backoff (%s) is larger than max_backoff (%s)", where, r.MinBackoff, r.MaxBackoff)
 		}
-		if t.Mapping != "" {
-			l.At(child(tn, "mapping"), "%s.mapping: tenant mapping files are not supported by this version yet; remove the key", where)
-		}
 		f, err := reg.Lookup(t.Dialect)
 		if err != nil {
 			l.At(child(tn, "dialect"), "%s.dialect: %v%s", where, err, mappings.DidYouMean(t.Dialect, reg.Names()))
@@ -401,7 +403,38 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 			l.At(child(backend, "emulated"), "%s: dialect %q has no emulator", where, t.Dialect)
 		}
 		t.Options = l.checkOptions(f, child(tn, "options"), where+".options", tn)
+		t.Compiled = l.loadMapping(cfg.File, f, t, child(tn, "mapping"))
 	}
+}
+
+// loadMapping compiles the tenant's mapping: the dialect's built-in one and
+// the tenant's file on top. Problems in either are reported with their own
+// file:line:col.
+func (l *linter) loadMapping(configFile string, f *dialects.Factory, t *Tenant, n *yaml.Node) *mappings.Mapping {
+	builtin, ok := mappings.Builtin(f.Name)
+	if !ok {
+		l.At(n, "dialect %s has no built-in mapping", f.Name)
+		return nil
+	}
+	var over *mappings.Source
+	if t.Mapping != "" {
+		path := t.Mapping
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(configFile), path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			l.At(n, "tenants.%s.mapping: %v", t.ID, err)
+			return nil
+		}
+		over = &mappings.Source{File: path, Data: data}
+	}
+	m, err := mappings.Load(builtin, over, mappings.Options{Values: t.Options, Known: f.OptionNames()})
+	if ls, ok := IsLints(err); ok {
+		l.Lints = append(l.Lints, ls...)
+		return nil
+	}
+	return m
 }
 
 func (l *linter) checkAuth(a AuthConfig, n *yaml.Node, where string) {

@@ -83,7 +83,7 @@ func TestConfigLints(t *testing.T) {
 		{"reserved tenant id", "tenants:\n  healthz:\n    dialect: scim2\n    inbound: {bearer_tokens: [abcdefghij]}\n    backend: {emulated: true}\n", `c.yaml:2:3: tenant id "healthz"`},
 		{"bad public url", "server: {public_url: nope}\ntenants:\n  a:\n    dialect: scim2\n    inbound: {bearer_tokens: [abcdefghij]}\n    backend: {emulated: true}\n", "c.yaml:1:22: server.public_url"},
 		{"basic without password", "tenants:\n  a:\n    dialect: scim2\n    inbound: {bearer_tokens: [abcdefghij]}\n    backend: {emulated: true, auth: {type: basic, username: u}}\n", "type basic needs password"},
-		{"mapping not yet supported", "tenants:\n  a:\n    dialect: scim2\n    inbound: {bearer_tokens: [abcdefghij]}\n    backend: {emulated: true}\n    mapping: m.yaml\n", "c.yaml:6:14: tenants.a.mapping"},
+		{"mapping file missing", "tenants:\n  a:\n    dialect: scim2\n    inbound: {bearer_tokens: [abcdefghij]}\n    backend: {emulated: true}\n    mapping: no-such-file.yaml\n", "c.yaml:6:14: tenants.a.mapping: open no-such-file.yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig("c.yaml", []byte(tc.yaml), builtin.Registry())

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/mappings"
 	"github.com/scimgw/scimgw/mappings/scim"
 )
 
@@ -35,6 +36,7 @@ func clientError(err error, rid string) (status int, scimType, detail string, re
 		ue *dialects.UpstreamError
 		fe *scim.FilterError
 		pe *scim.PatchError
+		me *mappings.Error
 	)
 	switch {
 	case errors.As(err, &de):
@@ -49,6 +51,8 @@ func clientError(err error, rid string) (status int, scimType, detail string, re
 		status, scimType, detail = http.StatusBadRequest, "invalidFilter", fe.Error()
 	case errors.As(err, &pe):
 		status, scimType, detail = http.StatusBadRequest, pe.ScimType, pe.Error()
+	case errors.As(err, &me):
+		status, scimType, detail = http.StatusBadRequest, me.ScimType, me.Error()
 	case errors.As(err, &ue):
 		status = http.StatusBadGateway
 		if ue.Timeout {

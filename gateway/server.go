@@ -93,7 +93,7 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 	r := tc.Backend.Retry
 	t.deadline = time.Duration(r.MaxAttempts)*tc.Backend.Timeout + time.Duration(r.MaxAttempts-1)*r.MaxBackoff
 	b := newBackend(tc, backendURL, log, g.metrics)
-	t.dialect, err = f.New(dialects.Config{Tenant: id, Backend: b, Options: tc.Options, Log: log})
+	t.dialect, err = f.New(dialects.Config{Tenant: id, Backend: b, Options: tc.Options, Mapping: tc.Compiled, Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,9 @@ type program struct {
 	rules    []*prule
 	// containers are the lower-case URNs of input containers rules name.
 	containers map[string]bool
+	// identity is true for a program with nothing to do: no rules, no
+	// renames, everything kept. Its input passes through untouched.
+	identity bool
 }
 
 // entry holds the rules of one input attribute: for the whole attribute
@@ -83,6 +86,7 @@ func newProgram(r *resource, unmapped policy, response bool) program {
 		p.rules = append(p.rules, pr)
 		p.add(pr)
 	}
+	p.identity = len(p.rules) == 0 && len(p.rename) == 0 && unmapped == keep
 	return p
 }
 
@@ -156,6 +160,9 @@ func (p *program) run(body []byte, m mode) ([]byte, error) {
 	doc := gjson.ParseBytes(body)
 	if !doc.IsObject() {
 		return nil, errorf("invalidSyntax", "resource is not a JSON object")
+	}
+	if p.identity {
+		return body, nil
 	}
 	t := &tree{}
 	var seen []bool

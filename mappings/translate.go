@@ -103,8 +103,8 @@ func (m *Mapping) Attributes(rt int, list []scim.AttrPath) []scim.AttrPath {
 // backend's (RFC 7644 §3.4.2.2). An attribute the backend does not hold is
 // a 400 invalidFilter.
 func (m *Mapping) Filter(rt int, f *scim.Expr) (*scim.Expr, error) {
-	if f == nil {
-		return nil, nil
+	if f == nil || m.res[rt].req.identity {
+		return f, nil
 	}
 	out, err := m.res[rt].req.filter(f, nil)
 	if err != nil {
@@ -204,6 +204,9 @@ func literal(raw string) scim.Value {
 // backend attribute.
 func (m *Mapping) Patch(rt int, body []byte) (out []byte, n int, err error) {
 	p := &m.res[rt].req
+	if p.identity {
+		return body, len(gjson.GetBytes(body, "Operations").Array()), nil
+	}
 	var buf bytes.Buffer
 	buf.WriteString(`{"schemas":["` + scim.PatchOpURN + `"],"Operations":[`)
 	gjson.GetBytes(body, "Operations").ForEach(func(_, op gjson.Result) bool {

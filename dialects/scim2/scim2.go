@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/emulator"
+	"github.com/scimgw/scimgw/mappings"
 )
 
 // Factory registers the scim2 dialect.
@@ -29,7 +30,7 @@ var Factory = &dialects.Factory{
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		o := cfg.Options
 		maxResults, _ := strconv.Atoi(o["max_results"])
-		return NewClient(cfg.Backend, Config{
+		return NewClient(cfg.Backend, cfg.Mapping, Config{
 			Name: "scim2",
 			Caps: dialects.Capabilities{
 				Patch: o["patch"] == "true", Filter: true, Sort: o["sort"] == "true",
@@ -46,32 +47,28 @@ var Factory = &dialects.Factory{
 	},
 }
 
-// Config adapts the Client to a SCIM 2.0 dialect.
+// Config describes the SCIM 2.0 backend a Client talks to.
 type Config struct {
 	Name string
 	Caps dialects.Capabilities
-	// ToBackend rewrites a SCIM 2.0 resource (create, replace) into the
-	// backend's form; nil passes it through.
-	ToBackend func(t dialects.ResourceType, body []byte) ([]byte, error)
-	// PatchToBackend rewrites a PatchOp message and reports how many
-	// operations remain; nil passes it through. With none left, the
-	// operation becomes a GET.
-	PatchToBackend func(t dialects.ResourceType, body []byte) ([]byte, int, error)
-	// FromBackend rewrites a backend resource into SCIM 2.0; nil passes it through.
-	FromBackend func(t dialects.ResourceType, body []byte) ([]byte, error)
 }
 
-// Client executes SCIM 2.0 operations against a SCIM 2.0 backend: one
-// backend call per operation, plus a GET after a PATCH answered with 204.
+// Client executes SCIM 2.0 operations against a SCIM 2.0 backend, with the
+// tenant's mapping applied to bodies, PATCH operations, filters and sortBy:
+// one backend call per operation, plus a GET after a PATCH answered with
+// 204 (or one with nothing left to send).
 type Client struct {
 	b   dialects.Backend
+	m   *mappings.Mapping
 	cfg Config
 }
 
 var _ dialects.Dialect = (*Client)(nil)
 
 // NewClient returns a Client for the backend.
-func NewClient(b dialects.Backend, cfg Config) *Client { return &Client{b: b, cfg: cfg} }
+func NewClient(b dialects.Backend, m *mappings.Mapping, cfg Config) *Client {
+	return &Client{b: b, m: m, cfg: cfg}
+}
 
 // Capabilities reports what the backend supports.
 func (c *Client) Capabilities() dialects.Capabilities { return c.cfg.Caps }
@@ -81,6 +78,7 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 	if req.Type == dialects.Group && !c.cfg.Caps.Groups {
 		return nil, dialects.Errorf(http.StatusNotImplemented, "", "%s backends do not support Groups", c.cfg.Name)
 	}
+	rt := req.Type.MappingIndex()
 	path := "/" + req.Type.Endpoint()
 	if req.ID != "" {
 		path += "/" + url.PathEscape(req.ID)
@@ -89,7 +87,7 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 	want := http.StatusOK
 	switch req.Action {
 	case dialects.Create, dialects.Replace:
-		body, err := c.toBackend(req.Type, req.Body)
+		body, err := c.m.Request(rt, req.Body)
 		if err != nil {
 			return nil, err
 		}
@@ -101,22 +99,24 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 	case dialects.Get:
 		br.Method = http.MethodGet
 	case dialects.List:
-		br.Method, br.Query = http.MethodGet, listQuery(req.Query, c.cfg.Caps.Sort)
+		q, err := c.listQuery(rt, req.Query)
+		if err != nil {
+			return nil, err
+		}
+		br.Method, br.Query = http.MethodGet, q
 	case dialects.Patch:
 		if !c.cfg.Caps.Patch {
 			return nil, dialects.Errorf(http.StatusNotImplemented, "", "%s backend does not support PATCH", c.cfg.Name)
 		}
-		br.Method, br.Body = http.MethodPatch, req.Body
-		if c.cfg.PatchToBackend != nil {
-			body, n, err := c.cfg.PatchToBackend(req.Type, req.Body)
-			if err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				return c.Do(ctx, &dialects.Request{Action: dialects.Get, Type: req.Type, ID: req.ID})
-			}
-			br.Body = body
+		body, n, err := c.m.Patch(rt, req.Body)
+		if err != nil {
+			return nil, err
 		}
+		if n == 0 {
+			// Nothing the backend holds changes: answer with the resource.
+			return c.Do(ctx, &dialects.Request{Action: dialects.Get, Type: req.Type, ID: req.ID})
+		}
+		br.Method, br.Body = http.MethodPatch, body
 	case dialects.Delete:
 		br.Method, want = http.MethodDelete, http.StatusNoContent
 	}
@@ -144,11 +144,11 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 	if !gjson.ValidBytes(resp.Body) {
 		return nil, dialects.Errorf(http.StatusBadGateway, "", "%s backend answered %d with a body that is not JSON", c.cfg.Name, resp.Status)
 	}
-	body := resp.Body
+	var body []byte
 	if req.Action == dialects.List {
-		body, err = c.fromBackendList(req.Type, body)
+		body, err = dialects.MapList(resp.Body, func(r []byte) ([]byte, error) { return c.m.Response(rt, r) })
 	} else {
-		body, err = c.fromBackend(req.Type, body)
+		body, err = c.m.Response(rt, resp.Body)
 	}
 	if err != nil {
 		return nil, err
@@ -157,41 +157,28 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 	return &dialects.Response{Status: want, Body: body, ETag: resp.Header.Get("ETag")}, nil
 }
 
-func (c *Client) toBackend(t dialects.ResourceType, body []byte) ([]byte, error) {
-	if c.cfg.ToBackend == nil {
-		return body, nil
-	}
-	return c.cfg.ToBackend(t, body)
-}
-
-func (c *Client) fromBackend(t dialects.ResourceType, body []byte) ([]byte, error) {
-	if c.cfg.FromBackend == nil {
-		return body, nil
-	}
-	return c.cfg.FromBackend(t, body)
-}
-
-// fromBackendList maps every resource of a ListResponse.
-func (c *Client) fromBackendList(t dialects.ResourceType, body []byte) ([]byte, error) {
-	if c.cfg.FromBackend == nil {
-		return body, nil
-	}
-	return dialects.MapList(body, func(r []byte) ([]byte, error) { return c.cfg.FromBackend(t, r) })
-}
-
-// listQuery renders list parameters as RFC 7644 §3.4.2 query parameters.
-func listQuery(q dialects.Query, sort bool) url.Values {
+// listQuery renders list parameters as RFC 7644 §3.4.2 query parameters,
+// with the filter and sortBy in the backend's attribute names.
+func (c *Client) listQuery(rt int, q dialects.Query) (url.Values, error) {
 	v := url.Values{}
 	if q.Filter != nil {
-		v.Set("filter", q.Filter.String())
+		f, err := c.m.Filter(rt, q.Filter)
+		if err != nil {
+			return nil, err
+		}
+		v.Set("filter", f.String())
 	}
 	v.Set("startIndex", strconv.Itoa(q.StartIndex))
 	v.Set("count", strconv.Itoa(q.Count))
-	if sort && q.SortBy != "" {
-		v.Set("sortBy", q.SortBy)
+	if c.cfg.Caps.Sort && q.SortBy != "" {
+		by, err := c.m.Path(rt, q.SortBy)
+		if err != nil {
+			return nil, err
+		}
+		v.Set("sortBy", by)
 		if q.SortOrder != "" {
 			v.Set("sortOrder", q.SortOrder)
 		}
 	}
-	return v
+	return v, nil
 }
