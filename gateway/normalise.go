@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -110,7 +109,7 @@ func (t *tenant) normalize(rt dialects.ResourceType, body []byte) (normalized, e
 	buf.WriteString(`"resourceType":"`)
 	buf.WriteString(rt.String())
 	buf.WriteString(`","location":`)
-	writeJSONString(&buf, t.location(rt, id.Str))
+	buf.WriteString(scim.Quote(t.location(rt, id.Str)))
 	buf.WriteString("}}")
 	return normalized{body: buf.Bytes(), id: id.Str, version: version}, nil
 }
@@ -123,20 +122,6 @@ type normalized struct {
 
 // foldEq is strings.EqualFold with the cheap length test first.
 func foldEq(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
-
-// writeJSONString writes s as a JSON string, quickly when it needs no escapes.
-func writeJSONString(buf *bytes.Buffer, s string) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			b, _ := json.Marshal(s)
-			buf.Write(b)
-			return
-		}
-	}
-	buf.WriteByte('"')
-	buf.WriteString(s)
-	buf.WriteByte('"')
-}
 
 // isExtension reports whether a member is a schema extension object.
 func isExtension(key string, v gjson.Result) bool {
@@ -313,7 +298,7 @@ func (p projection) apply(body []byte) []byte {
 			buf.WriteByte(',')
 		}
 		n++
-		buf.WriteString(strconv.Quote(key))
+		buf.WriteString(scim.Quote(key))
 		buf.WriteByte(':')
 		buf.Write(raw)
 	}
@@ -347,7 +332,7 @@ func (p projection) object(urn string, v gjson.Result) ([]byte, bool) {
 				buf.WriteByte(',')
 			}
 			n++
-			buf.WriteString(strconv.Quote(k.Str))
+			buf.WriteString(scim.Quote(k.Str))
 			buf.WriteByte(':')
 			buf.Write(raw)
 		}

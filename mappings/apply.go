@@ -3,7 +3,6 @@ package mappings
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -246,7 +245,7 @@ func (p *program) pathMember(t *tree, seen []bool, key string, v gjson.Result) e
 		return p.unplaced(t, nil, "", key, v)
 	}
 	if a.Sub != "" {
-		v = gjson.Parse("{" + strconv.Quote(a.Sub) + ":" + v.Raw + "}")
+		v = gjson.Parse("{" + scim.Quote(a.Sub) + ":" + v.Raw + "}")
 	}
 	if p.isCore(a.URN) {
 		return p.member(t, seen, "", nil, "", a.Attr, v)
@@ -406,10 +405,10 @@ func (t *tree) set(path []string, raw string) {
 // setSchemas writes "schemas": the core URN and every extension container.
 func (t *tree) setSchemas(core string) {
 	var buf bytes.Buffer
-	buf.WriteString(`[` + strconv.Quote(core))
+	buf.WriteString(`[` + scim.Quote(core))
 	for i, k := range t.keys {
 		if isURN(k) && (t.kids[i] != nil || strings.HasPrefix(t.vals[i], "{")) {
-			buf.WriteString("," + strconv.Quote(k))
+			buf.WriteString("," + scim.Quote(k))
 		}
 	}
 	buf.WriteByte(']')
@@ -422,7 +421,7 @@ func (t *tree) write(buf *bytes.Buffer) {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		buf.WriteString(strconv.Quote(k))
+		buf.WriteString(scim.Quote(k))
 		buf.WriteByte(':')
 		if t.kids[i] != nil {
 			t.kids[i].write(buf)

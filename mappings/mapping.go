@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -599,7 +598,7 @@ func getKey(n *yaml.Node, key string) *yaml.Node {
 func pairs(n *yaml.Node) map[string]string {
 	m := map[string]string{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		m[n.Content[i].Value] = strconv.Quote(n.Content[i+1].Value)
+		m[n.Content[i].Value] = scim.Quote(n.Content[i+1].Value)
 	}
 	return m
 }
@@ -625,7 +624,7 @@ func scalarJSON(n *yaml.Node) string {
 	case "!!null":
 		return "null"
 	}
-	return strconv.Quote(n.Value)
+	return scim.Quote(n.Value)
 }
 
 // yamlJSON renders a YAML value as JSON, with ${options.x} substituted.

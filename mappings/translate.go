@@ -2,7 +2,6 @@ package mappings
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -231,9 +230,9 @@ func (m *Mapping) Patch(rt int, body []byte) (out []byte, n int, err error) {
 }
 
 func opJSON(op, path, value string) string {
-	s := `{"op":` + strconv.Quote(op)
+	s := `{"op":` + scim.Quote(op)
 	if path != "" {
-		s += `,"path":` + strconv.Quote(path)
+		s += `,"path":` + scim.Quote(path)
 	}
 	if value != "" {
 		s += `,"value":` + value
@@ -358,11 +357,11 @@ func (p *program) patchValuePath(name string, pp scim.PatchPath, val gjson.Resul
 func wrap(a scim.AttrPath, raw string) string {
 	inner := raw
 	if a.Sub != "" {
-		inner = "{" + strconv.Quote(a.Sub) + ":" + raw + "}"
+		inner = "{" + scim.Quote(a.Sub) + ":" + raw + "}"
 	}
-	inner = "{" + strconv.Quote(a.Attr) + ":" + inner + "}"
+	inner = "{" + scim.Quote(a.Attr) + ":" + inner + "}"
 	if a.URN != "" {
-		inner = "{" + strconv.Quote(a.URN) + ":" + inner + "}"
+		inner = "{" + scim.Quote(a.URN) + ":" + inner + "}"
 	}
 	return inner
 }

@@ -3,9 +3,9 @@ package mappings
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 	"strings"
 
+	"github.com/scimgw/scimgw/mappings/scim"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -76,7 +76,7 @@ func valueMap(m map[string]string) step {
 var toString = eachElement(func(v gjson.Result) string {
 	switch v.Type {
 	case gjson.True, gjson.False, gjson.Number:
-		return strconv.Quote(v.Raw)
+		return scim.Quote(v.Raw)
 	}
 	return v.Raw
 })
@@ -183,7 +183,7 @@ func toStrings(sub string) step {
 
 // fromStrings turns plain strings into complex values {sub: string}.
 func fromStrings(sub string) step {
-	key := strconv.Quote(sub)
+	key := scim.Quote(sub)
 	return eachElement(func(el gjson.Result) string {
 		if el.IsObject() {
 			return el.Raw
@@ -208,7 +208,7 @@ func keepSubs(subs []string) step {
 						buf.WriteByte(',')
 					}
 					n++
-					buf.WriteString(strconv.Quote(s))
+					buf.WriteString(scim.Quote(s))
 					buf.WriteByte(':')
 					buf.WriteString(v.Raw)
 					break

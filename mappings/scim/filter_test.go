@@ -194,3 +194,19 @@ func FuzzParsePatchPath(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseAttrPath(f *testing.F) {
+	for _, s := range []string{"userName", "name.givenName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "$ref"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseAttrPath(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseAttrPath(p.String())
+		if err != nil || again != p {
+			t.Fatalf("%q -> %q does not round-trip: %v", s, p.String(), err)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -40,7 +41,7 @@ func WriteMembers(buf *bytes.Buffer, obj gjson.Result, name func(key string) str
 		if out == k.Str {
 			buf.WriteString(k.Raw)
 		} else {
-			buf.Write(quote(out))
+			buf.WriteString(Quote(out))
 		}
 		buf.WriteByte(':')
 		buf.WriteString(v.Raw)
@@ -60,19 +61,15 @@ func Pick(names []string, key string) string {
 	return ""
 }
 
-func quote(s string) []byte {
-	b := make([]byte, 0, len(s)+2)
-	b = append(b, '"')
+// Quote returns s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json does; Go's strconv.Quote would write \x escapes, which
+// are not JSON.
+func Quote(s string) string {
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, `\u00`...)
-			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
-		default:
-			b = append(b, c)
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			b, _ := json.Marshal(s)
+			return string(b)
 		}
 	}
-	return append(b, '"')
+	return `"` + s + `"`
 }
