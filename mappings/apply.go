@@ -28,10 +28,10 @@ func errorf(scimType, format string, args ...any) *Error {
 type program struct {
 	response bool
 	unmapped policy
-	cores    [2]string         // the core schema URN on both sides: paths naming it mean the root
-	outCore  string            // the output's core schema URN
-	rename   map[string]string // lower-case input container URN -> output container URN
-	index    map[string]*entry // container + "\x00" + attribute (lower case)
+	cores    [2]string                    // the core schema URN on both sides: paths naming it mean the root
+	outCore  string                       // the output's core schema URN
+	rename   map[string]string            // lower-case input container URN -> output container URN
+	index    map[string]map[string]*entry // lower-case container -> lower-case attribute
 	rules    []*prule
 	// containers are the lower-case URNs of input containers rules name.
 	containers map[string]bool
@@ -52,8 +52,10 @@ type prule struct {
 	r     *rule
 	from  scim.AttrPath
 	to    []string // output path: [container,] attribute [, sub]
+	toq   []string // the same, as quoted JSON keys
 	steps steps
 	drop  policy
+	index int // in program.rules
 }
 
 func newProgram(r *resource, unmapped policy, response bool) program {
@@ -65,7 +67,7 @@ func newProgram(r *resource, unmapped policy, response bool) program {
 			backendCore = pair[1]
 		}
 	}
-	p := program{response: response, unmapped: unmapped, index: map[string]*entry{}, cores: [2]string{r.core, backendCore}, containers: map[string]bool{}}
+	p := program{response: response, unmapped: unmapped, index: map[string]map[string]*entry{}, cores: [2]string{r.core, backendCore}, containers: map[string]bool{}}
 	p.outCore, p.rename = backendCore, fwd
 	if response {
 		p.outCore, p.rename = r.core, back
@@ -82,6 +84,10 @@ func newProgram(r *resource, unmapped policy, response bool) program {
 			pr.from, pr.steps = renamed(rl.respFrom, fwd), rl.resp
 			pr.to = p.segments(rl.scim)
 		}
+		for _, seg := range pr.to {
+			pr.toq = append(pr.toq, scim.Quote(seg))
+		}
+		pr.index = len(p.rules)
 		p.rules = append(p.rules, pr)
 		p.add(pr)
 	}
@@ -118,18 +124,40 @@ func (p *program) containerKey(urn string) string {
 	if p.isCore(urn) {
 		return ""
 	}
-	return strings.ToLower(urn)
+	var buf [96]byte
+	low := appendLower(buf[:0], urn)
+	for c := range p.containers {
+		if c == string(low) {
+			return c // the compiled key: no allocation
+		}
+	}
+	return string(low)
 }
 
 func (p *program) add(pr *prule) {
-	if c := p.containerKey(pr.from.URN); c != "" {
+	c := p.containerKey(pr.from.URN)
+	if c != "" {
 		p.containers[c] = true
 	}
-	key := p.containerKey(pr.from.URN) + "\x00" + strings.ToLower(pr.from.Attr)
-	e := p.index[key]
+	if p.index[c] == nil {
+		p.index[c] = map[string]*entry{}
+	}
+	key := strings.ToLower(pr.from.Attr)
+	e := p.index[c][key]
 	if e == nil {
 		e = &entry{}
-		p.index[key] = e
+		p.index[c][key] = e
+	}
+	if len(pr.to) > 0 {
+		top := strings.ToLower(pr.to[0])
+		// Mark the name in the top-level index too, so one lookup tells
+		// whether an unplaced member may be copied straight through.
+		if p.index[""] == nil {
+			p.index[""] = map[string]*entry{}
+		}
+		if p.index[""][top] == nil {
+			p.index[""][top] = &entry{}
+		}
 	}
 	if pr.from.Sub == "" {
 		e.whole = pr
@@ -142,7 +170,24 @@ func (p *program) add(pr *prule) {
 }
 
 func (p *program) lookup(container, attr string) *entry {
-	return p.index[container+"\x00"+strings.ToLower(attr)]
+	attrs := p.index[container]
+	if attrs == nil {
+		return nil
+	}
+	var buf [64]byte
+	return attrs[string(appendLower(buf[:0], attr))] // no allocation for the lookup
+}
+
+// appendLower appends the ASCII lower case of s.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // mode says whether a document is a whole resource (defaults and required
@@ -163,7 +208,8 @@ func (p *program) run(body []byte, m mode) ([]byte, error) {
 	if p.identity {
 		return body, nil
 	}
-	t := &tree{}
+	t := newTree(16)
+	t.raw = make([][2]string, 0, 32)
 	var seen []bool
 	if m == whole && !p.response {
 		seen = make([]bool, len(p.rules))
@@ -180,19 +226,20 @@ func (p *program) run(body []byte, m mode) ([]byte, error) {
 			return true // read-only (RFC 7643 §3.1)
 		case p.isContainer(name, v):
 			cont := p.containerKey(name)
-			outName := name
-			if to, ok := p.rename[strings.ToLower(name)]; ok {
-				outName = to
+			outName := k.Raw
+			if to, ok := p.rename[cont]; ok {
+				outName = scim.Quote(to)
 			}
+			outCont := []string{outName}
 			v.ForEach(func(sk, sv gjson.Result) bool {
-				err = p.member(t, seen, cont, []string{outName}, name, sk.Str, sv)
+				err = p.memberRaw(t, seen, cont, outCont, name, sk.Str, sk.Raw, sv)
 				return err == nil
 			})
 		case strings.Contains(name, ".") || isURN(name):
 			// A path as a key: "name.givenName", "urn:...:User:employeeNumber".
 			err = p.pathMember(t, seen, name, v)
 		default:
-			err = p.member(t, seen, "", nil, "", name, v)
+			err = p.memberRaw(t, seen, "", nil, "", name, k.Raw, v)
 		}
 		return err == nil
 	})
@@ -204,9 +251,9 @@ func (p *program) run(body []byte, m mode) ([]byte, error) {
 			r := pr.r
 			switch {
 			case r.value != "":
-				t.set(pr.to, r.value)
+				t.set(pr.toq, r.value)
 			case !seen[i] && r.def != "":
-				t.set(pr.to, r.def)
+				t.set(pr.toq, r.def)
 			case !seen[i] && r.required:
 				return nil, errorf("invalidValue", "%s is required", r.key)
 			}
@@ -216,7 +263,7 @@ func (p *program) run(body []byte, m mode) ([]byte, error) {
 		t.setSchemas(p.outCore)
 	}
 	var buf bytes.Buffer
-	buf.Grow(len(body) + 64)
+	buf.Grow(len(body) + len(body)/4 + 64)
 	t.write(&buf)
 	return buf.Bytes(), nil
 }
@@ -242,7 +289,7 @@ func (p *program) isContainer(key string, v gjson.Result) bool {
 func (p *program) pathMember(t *tree, seen []bool, key string, v gjson.Result) error {
 	a, err := scim.ParseAttrPath(key)
 	if err != nil {
-		return p.unplaced(t, nil, "", key, v)
+		return p.unplaced(t, nil, "", key, "", v, true)
 	}
 	if a.Sub != "" {
 		v = gjson.Parse("{" + scim.Quote(a.Sub) + ":" + v.Raw + "}")
@@ -254,17 +301,22 @@ func (p *program) pathMember(t *tree, seen []bool, key string, v gjson.Result) e
 	if to, ok := p.rename[strings.ToLower(a.URN)]; ok {
 		outName = to
 	}
-	return p.member(t, seen, p.containerKey(a.URN), []string{outName}, a.URN, a.Attr, v)
+	return p.member(t, seen, p.containerKey(a.URN), []string{scim.Quote(outName)}, a.URN, a.Attr, v)
 }
 
 // member translates one attribute of the input.
 func (p *program) member(t *tree, seen []bool, cont string, outCont []string, urn, name string, v gjson.Result) error {
+	return p.memberRaw(t, seen, cont, outCont, urn, name, "", v)
+}
+
+// memberRaw is member with the input's raw (quoted) key, when known.
+func (p *program) memberRaw(t *tree, seen []bool, cont string, outCont []string, urn, name, rawKey string, v gjson.Result) error {
 	e := p.lookup(cont, name)
-	if e == nil {
+	if e == nil || e.whole == nil && e.subs == nil {
 		if !p.response && strings.EqualFold(name, "id") && p.unmapped != keep {
 			return nil
 		}
-		return p.unplaced(t, outCont, urn, name, v)
+		return p.unplaced(t, outCont, urn, name, rawKey, v, cont == "" && e != nil)
 	}
 	if e.whole != nil {
 		return p.emit(t, seen, e.whole, v)
@@ -282,14 +334,18 @@ func (p *program) member(t *tree, seen []bool, cont string, outCont []string, ur
 		return nil
 	}
 	if !v.IsObject() {
-		return p.unplaced(t, outCont, urn, name, v)
+		return p.unplaced(t, outCont, urn, name, rawKey, v, true)
 	}
 	var err error
 	v.ForEach(func(sk, sv gjson.Result) bool {
 		if pr := e.subs[strings.ToLower(sk.Str)]; pr != nil {
 			err = p.emit(t, seen, pr, sv)
 		} else {
-			err = p.unplaced(t, append(append([]string(nil), outCont...), name), urn, name+"."+sk.Str, sv)
+			q := rawKey
+			if q == "" {
+				q = scim.Quote(name)
+			}
+			err = p.unplaced(t, append(outCont[:len(outCont):len(outCont)], q), urn, sk.Str, sk.Raw, sv, true)
 		}
 		return err == nil
 	})
@@ -331,18 +387,16 @@ func (p *program) emit(t *tree, seen []bool, pr *prule, v gjson.Result) error {
 		return nil
 	}
 	if seen != nil {
-		for i, q := range p.rules {
-			if q == pr {
-				seen[i] = true
-			}
-		}
+		seen[pr.index] = true
 	}
-	t.set(pr.to, raw)
+	t.set(pr.toq, raw)
 	return nil
 }
 
 // unplaced handles an attribute no rule places, by the unmapped policy.
-func (p *program) unplaced(t *tree, outCont []string, urn, name string, v gjson.Result) error {
+// taken says a rule writes a top-level member of the same name, so the
+// value must be merged through the tree rather than copied as it is.
+func (p *program) unplaced(t *tree, outCont []string, urn, name, rawKey string, v gjson.Result, taken bool) error {
 	switch p.unmapped {
 	case drop:
 		return nil
@@ -353,23 +407,52 @@ func (p *program) unplaced(t *tree, outCont []string, urn, name string, v gjson.
 		}
 		return errorf("invalidValue", "attribute %s is not supported by this backend", full)
 	}
-	path := append(append([]string(nil), outCont...), strings.Split(name, ".")...)
+	if len(outCont) == 0 && !taken && !strings.Contains(name, ".") {
+		{
+			if rawKey == "" {
+				rawKey = scim.Quote(name)
+			}
+			t.raw = append(t.raw, [2]string{rawKey, v.Raw})
+			return nil
+		}
+	}
+	path := outCont[:len(outCont):len(outCont)]
+	switch {
+	case strings.Contains(name, "."):
+		for _, part := range strings.Split(name, ".") {
+			path = append(path, scim.Quote(part))
+		}
+	case rawKey != "":
+		path = append(path, rawKey)
+	default:
+		path = append(path, scim.Quote(name))
+	}
 	t.set(path, v.Raw)
 	return nil
 }
 
 func isURN(s string) bool { return len(s) > 4 && strings.EqualFold(s[:4], "urn:") }
 
-// tree is an output document under construction.
+// tree is an output document under construction. Its keys are quoted JSON
+// strings, ready to write.
 type tree struct {
 	keys []string
 	vals []string // raw JSON; "" when the member is a subtree
 	kids []*tree
+	// raw holds top-level members copied as they are (raw key and value),
+	// when no rule writes a member of that name.
+	raw [][2]string
+	// schemas, when set, is the core URN of a "schemas" member to write.
+	schemas string
+}
+
+func newTree(n int) *tree {
+	return &tree{keys: make([]string, 0, n), vals: make([]string, 0, n), kids: make([]*tree, 0, n)}
 }
 
 func (t *tree) find(name string) int {
 	for i, k := range t.keys {
-		if strings.EqualFold(k, name) {
+		if k == name {
 			return i
 		}
 	}
@@ -382,13 +465,13 @@ func (t *tree) set(path []string, raw string) {
 	for len(path) > 1 {
 		i := t.find(path[0])
 		if i < 0 {
-			t.keys, t.vals, t.kids = append(t.keys, path[0]), append(t.vals, ""), append(t.kids, &tree{})
+			t.keys, t.vals, t.kids = append(t.keys, path[0]), append(t.vals, ""), append(t.kids, newTree(8))
 			i = len(t.keys) - 1
 		} else if t.kids[i] == nil {
 			// A raw object is there already: make it a subtree.
 			sub := &tree{}
 			gjson.Parse(t.vals[i]).ForEach(func(k, v gjson.Result) bool {
-				sub.set([]string{k.Str}, v.Raw)
+				sub.set([]string{k.Raw}, v.Raw)
 				return true
 			})
 			t.kids[i], t.vals[i] = sub, ""
@@ -402,26 +485,38 @@ func (t *tree) set(path []string, raw string) {
 	t.keys, t.vals, t.kids = append(t.keys, path[0]), append(t.vals, raw), append(t.kids, nil)
 }
 
-// setSchemas writes "schemas": the core URN and every extension container.
-func (t *tree) setSchemas(core string) {
-	var buf bytes.Buffer
-	buf.WriteString(`[` + scim.Quote(core))
-	for i, k := range t.keys {
-		if isURN(k) && (t.kids[i] != nil || strings.HasPrefix(t.vals[i], "{")) {
-			buf.WriteString("," + scim.Quote(k))
-		}
-	}
-	buf.WriteByte(']')
-	t.keys, t.vals, t.kids = append([]string{"schemas"}, t.keys...), append([]string{buf.String()}, t.vals...), append([]*tree{nil}, t.kids...)
-}
+// setSchemas makes write start with "schemas": the core URN and every
+// extension container.
+func (t *tree) setSchemas(core string) { t.schemas = core }
 
 func (t *tree) write(buf *bytes.Buffer) {
 	buf.WriteByte('{')
-	for i, k := range t.keys {
-		if i > 0 {
+	first := true
+	if t.schemas != "" {
+		buf.WriteString(`"schemas":[`)
+		buf.WriteString(scim.Quote(t.schemas))
+		for i, k := range t.keys {
+			if len(k) > 5 && isURN(k[1:]) && (t.kids[i] != nil || strings.HasPrefix(t.vals[i], "{")) {
+				buf.WriteByte(',')
+				buf.WriteString(k)
+			}
+		}
+		buf.WriteByte(']')
+		first = false
+	}
+	for i, r := range t.raw {
+		if i > 0 || !first {
 			buf.WriteByte(',')
 		}
-		buf.WriteString(scim.Quote(k))
+		buf.WriteString(r[0])
+		buf.WriteByte(':')
+		buf.WriteString(r[1])
+	}
+	for i, k := range t.keys {
+		if i > 0 || len(t.raw) > 0 || !first {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(k)
 		buf.WriteByte(':')
 		if t.kids[i] != nil {
 			t.kids[i].write(buf)

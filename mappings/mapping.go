@@ -491,14 +491,21 @@ func compileRule(rs ruleSpec, opts Options) (*rule, []lintMsg) {
 	return rl, msgs
 }
 
-// compileSteps builds the request pipeline, in this order: sub, types,
-// keep, type single, strings, map, and the other types. scalar is the part
+// compileSteps builds the request pipeline, in this order: keep, type
+// single, sub, types, strings, map, and the other types. scalar is the part
 // that applies to filter literals.
 func compileSteps(n *yaml.Node, _ bool) (all, scalar steps, msgs []lintMsg) {
 	get := func(key string) *yaml.Node { return getKey(n, key) }
 	typ := ""
 	if t := get("type"); t != nil {
 		typ = t.Value
+	}
+	// Picking one value first means the others are never rewritten.
+	if k := get("keep"); k != nil {
+		all = append(all, keepOne(k.Value == "primary"))
+	}
+	if typ == "single" {
+		all = append(all, toSingle)
 	}
 	if s := get("sub"); s != nil {
 		var subs []string
@@ -509,12 +516,6 @@ func compileSteps(n *yaml.Node, _ bool) (all, scalar steps, msgs []lintMsg) {
 	}
 	if t := get("types"); t != nil {
 		all = append(all, mapTypes(pairs(t)))
-	}
-	if k := get("keep"); k != nil {
-		all = append(all, keepOne(k.Value == "primary"))
-	}
-	if typ == "single" {
-		all = append(all, toSingle)
 	}
 	if s := get("strings"); s != nil {
 		all = append(all, toStrings(s.Value))

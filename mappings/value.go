@@ -1,7 +1,6 @@
 package mappings
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 
@@ -38,7 +37,8 @@ func eachElement(f func(gjson.Result) string) step {
 		if !v.IsArray() {
 			return f(v), true
 		}
-		var buf bytes.Buffer
+		var buf strings.Builder
+		buf.Grow(len(v.Raw))
 		buf.WriteByte('[')
 		i := 0
 		v.ForEach(func(_, el gjson.Result) bool {
@@ -198,7 +198,8 @@ func keepSubs(subs []string) step {
 		if !el.IsObject() {
 			return el.Raw
 		}
-		var buf bytes.Buffer
+		var buf strings.Builder
+		buf.Grow(len(el.Raw))
 		buf.WriteByte('{')
 		n := 0
 		el.ForEach(func(k, v gjson.Result) bool {
