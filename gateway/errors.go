@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -76,6 +77,16 @@ func clientError(err error, rid string) (status int, scimType, detail string, re
 		detail = http.StatusText(status)
 	}
 	return status, scimType, detail, retryAfter
+}
+
+// Describe renders an error as a client would see it: status, SCIM error
+// type and detail. For tools.
+func Describe(err error) string {
+	status, scimType, detail, _ := clientError(err, "-")
+	if scimType != "" {
+		return fmt.Sprintf("%d %s: %s", status, scimType, detail)
+	}
+	return fmt.Sprintf("%d: %s", status, detail)
 }
 
 func safeDetail(status int, rid string) string {

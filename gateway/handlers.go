@@ -386,13 +386,19 @@ func readResource(c *gin.Context, limit int64, rt dialects.ResourceType) ([]byte
 	if err != nil {
 		return nil, err
 	}
+	return body, requireName(body, rt)
+}
+
+// requireName checks the attribute RFC 7643 requires on every User
+// (userName, §4.1.1) or Group (displayName, §4.2).
+func requireName(body []byte, rt dialects.ResourceType) error {
 	required := "userName"
 	if rt == dialects.Group {
 		required = "displayName"
 	}
 	v := scim.Field(gjson.ParseBytes(body), required)
 	if v.Type != gjson.String || strings.TrimSpace(v.Str) == "" {
-		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "%s is required and must be a non-empty string", required)
+		return dialects.Errorf(http.StatusBadRequest, "invalidValue", "%s is required and must be a non-empty string", required)
 	}
-	return body, nil
+	return nil
 }

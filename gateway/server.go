@@ -92,17 +92,26 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 	}
 	r := tc.Backend.Retry
 	t.deadline = time.Duration(r.MaxAttempts)*tc.Backend.Timeout + time.Duration(r.MaxAttempts-1)*r.MaxBackoff
-	b := newBackend(tc, backendURL, log, g.metrics)
-	t.dialect, err = f.New(dialects.Config{Tenant: id, Backend: b, Options: tc.Options, Mapping: tc.Compiled, Log: log})
-	if err != nil {
+	if err := t.setDialect(f, tc, newBackend(tc, backendURL, log, g.metrics)); err != nil {
 		return nil, err
+	}
+	return t, nil
+}
+
+// setDialect builds the tenant's dialect over backend b, and what follows
+// from its capabilities.
+func (t *tenant) setDialect(f *dialects.Factory, tc *Tenant, b dialects.Backend) error {
+	var err error
+	t.dialect, err = f.New(dialects.Config{Tenant: t.id, Backend: b, Options: tc.Options, Mapping: tc.Compiled, Log: t.log})
+	if err != nil {
+		return err
 	}
 	t.caps = t.dialect.Capabilities()
 	if t.caps.MaxResults > 0 && t.caps.MaxResults < t.maxResults {
 		t.maxResults = t.caps.MaxResults
 	}
 	t.discovery = newDiscovery(t)
-	return t, nil
+	return nil
 }
 
 func (g *Gateway) startEmulator(h http.Handler) (string, error) {

@@ -3,6 +3,8 @@
 //	scimgw [serve] [--config config.yaml]
 //	scimgw validate --config config.yaml
 //	scimgw emulate --dialect scim2 --listen 127.0.0.1:9000
+//	scimgw translate --config config.yaml --tenant acme --op create < user.json
+//	scimgw test [paths]
 //	scimgw version
 package main
 
@@ -17,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,6 +29,7 @@ import (
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/builtin"
 	"github.com/scimgw/scimgw/gateway"
+	"github.com/scimgw/scimgw/mappings"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -48,6 +52,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return validate(args, reg, stdout, stderr)
 	case "emulate":
 		return emulate(args, reg, stdout, stderr)
+	case "translate":
+		return translate(args, reg, os.Stdin, stdout, stderr)
+	case "test":
+		return test(args, reg, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "scimgw", versionString())
 		return 0
@@ -65,6 +73,10 @@ func usage(w io.Writer) {
   scimgw [serve] [--config config.yaml]      serve the gateway (default command)
   scimgw validate --config config.yaml       check a config; print every problem as file:line:col
   scimgw emulate --dialect D --listen ADDR   run dialect D's emulated backend
+  scimgw translate --config F --tenant T --op create|replace|patch|filter|response [--resource User|Group] [--id ID]
+                                             read a SCIM document, PatchOp, filter or backend resource on stdin and
+                                             print what the gateway would send to the backend or return to the client
+  scimgw test [paths]                        run mapping test files (*_test.yaml; default: mappings)
   scimgw version                             print the version
 `)
 }
@@ -158,6 +170,79 @@ func emulate(args []string, reg *dialects.Registry, stdout, stderr io.Writer) in
 	}()
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(stderr, "scimgw:", err)
+		return 1
+	}
+	return 0
+}
+
+func translate(args []string, reg *dialects.Registry, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("translate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "config.yaml", "config file")
+	tenant := fs.String("tenant", "", "tenant id (required)")
+	op := fs.String("op", "", "one of "+strings.Join(gateway.TranslateOps, ", ")+" (required)")
+	resource := fs.String("resource", "User", "User or Group")
+	id := fs.String("id", "ID", "resource id in the path, for replace and patch")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	if *tenant == "" || *op == "" {
+		fmt.Fprintln(stderr, "scimgw translate: --tenant and --op are required")
+		return 2
+	}
+	cfg, err := gateway.LoadConfig(*path, reg)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimgw: invalid configuration:\n%v\n", err)
+		return 1
+	}
+	input, err := io.ReadAll(io.LimitReader(stdin, cfg.Server.MaxBodyBytes+1))
+	if err != nil {
+		fmt.Fprintln(stderr, "scimgw:", err)
+		return 1
+	}
+	out, err := gateway.Translate(cfg, reg, *tenant, *op, *resource, *id, input)
+	if err != nil {
+		fmt.Fprintln(stderr, "scimgw translate:", gateway.Describe(err))
+		return 1
+	}
+	fmt.Fprint(stdout, out)
+	return 0
+}
+
+func test(args []string, reg *dialects.Registry, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		args = []string{"mappings"}
+	}
+	files, err := mappings.TestFiles(args)
+	if err != nil {
+		fmt.Fprintln(stderr, "scimgw test:", err)
+		return 2
+	}
+	known := func(dialect string) []string {
+		if f, err := reg.Lookup(dialect); err == nil {
+			return f.OptionNames()
+		}
+		return nil
+	}
+	passed, failed := 0, 0
+	for _, f := range files {
+		results, err := mappings.RunTestFile(f, known)
+		if err != nil {
+			fmt.Fprintf(stdout, "FAIL %s\n%v\n", f, err)
+			failed++
+			continue
+		}
+		for _, r := range results {
+			fmt.Fprintln(stdout, r)
+			if r.Err != nil {
+				failed++
+			} else {
+				passed++
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	if failed > 0 || passed == 0 {
 		return 1
 	}
 	return 0

@@ -10,7 +10,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/builtin"
 )
+
+func builtinRegistry() *dialects.Registry { return builtin.Registry() }
 
 func TestValidate(t *testing.T) {
 	var out, errb bytes.Buffer
@@ -69,5 +74,62 @@ func TestEmulate(t *testing.T) {
 	var out, errb bytes.Buffer
 	if run([]string{"emulate", "--dialect", "nope"}, &out, &errb) != 2 {
 		t.Fatal("unknown dialect accepted")
+	}
+}
+
+func TestTranslate(t *testing.T) {
+	for _, tc := range []struct {
+		name, args, stdin string
+		code             int
+		want             []string
+	}{
+		{"cube create strips", "--tenant cube-demo --op create", `{"userName":"a@b.c","title":"CEO","active":"true"}`, 0,
+			[]string{"POST https://your-tenant.cubecloud.dev/api/scim/v2/Users\n", `"active": true`}},
+		{"cube patch drops", "--tenant cube-demo --op patch --id u-7", `{"Operations":[{"op":"replace","path":"title","value":"x"},{"op":"replace","path":"active","value":false}]}`, 0,
+			[]string{"PATCH https://your-tenant.cubecloud.dev/api/scim/v2/Users/u-7\n", `"path": "active"`}},
+		{"filter", "--tenant acme --op filter", `userName eq "a"`, 0,
+			[]string{"GET https://acme.example.com/scim/v2/Users?count=200&filter=userName+eq+%22a%22&startIndex=1"}},
+		{"group replace", "--tenant cube-demo --op replace --resource Group --id g-1", `{"displayName":"Ops","externalId":"x"}`, 0,
+			[]string{"PUT https://your-tenant.cubecloud.dev/api/scim/v2/Groups/g-1"}},
+		{"response", "--tenant acme --op response", `{"id":"1","userName":"a","password":"p"}`, 0,
+			[]string{`"location": "http://127.0.0.1:8080/acme/scim/v2/Users/1"`}},
+		{"unfilterable", "--tenant cube-demo --op filter", `title eq "x"`, 1, nil},
+		{"missing userName", "--tenant acme --op create", `{"name":{}}`, 1, nil},
+		{"unknown tenant", "--tenant nope --op create", `{}`, 1, nil},
+		{"missing op", "--tenant acme", ``, 2, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			args := append([]string{"--config", "../../config.yaml"}, strings.Fields(tc.args)...)
+			code := translate(args, builtinRegistry(), strings.NewReader(tc.stdin), &out, &errb)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s%s", code, tc.code, out.String(), errb.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Fatalf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+			if strings.Contains(out.String(), `"password"`) || strings.Contains(out.String(), "CEO") {
+				t.Fatalf("leaked: %s", out.String())
+			}
+		})
+	}
+}
+
+func TestMappingTestCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"test", "../../mappings"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), " passed, 0 failed") {
+		t.Fatalf("output: %s", out.String())
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "m.yaml"), []byte("User:\n  attributes:\n    title: job\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "m_test.yaml"), []byte("mapping: m.yaml\ntests:\n  - name: wrong on purpose\n    op: request\n    input: {title: x}\n    output: {title: x}\n"), 0o644)
+	out.Reset()
+	if code := run([]string{"test", dir}, &out, &errb); code != 1 || !strings.Contains(out.String(), "FAIL") || !strings.Contains(out.String(), "m_test.yaml:3: wrong on purpose") {
+		t.Fatalf("a failing mapping test: exit %d: %s", code, out.String())
 	}
 }

@@ -1,0 +1,157 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// Translate ops, as `scimgw translate --op` takes them.
+var TranslateOps = []string{"create", "replace", "patch", "filter", "response"}
+
+// errDryRun stops a dialect at its first backend call.
+var errDryRun = errors.New("dry run")
+
+// recorder is a Backend that records requests and sends nothing.
+type recorder struct {
+	base string
+	reqs []*dialects.BackendRequest
+}
+
+func (r *recorder) Do(_ context.Context, br *dialects.BackendRequest) (*dialects.BackendResponse, error) {
+	r.reqs = append(r.reqs, br)
+	return nil, errDryRun
+}
+
+// Translate shows, without contacting anything, what the gateway would
+// send to a tenant's backend for a client request (create, replace, patch,
+// filter), or return to the client for a backend resource (response). It
+// runs the same checks, dialect and mapping as a live request.
+// id is the resource id to use in paths for replace and patch.
+func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id string, input []byte) (string, error) {
+	tc := cfg.Tenants[tenantID]
+	if tc == nil {
+		return "", fmt.Errorf("no tenant %q in %s", tenantID, cfg.File)
+	}
+	f, err := reg.Lookup(tc.Dialect)
+	if err != nil {
+		return "", err
+	}
+	rt := dialects.User
+	switch strings.ToLower(resource) {
+	case "", "user", "users":
+	case "group", "groups":
+		rt = dialects.Group
+	default:
+		return "", fmt.Errorf("resource must be User or Group, not %q", resource)
+	}
+	base := tc.Backend.URL
+	if tc.Backend.Emulated && base == "" {
+		base = "{emulator}"
+	}
+	rec := &recorder{base: strings.TrimRight(base, "/")}
+	t := &tenant{id: tenantID, base: cfg.Server.PublicURL + "/" + tenantID + "/scim/v2", maxResults: tc.MaxResults, log: zap.NewNop()}
+	if err := t.setDialect(f, tc, rec); err != nil {
+		return "", err
+	}
+	input = bytes.TrimSpace(input)
+	req := &dialects.Request{Type: rt}
+	switch op {
+	case "create", "replace":
+		if err := checkResource(input, rt); err != nil {
+			return "", err
+		}
+		req.Action, req.Body = dialects.Create, input
+		if op == "replace" {
+			req.Action, req.ID = dialects.Replace, id
+		}
+	case "patch":
+		if !json.Valid(input) {
+			return "", dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "PATCH body is not valid JSON")
+		}
+		if _, err := scim.ParsePatch(input); err != nil {
+			return "", err
+		}
+		req.Action, req.Body, req.ID = dialects.Patch, input, id
+	case "filter":
+		filter, err := scim.ParseFilter(string(input))
+		if err != nil {
+			return "", err
+		}
+		req.Action, req.Query = dialects.List, dialects.Query{Filter: filter, StartIndex: 1, Count: t.maxResults}
+	case "response":
+		return t.translateResponse(tc, rt, input)
+	default:
+		return "", fmt.Errorf("unknown op %q (one of %s)", op, strings.Join(TranslateOps, ", "))
+	}
+	if _, err := t.dialect.Do(context.Background(), req); err != nil && !errors.Is(err, errDryRun) {
+		return "", err
+	}
+	if len(rec.reqs) == 0 {
+		return "", fmt.Errorf("the dialect sent nothing to the backend")
+	}
+	return rec.describe(), nil
+}
+
+// describe renders the recorded requests: method, URL with query, body.
+func (r *recorder) describe() string {
+	var b strings.Builder
+	for i, br := range r.reqs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		u := r.base + br.Path
+		if len(br.Query) > 0 {
+			u += "?" + br.Query.Encode()
+		}
+		fmt.Fprintf(&b, "%s %s\n", br.Method, u)
+		if len(br.Body) > 0 {
+			b.WriteString("\n")
+			b.WriteString(indent(br.Body))
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+// translateResponse maps a backend resource and normalises it, as a client
+// would receive it.
+func (t *tenant) translateResponse(tc *Tenant, rt dialects.ResourceType, input []byte) (string, error) {
+	if !json.Valid(input) {
+		return "", dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "backend resource is not valid JSON")
+	}
+	mapped, err := tc.Compiled.Response(rt.MappingIndex(), input)
+	if err != nil {
+		return "", err
+	}
+	n, err := t.normalize(rt, mapped)
+	if err != nil {
+		return "", err
+	}
+	return indent(n.body) + "\n", nil
+}
+
+// checkResource applies the checks readResource applies to a request body.
+func checkResource(body []byte, rt dialects.ResourceType) error {
+	if !json.Valid(body) {
+		return dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body is not valid JSON")
+	}
+	return requireName(body, rt)
+}
+
+func indent(b []byte) string {
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") != nil {
+		return string(b)
+	}
+	return out.String()
+}
