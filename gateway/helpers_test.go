@@ -74,7 +74,13 @@ type harness struct {
 
 func newHarness(t *testing.T, yaml string) *harness {
 	t.Helper()
-	cfg, err := ParseConfig("test.yaml", []byte(yaml), builtin.Registry())
+	return newHarnessAt(t, "test.yaml", yaml)
+}
+
+// newHarnessAt is newHarness with the config read as if from file.
+func newHarnessAt(t *testing.T, file, yaml string) *harness {
+	t.Helper()
+	cfg, err := ParseConfig(file, []byte(yaml), builtin.Registry())
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}

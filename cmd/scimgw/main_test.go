@@ -80,8 +80,8 @@ func TestEmulate(t *testing.T) {
 func TestTranslate(t *testing.T) {
 	for _, tc := range []struct {
 		name, args, stdin string
-		code             int
-		want             []string
+		code              int
+		want              []string
 	}{
 		{"cube create strips", "--tenant cube-demo --op create", `{"userName":"a@b.c","title":"CEO","active":"true"}`, 0,
 			[]string{"POST https://your-tenant.cubecloud.dev/api/scim/v2/Users\n", `"active": true`}},
