@@ -286,10 +286,10 @@ type listParams struct {
 
 // searchParams reads a SearchRequest body (RFC 7644 §3.4.3).
 func searchParams(body []byte) (listParams, error) {
-	if !gjson.ValidBytes(body) || !gjson.ParseBytes(body).IsObject() {
+	if !gjson.ValidBytes(body) || !scim.Parse(body).IsObject() {
 		return listParams{}, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "search body is not a JSON object")
 	}
-	doc := gjson.ParseBytes(body)
+	doc := scim.Parse(body)
 	str := func(name string) string { return scim.Field(doc, name).String() }
 	list := func(name string) string {
 		v := scim.Field(doc, name)
@@ -373,7 +373,7 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	if !gjson.ValidBytes(body) {
 		return nil, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body is not valid JSON")
 	}
-	if !gjson.ParseBytes(body).IsObject() {
+	if !scim.Parse(body).IsObject() {
 		return nil, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body must be a JSON object")
 	}
 	return body, nil
@@ -396,7 +396,7 @@ func requireName(body []byte, rt dialects.ResourceType) error {
 	if rt == dialects.Group {
 		required = "displayName"
 	}
-	v := scim.Field(gjson.ParseBytes(body), required)
+	v := scim.Field(scim.Parse(body), required)
 	if v.Type != gjson.String || strings.TrimSpace(v.Str) == "" {
 		return dialects.Errorf(http.StatusBadRequest, "invalidValue", "%s is required and must be a non-empty string", required)
 	}

@@ -44,7 +44,7 @@ func (t *tenant) resourceReply(rt dialects.ResourceType, resp *dialects.Response
 // never). It rewrites the document in one pass over its members; member
 // order does not matter in JSON, so "schemas" and "meta" go last.
 func (t *tenant) normalize(rt dialects.ResourceType, body []byte) (normalized, error) {
-	doc := gjson.ParseBytes(body)
+	doc := scim.Parse(body)
 	if !doc.IsObject() {
 		return normalized{}, dialects.Errorf(http.StatusBadGateway, "", "backend returned a %s that is not a JSON object", rt)
 	}
@@ -195,7 +195,7 @@ func lastIndexFold(s, sub string) int {
 // every resource normalised and projected, itemsPerPage counted, at most
 // q.Count resources even if the backend returned more.
 func (t *tenant) listBody(rt dialects.ResourceType, body []byte, q dialects.Query, proj projection) ([]byte, error) {
-	doc := gjson.ParseBytes(body)
+	doc := scim.Parse(body)
 	if !doc.IsObject() {
 		return nil, dialects.Errorf(http.StatusBadGateway, "", "backend returned a list that is not a JSON object")
 	}
@@ -288,7 +288,7 @@ func (p projection) apply(body []byte) []byte {
 	if !p.active() {
 		return body
 	}
-	doc := gjson.ParseBytes(body)
+	doc := scim.Parse(body)
 	var buf bytes.Buffer
 	buf.Grow(len(body))
 	buf.WriteByte('{')

@@ -76,7 +76,7 @@ func (g *Gateway) lookup(ctx context.Context, t *tenant, rt dialects.ResourceTyp
 // identityFilter builds the filter that finds the resource a create body
 // describes.
 func identityFilter(rt dialects.ResourceType, body []byte) *scim.Expr {
-	doc := gjson.ParseBytes(body)
+	doc := scim.Parse(body)
 	name := "userName"
 	if rt == dialects.Group {
 		name = "displayName"

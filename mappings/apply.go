@@ -201,7 +201,7 @@ const (
 
 // run translates one document.
 func (p *program) run(body []byte, m mode) ([]byte, error) {
-	doc := gjson.ParseBytes(body)
+	doc := scim.Parse(body)
 	if !doc.IsObject() {
 		return nil, errorf("invalidSyntax", "resource is not a JSON object")
 	}

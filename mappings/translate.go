@@ -380,7 +380,7 @@ func singleLeaf(doc []byte, sub bool) (string, string, bool) {
 		})
 		return key.Str, val, n == 1 && v.IsObject()
 	}
-	k, v, ok := only(gjson.ParseBytes(doc))
+	k, v, ok := only(scim.Parse(doc))
 	if !ok {
 		return "", "", false
 	}
