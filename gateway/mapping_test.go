@@ -61,7 +61,7 @@ func TestTenantMappingLints(t *testing.T) {
 		t.Fatal("bad mapping accepted")
 	}
 	for _, want := range []string{
-		`testdata/mapping/bad.yaml:4:13: unknown key "too" in User.title (did you mean "to"?)`,
+		`testdata/mapping/bad.yaml:4:13: unknown rule kind "too" in User.title (did you mean "to"?)`,
 		`testdata/mapping/bad.yaml:5:20: User.active.type: unknown type "bool"`,
 	} {
 		if !strings.Contains(err.Error(), want) {

@@ -276,14 +276,14 @@ func checkRule(l *Linter, res string, k, v *yaml.Node) {
 		l.At(v, "%s: a rule is a mapping, or a string naming the backend attribute", where)
 		return
 	}
-	eachPair(l, v, ruleKeys, where, func(rk, rv *yaml.Node) {
+	eachPairOf(l, v, ruleKeys, "rule kind", where, func(rk, rv *yaml.Node) {
 		checkRuleValue(l, where, rk, rv)
 		if rk.Value == "response" {
 			if rv.Kind != yaml.MappingNode {
 				l.At(rv, "%s.response must be a mapping", where)
 				return
 			}
-			eachPair(l, rv, responseKeys, where+".response", func(pk, pv *yaml.Node) {
+			eachPairOf(l, rv, responseKeys, "rule kind", where+".response", func(pk, pv *yaml.Node) {
 				checkRuleValue(l, where+".response", pk, pv)
 			})
 		}
@@ -327,6 +327,11 @@ func checkRuleValue(l *Linter, where string, k, v *yaml.Node) {
 
 // eachPair walks a mapping's pairs, reporting unknown and duplicate keys.
 func eachPair(l *Linter, n *yaml.Node, known []string, where string, fn func(k, v *yaml.Node)) {
+	eachPairOf(l, n, known, "key", where, fn)
+}
+
+// eachPairOf is eachPair with the noun for an unknown key ("rule kind").
+func eachPairOf(l *Linter, n *yaml.Node, known []string, noun, where string, fn func(k, v *yaml.Node)) {
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -334,7 +339,7 @@ func eachPair(l *Linter, n *yaml.Node, known []string, where string, fn func(k, 
 		case seen[k.Value]:
 			l.At(k, "duplicate key %q in %s", k.Value, where)
 		case !contains(known, k.Value):
-			l.At(k, "unknown key %q in %s%s", k.Value, where, DidYouMean(k.Value, known))
+			l.At(k, "unknown %s %q in %s%s", noun, k.Value, where, DidYouMean(k.Value, known))
 		default:
 			seen[k.Value] = true
 			fn(k, v)

@@ -14,7 +14,7 @@ func TestMappingLints(t *testing.T) {
 		{"version", "version: 2\n", []string{`m.yaml:1:10: unsupported mapping version "2"`}},
 		{"unknown top key", "vesion: 1\n", []string{`m.yaml:1:1: unknown key "vesion" in the top level (did you mean "version"?)`}},
 		{"unknown resource key", "User:\n  atributes: {}\n", []string{`m.yaml:2:3: unknown key "atributes" in User (did you mean "attributes"?)`}},
-		{"unknown rule key", "User:\n  attributes:\n    title: {too: x}\n", []string{`m.yaml:3:13: unknown key "too" in User.title (did you mean "to"?)`}},
+		{"unknown rule key", "User:\n  attributes:\n    title: {too: x}\n", []string{`m.yaml:3:13: unknown rule kind "too" in User.title (did you mean "to"?)`}},
 		{"unknown type", "User:\n  attributes:\n    active: {type: bool}\n", []string{`m.yaml:3:20: User.active.type: unknown type "bool"`}},
 		{"bad policy", "User:\n  unmapped: dorp\n", []string{`m.yaml:2:13: User.unmapped must be keep, drop or reject (did you mean "drop"?)`}},
 		{"bad attribute path", "User:\n  attributes:\n    1title: {}\n", []string{`m.yaml:3:5: User.1title: attribute path "1title": invalid attribute name`}},

@@ -24,7 +24,7 @@ import (
 //	tests:
 //	  - name: create strips what Cube does not model
 //	    resource: User         # User (default) or Group
-//	    op: request            # request | response | patch | filter | path
+//	    op: request            # request | response | patch | filter | path | attributes
 //	    input: {userName: a, title: x}
 //	    output: {schemas: [...], userName: a}
 //	  - name: title cannot be filtered
@@ -199,7 +199,7 @@ func runCase(file string, m *Mapping, n *yaml.Node) TestResult {
 
 // run performs one operation of a test case, or of `scimgw translate`.
 func run(m *Mapping, rt int, op string, input *yaml.Node) (string, error) {
-	if op == "filter" || op == "path" {
+	if op == "filter" || op == "path" || op == "attributes" {
 		if input.Kind != yaml.ScalarNode {
 			return "", fmt.Errorf("%s input must be a string", op)
 		}
@@ -247,8 +247,22 @@ func Translate(m *Mapping, rt int, op string, input []byte) (string, error) {
 		return out.String(), nil
 	case "path":
 		return m.Path(rt, strings.TrimSpace(string(input)))
+	case "attributes":
+		var list []scim.AttrPath
+		for _, part := range strings.Split(string(input), ",") {
+			a, err := scim.ParseAttrPath(strings.TrimSpace(part))
+			if err != nil {
+				return "", errorf("invalidValue", "%v", err)
+			}
+			list = append(list, a)
+		}
+		var out []string
+		for _, a := range m.Attributes(rt, list) {
+			out = append(out, a.String())
+		}
+		return strings.Join(out, ","), nil
 	}
-	return "", fmt.Errorf("unknown op %q (request, response, patch, filter or path)", op)
+	return "", fmt.Errorf("unknown op %q (request, response, patch, filter, path or attributes)", op)
 }
 
 // nodeJSON renders a YAML value as JSON.
