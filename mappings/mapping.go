@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -474,12 +473,10 @@ func compileRule(rs ruleSpec, opts Options) (*rule, []lintMsg) {
 	if rl.drop != keep && (rl.def != "" || rl.value != "" || rl.required) {
 		bad(v, "a dropped or rejected attribute cannot also have default, value or required")
 	}
-	var err2 []lintMsg
-	rl.req, rl.scalar, err2 = compileSteps(v, false)
+	rl.req, rl.scalar = compileSteps(v)
 	if t := get(v, "types"); t != nil {
 		rl.types = valueMap(pairs(t))
 	}
-	msgs = append(msgs, err2...)
 	rl.respFrom = rl.backend
 	if resp := get(v, "response"); resp != nil {
 		if from := get(resp, "from"); from != nil {
@@ -487,11 +484,11 @@ func compileRule(rs ruleSpec, opts Options) (*rule, []lintMsg) {
 				bad(from, "response.from: %v", err)
 			}
 		}
-		rl.resp, _, err2 = compileSteps(resp, false)
-		msgs = append(msgs, err2...)
+		rl.resp, _ = compileSteps(resp)
 	} else {
-		rl.resp, err2 = inverseSteps(v)
-		msgs = append(msgs, err2...)
+		var inv []lintMsg
+		rl.resp, inv = inverseSteps(v)
+		msgs = append(msgs, inv...)
 	}
 	return rl, msgs
 }
@@ -499,7 +496,7 @@ func compileRule(rs ruleSpec, opts Options) (*rule, []lintMsg) {
 // compileSteps builds the request pipeline, in this order: keep, type
 // single, sub, types, strings, map, and the other types. scalar is the part
 // that applies to filter literals.
-func compileSteps(n *yaml.Node, _ bool) (all, scalar steps, msgs []lintMsg) {
+func compileSteps(n *yaml.Node) (all, scalar steps) {
 	get := func(key string) *yaml.Node { return getKey(n, key) }
 	typ := ""
 	if t := get("type"); t != nil {
@@ -539,7 +536,7 @@ func compileSteps(n *yaml.Node, _ bool) (all, scalar steps, msgs []lintMsg) {
 	case "json":
 		all = append(all, toJSONString)
 	}
-	return all, scalar, msgs
+	return all, scalar
 }
 
 // inverseSteps derives the response pipeline from a request rule: the
@@ -673,17 +670,4 @@ func yamlJSON(n *yaml.Node, opts Options) (string, error) {
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
-}
-
-// Resource returns the resource type's compiled mapping (User or Group).
-func (m *Mapping) resource(rt int) *resource { return m.res[rt] }
-
-// Rules lists the SCIM attributes the mapping has rules for, for tools.
-func (m *Mapping) Rules(rt int) []string {
-	var out []string
-	for _, r := range m.res[rt].rules {
-		out = append(out, r.key)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -1,6 +1,7 @@
 package mappings
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 
@@ -37,19 +38,9 @@ func eachElement(f func(gjson.Result) string) step {
 		if !v.IsArray() {
 			return f(v), true
 		}
-		var buf strings.Builder
+		var buf bytes.Buffer
 		buf.Grow(len(v.Raw))
-		buf.WriteByte('[')
-		i := 0
-		v.ForEach(func(_, el gjson.Result) bool {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			i++
-			buf.WriteString(f(el))
-			return true
-		})
-		buf.WriteByte(']')
+		scim.WriteArray(&buf, v, func(buf *bytes.Buffer, el gjson.Result) { buf.WriteString(f(el)) })
 		return buf.String(), true
 	}
 }
