@@ -288,6 +288,18 @@ func (p *parser) next() {
 		p.off++
 		p.tok = token{kind: tRBrack, text: "]", pos: start}
 		return
+	case '\'':
+		// A single-quoted string, as in RFC 7644's own example `sw 'Group'`.
+		end := strings.IndexByte(s[p.off+1:], '\'')
+		if end < 0 {
+			p.tok = token{kind: tEOF, pos: start}
+			p.err = &FilterError{Filter: s, Pos: start, Msg: "unterminated string"}
+			return
+		}
+		b, _ := json.Marshal(s[p.off+1 : p.off+1+end])
+		p.off += end + 2
+		p.tok = token{kind: tString, text: string(b), pos: start}
+		return
 	case '"':
 		p.off++
 		for p.off < len(s) {
@@ -460,8 +472,26 @@ func (p *parser) parseValue() (Value, error) {
 			p.next()
 			return Value{Kind: NumberValue, Raw: t.text, Num: n}, nil
 		}
+		// An unquoted word is a string where it cannot be anything else
+		// (`userName sw O`, `meta.created gt 2015-10-10T14:38:21Z`), as
+		// clients such as Microsoft's reference suite send.
+		if !isKeyword(t.text) {
+			b, _ := json.Marshal(t.text)
+			p.next()
+			return Value{Kind: StringValue, Raw: string(b), Str: t.text}, nil
+		}
 	}
 	return Value{}, p.errf("expected a value (string, number, true, false or null), found %s", t)
+}
+
+// isKeyword reports whether a word is a filter keyword, which cannot be an
+// unquoted value.
+func isKeyword(w string) bool {
+	switch strings.ToLower(w) {
+	case "and", "or", "not", "pr", OpEq, OpNe, OpCo, OpSw, OpEw, OpGt, OpGe, OpLt, OpLe:
+		return true
+	}
+	return false
 }
 
 // parseNumber accepts JSON numbers only (no hex, no "Inf").

@@ -23,6 +23,10 @@ func TestParseFilterCanonical(t *testing.T) {
 		{"literals", `active eq TRUE and x eq null and n gt -1.5e3`, `active eq true and x eq null and n gt -1.5e3`},
 		{"escaped string", `displayName eq "a \"b\" \u00e9"`, `displayName eq "a \"b\" \u00e9"`},
 		{"date compare", `meta.lastModified gt "2011-05-13T04:42:34Z"`, `meta.lastModified gt "2011-05-13T04:42:34Z"`},
+		{"unquoted value", `userName sw O`, `userName sw "O"`},
+		{"unquoted date", `meta.Created gt 2015-10-10T14:38:21.8617979-07:00`, `meta.Created gt "2015-10-10T14:38:21.8617979-07:00"`},
+		{"single quotes", `displayName sw 'Group "A"'`, `displayName sw "Group \"A\""`},
+		{"unquoted in a complex filter", `name.FamilyName eq Employee and (emails.Value co example.com or emails.Value co example.org)`, `name.FamilyName eq "Employee" and (emails.Value co "example.com" or emails.Value co "example.org")`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, err := ParseFilter(tc.in)
@@ -44,11 +48,12 @@ func TestParseFilterErrors(t *testing.T) {
 	for _, tc := range []struct{ name, in string }{
 		{"empty", ``},
 		{"missing value", `userName eq`},
+		{"keyword as value", `userName eq and`},
+		{"unterminated single quote", `userName eq 'x`},
 		{"unknown operator", `userName like "x"`},
 		{"unterminated string", `userName eq "x`},
 		{"unbalanced paren", `(userName eq "x"`},
 		{"trailing garbage", `userName eq "x" y`},
-		{"unquoted value", `userName eq bjensen`},
 		{"nested value filter", `emails[type[x eq 1] eq "a"]`},
 		{"bad attribute", `1abc eq "x"`},
 		{"dangling and", `a eq 1 and`},
