@@ -61,6 +61,10 @@ type Tenant struct {
 	Compiled *mappings.Mapping `yaml:"-"`
 	// MaxResults overrides server.max_results for this tenant.
 	MaxResults int `yaml:"max_results"`
+	// PatchResponse is what a successful PATCH answers: resource (200 with
+	// the resource, the default) or no_content (204). With ?attributes= it
+	// is always 200 (RFC 7644 §3.5.2).
+	PatchResponse string `yaml:"patch_response"`
 }
 
 // InboundConfig is how IdPs authenticate to the gateway.
@@ -163,6 +167,7 @@ var configSpec = []field{
 		{name: "mapping", kind: kString},
 		{name: "options", kind: kAny},
 		{name: "max_results", kind: kInt},
+		{name: "patch_response", kind: kString, enum: []string{"resource", "no_content"}},
 	}},
 }
 

@@ -184,6 +184,7 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	if err != nil {
 		return nil, err
 	}
+	body = scim.Canonicalize(body, rt == dialects.Group)
 	ctx, cancel := backendCtx(c, t)
 	defer cancel()
 	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match")}
@@ -216,13 +217,24 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 	if _, err := scim.ParsePatch(body); err != nil {
 		return nil, err
 	}
+	body = scim.CanonicalizePatch(body, rt == dialects.Group)
 	ctx, cancel := backendCtx(c, t)
 	defer cancel()
-	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Patch, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match")})
+	req := &dialects.Request{Action: dialects.Patch, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match")}
+	if !gjson.GetBytes(body, "Operations.0").Exists() {
+		// An empty PatchOp changes nothing (Microsoft's validator sends one).
+		req = &dialects.Request{Action: dialects.Get, Type: rt, ID: id}
+	}
+	resp, err := t.dialect.Do(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return t.resourceReply(rt, resp, proj)
+	rep, err := t.resourceReply(rt, resp, proj)
+	if err == nil && t.patchNoContent && !proj.active() {
+		// RFC 7644 §3.5.2 allows 204; with ?attributes= it requires 200.
+		rep.status, rep.body = http.StatusNoContent, nil
+	}
+	return rep, err
 }
 
 func (g *Gateway) delete(c *gin.Context, t *tenant, rt dialects.ResourceType, id string) (*reply, error) {

@@ -44,6 +44,9 @@ type tenant struct {
 	emulator   dialects.Emulator
 	discovery  *discovery
 	log        *zap.Logger
+	// patchNoContent answers a successful PATCH with 204 instead of 200
+	// and the resource (tenants.<id>.patch_response: no_content).
+	patchNoContent bool
 }
 
 // New builds the gateway from a checked config: it starts the in-process
@@ -77,6 +80,8 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 		maxResults: tc.MaxResults,
 		retry:      tc.Backend.Retry,
 		log:        log,
+
+		patchNoContent: tc.PatchResponse == "no_content",
 	}
 	t.tokens = newTokenSet(tc.Inbound.BearerTokens)
 	backendURL := tc.Backend.URL

@@ -1,0 +1,265 @@
+package scim
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// Canonical SCIM 2.0 in one place: what real IdPs send is turned into what
+// RFC 7643/7644 say, using the schema definitions (types, multi-valuedness,
+// mutability) that also feed /Schemas. Every dialect then sees only
+// canonical requests.
+//
+//   - attribute names take their schema spelling ("UserName" -> "userName");
+//   - booleans sent as strings ("True", "false") become booleans wherever the
+//     schema says boolean, sub-attributes such as emails[].primary included;
+//   - the enterprise manager sent as a bare id, a one-element array or an
+//     object becomes {"value": id} (RFC 7643 §4.3);
+//   - null and [] mean unassigned and are left out (RFC 7643 §2.5);
+//   - read-only attributes a client sends (id, meta, groups) are ignored;
+//   - unknown schema URIs and attributes pass through untouched.
+
+// schemaIndex maps lower-case attribute names to definitions.
+type schemaIndex map[string]*Attribute
+
+func indexOf(attrs []Attribute) schemaIndex {
+	m := schemaIndex{}
+	for i := range attrs {
+		m[strings.ToLower(attrs[i].Name)] = &attrs[i]
+	}
+	return m
+}
+
+var (
+	userIndex       = indexOf(UserSchemaDef.Attributes)
+	groupIndex      = indexOf(GroupSchemaDef.Attributes)
+	enterpriseIndex = indexOf(EnterpriseSchemaDef.Attributes)
+)
+
+// readOnlyOnWrite are the attributes a client may echo but never sets.
+var readOnlyOnWrite = map[string]bool{"id": true, "meta": true, "groups": true}
+
+// Canonicalize returns a resource body (create or replace) in canonical form.
+// group selects the Group schema instead of the User schema.
+func Canonicalize(body []byte, group bool) []byte {
+	doc := Parse(body)
+	if !doc.IsObject() {
+		return body
+	}
+	core := userIndex
+	if group {
+		core = groupIndex
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(body))
+	writeObject(&buf, doc, func(name string) (*Attribute, schemaIndex, bool) {
+		low := strings.ToLower(name)
+		if readOnlyOnWrite[low] {
+			return nil, nil, false
+		}
+		if strings.EqualFold(name, EnterpriseSchema) && !group {
+			return nil, enterpriseIndex, true
+		}
+		return core[low], nil, true
+	})
+	return buf.Bytes()
+}
+
+// writeObject writes obj's members canonically. lookup returns a member's
+// definition, or an index for an extension object, and whether to keep it.
+func writeObject(buf *bytes.Buffer, obj gjson.Result, lookup func(name string) (*Attribute, schemaIndex, bool)) {
+	buf.WriteByte('{')
+	n := 0
+	obj.ForEach(func(k, v gjson.Result) bool {
+		a, ext, keep := lookup(k.Str)
+		if !keep || unassigned(v) {
+			return true
+		}
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		switch {
+		case a != nil:
+			buf.WriteString(Quote(a.Name))
+			buf.WriteByte(':')
+			writeValue(buf, a, v)
+		case ext != nil && v.IsObject():
+			buf.WriteString(Quote(EnterpriseSchema))
+			buf.WriteByte(':')
+			writeObject(buf, v, func(name string) (*Attribute, schemaIndex, bool) {
+				return ext[strings.ToLower(name)], nil, true
+			})
+		default:
+			buf.WriteString(k.Raw)
+			buf.WriteByte(':')
+			buf.WriteString(v.Raw)
+		}
+		return true
+	})
+	buf.WriteByte('}')
+}
+
+func unassigned(v gjson.Result) bool {
+	return v.Type == gjson.Null || v.IsArray() && len(v.Array()) == 0
+}
+
+// writeValue writes a value of attribute a canonically.
+func writeValue(buf *bytes.Buffer, a *Attribute, v gjson.Result) {
+	if strings.EqualFold(a.Name, "manager") && a.Type == "complex" {
+		v = managerObject(v)
+	}
+	switch {
+	case a.MultiValued && v.IsArray():
+		WriteArray(buf, v, func(buf *bytes.Buffer, el gjson.Result) { writeSingle(buf, a, el) })
+	case a.MultiValued && a.Type == "complex" && v.IsObject():
+		// One value where a list is expected: make it a list.
+		buf.WriteByte('[')
+		writeSingle(buf, a, v)
+		buf.WriteByte(']')
+	default:
+		writeSingle(buf, a, v)
+	}
+}
+
+func writeSingle(buf *bytes.Buffer, a *Attribute, v gjson.Result) {
+	switch {
+	case a.Type == "boolean" && v.Type == gjson.String:
+		switch strings.ToLower(strings.TrimSpace(v.Str)) {
+		case "true":
+			buf.WriteString("true")
+			return
+		case "false":
+			buf.WriteString("false")
+			return
+		}
+	case a.Type == "complex" && v.IsObject():
+		subs := indexOf(a.SubAttributes)
+		writeObject(buf, v, func(name string) (*Attribute, schemaIndex, bool) {
+			return subs[strings.ToLower(name)], nil, true
+		})
+		return
+	}
+	buf.WriteString(v.Raw)
+}
+
+// managerObject turns the shapes Entra sends for the manager into the
+// RFC's {"value": id}: a bare string, or a one-element array.
+func managerObject(v gjson.Result) gjson.Result {
+	if v.IsArray() {
+		v = v.Get("0")
+	}
+	if v.Type == gjson.String {
+		return gjson.Parse(`{"value":` + Quote(v.Str) + `}`)
+	}
+	return v
+}
+
+// CanonicalizePatch returns a PatchOp message in canonical form: op names in
+// lower case, values coerced by the type of the attribute their path names,
+// and path-less add/replace split into one operation per attribute — so
+// dotted and URN-qualified keys ("name.givenName",
+// "urn:…:enterprise:2.0:User:employeeNumber") and Okta's {"active": false}
+// become ordinary paths, and echoed read-only attributes (id, meta,
+// schemas) drop out.
+func CanonicalizePatch(body []byte, group bool) []byte {
+	req := Parse(body)
+	var buf bytes.Buffer
+	buf.Grow(len(body) + 64)
+	buf.WriteString(`{"schemas":["` + PatchOpURN + `"],"Operations":[`)
+	n := 0
+	emit := func(op, path string, value gjson.Result) {
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		buf.WriteString(`{"op":` + Quote(op))
+		if path != "" {
+			buf.WriteString(`,"path":` + Quote(path))
+		}
+		if value.Exists() {
+			buf.WriteString(`,"value":`)
+			if a := attributeAt(path, group); a != nil {
+				var vb bytes.Buffer
+				writeValue(&vb, a, value)
+				buf.Write(vb.Bytes())
+			} else {
+				buf.WriteString(value.Raw)
+			}
+		}
+		buf.WriteByte('}')
+	}
+	Field(req, "Operations").ForEach(func(_, op gjson.Result) bool {
+		name := strings.ToLower(Field(op, "op").String())
+		path := Field(op, "path").String()
+		value := Field(op, "value")
+		if path != "" || name == "remove" || !value.IsObject() {
+			emit(name, path, value)
+			return true
+		}
+		value.ForEach(func(k, v gjson.Result) bool {
+			low := strings.ToLower(k.Str)
+			switch {
+			case readOnlyOnWrite[low] || low == "schemas":
+			case strings.EqualFold(k.Str, EnterpriseSchema) && v.IsObject():
+				v.ForEach(func(sk, sv gjson.Result) bool {
+					emit(name, EnterpriseSchema+":"+sk.Str, sv)
+					return true
+				})
+			default:
+				emit(name, k.Str, v)
+			}
+			return true
+		})
+		return true
+	})
+	buf.WriteString("]}")
+	return buf.Bytes()
+}
+
+// attributeAt returns the definition of the attribute a PATCH path names,
+// for paths whose value is that attribute's value: "active", "emails",
+// "name.givenName", "urn:…:enterprise:2.0:User:manager",
+// `emails[type eq "work"].primary`. Unknown attributes give nil: their
+// values pass as they are.
+func attributeAt(path string, group bool) *Attribute {
+	if path == "" {
+		return nil
+	}
+	pp, err := ParsePatchPath(path)
+	if err != nil {
+		return nil
+	}
+	p := pp.Attr
+	if pp.Filter != nil {
+		if pp.Sub == "" {
+			return nil // the value is one element: passed as it is
+		}
+		p.Sub = pp.Sub
+	}
+	idx := userIndex
+	if group {
+		idx = groupIndex
+	}
+	if p.URN != "" {
+		switch {
+		case strings.EqualFold(p.URN, EnterpriseSchema) && !group:
+			idx = enterpriseIndex
+		case strings.EqualFold(p.URN, UserSchema) || strings.EqualFold(p.URN, GroupSchema):
+		default:
+			return nil
+		}
+	}
+	a := idx[strings.ToLower(p.Attr)]
+	if a == nil || p.Sub == "" {
+		return a
+	}
+	for i := range a.SubAttributes {
+		if strings.EqualFold(a.SubAttributes[i].Name, p.Sub) {
+			return &a.SubAttributes[i]
+		}
+	}
+	return nil
+}
