@@ -24,10 +24,31 @@ import (
 // schemaIndex maps lower-case attribute names to definitions.
 type schemaIndex map[string]*Attribute
 
+// get looks a name up ignoring case, without allocating.
+func (s schemaIndex) get(name string) *Attribute {
+	var buf [64]byte
+	b := buf[:0]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return s[string(b)]
+}
+
+// subIndexes holds the index of every complex attribute's sub-attributes,
+// built once.
+var subIndexes = map[*Attribute]schemaIndex{}
+
 func indexOf(attrs []Attribute) schemaIndex {
 	m := schemaIndex{}
 	for i := range attrs {
 		m[strings.ToLower(attrs[i].Name)] = &attrs[i]
+		if len(attrs[i].SubAttributes) > 0 {
+			subIndexes[&attrs[i]] = indexOf(attrs[i].SubAttributes)
+		}
 	}
 	return m
 }
@@ -38,8 +59,19 @@ var (
 	enterpriseIndex = indexOf(EnterpriseSchemaDef.Attributes)
 )
 
-// readOnlyOnWrite are the attributes a client may echo but never sets.
-var readOnlyOnWrite = map[string]bool{"id": true, "meta": true, "groups": true}
+// isReadOnlyOnWrite reports the attributes a client may echo but never
+// sets: id, meta and groups.
+func isReadOnlyOnWrite(name string) bool {
+	switch len(name) {
+	case 2:
+		return strings.EqualFold(name, "id")
+	case 4:
+		return strings.EqualFold(name, "meta")
+	case 6:
+		return strings.EqualFold(name, "groups")
+	}
+	return false
+}
 
 // Canonicalize returns a resource body (create or replace) in canonical form.
 // group selects the Group schema instead of the User schema.
@@ -55,14 +87,13 @@ func Canonicalize(body []byte, group bool) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(body))
 	writeObject(&buf, doc, func(name string) (*Attribute, schemaIndex, bool) {
-		low := strings.ToLower(name)
-		if readOnlyOnWrite[low] {
+		if isReadOnlyOnWrite(name) {
 			return nil, nil, false
 		}
-		if strings.EqualFold(name, EnterpriseSchema) && !group {
+		if len(name) == len(EnterpriseSchema) && strings.EqualFold(name, EnterpriseSchema) && !group {
 			return nil, enterpriseIndex, true
 		}
-		return core[low], nil, true
+		return core.get(name), nil, true
 	})
 	return buf.Bytes()
 }
@@ -83,14 +114,20 @@ func writeObject(buf *bytes.Buffer, obj gjson.Result, lookup func(name string) (
 		n++
 		switch {
 		case a != nil:
-			buf.WriteString(Quote(a.Name))
+			if k.Str == a.Name {
+				buf.WriteString(k.Raw)
+			} else {
+				// Schema names are plain ASCII: no escaping needed.
+				buf.WriteByte('"')
+				buf.WriteString(a.Name)
+				buf.WriteByte('"')
+			}
 			buf.WriteByte(':')
 			writeValue(buf, a, v)
 		case ext != nil && v.IsObject():
-			buf.WriteString(Quote(EnterpriseSchema))
-			buf.WriteByte(':')
+			buf.WriteString(`"` + EnterpriseSchema + `":`)
 			writeObject(buf, v, func(name string) (*Attribute, schemaIndex, bool) {
-				return ext[strings.ToLower(name)], nil, true
+				return ext.get(name), nil, true
 			})
 		default:
 			buf.WriteString(k.Raw)
@@ -102,8 +139,62 @@ func writeObject(buf *bytes.Buffer, obj gjson.Result, lookup func(name string) (
 	buf.WriteByte('}')
 }
 
+// needsWork reports whether a complex value may hold something to
+// canonicalise: a null, an empty list, a boolean written as a string, or a
+// key starting in upper case.
+// It looks at the raw bytes only, so most values are copied unparsed.
+func needsWork(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case 'n':
+			if strings.HasPrefix(raw[i:], "null") {
+				return true
+			}
+		case '[':
+			j := i + 1
+			for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
+				j++
+			}
+			if j < len(raw) && raw[j] == ']' {
+				return true
+			}
+		case '"':
+			if j := i + 1; j < len(raw) && 'A' <= raw[j] && raw[j] <= 'Z' {
+				// A key starting in upper case ("GivenName":) needs its
+				// schema spelling; SCIM attribute names start in lower case.
+				if end := strings.IndexByte(raw[j:], '"'); end > 0 && j+end+1 < len(raw) && raw[j+end+1] == ':' {
+					return true
+				}
+			}
+			if j := i + 1; j < len(raw) && (raw[j]|0x20 == 't' || raw[j]|0x20 == 'f') {
+				if rest := raw[j:]; len(rest) >= 5 && (strings.EqualFold(rest[:5], `true"`) || len(rest) >= 6 && strings.EqualFold(rest[:6], `false"`)) {
+					return true
+				}
+			}
+		case '\\':
+			i++ // skip the escaped character
+		}
+	}
+	return false
+}
+
 func unassigned(v gjson.Result) bool {
-	return v.Type == gjson.Null || v.IsArray() && len(v.Array()) == 0
+	if v.Type == gjson.Null {
+		return true
+	}
+	if !v.IsArray() {
+		return false
+	}
+	for i := 1; i < len(v.Raw); i++ { // "[" then only white space and "]"?
+		switch v.Raw[i] {
+		case ' ', '\t', '\n', '\r':
+		case ']':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // writeValue writes a value of attribute a canonically.
@@ -112,6 +203,8 @@ func writeValue(buf *bytes.Buffer, a *Attribute, v gjson.Result) {
 		v = managerObject(v)
 	}
 	switch {
+	case (v.IsArray() || v.IsObject()) && !needsWork(v.Raw) && (a.MultiValued == v.IsArray()):
+		buf.WriteString(v.Raw) // nothing inside to coerce or drop
 	case a.MultiValued && v.IsArray():
 		WriteArray(buf, v, func(buf *bytes.Buffer, el gjson.Result) { writeSingle(buf, a, el) })
 	case a.MultiValued && a.Type == "complex" && v.IsObject():
@@ -136,9 +229,9 @@ func writeSingle(buf *bytes.Buffer, a *Attribute, v gjson.Result) {
 			return
 		}
 	case a.Type == "complex" && v.IsObject():
-		subs := indexOf(a.SubAttributes)
+		subs := subIndexes[a]
 		writeObject(buf, v, func(name string) (*Attribute, schemaIndex, bool) {
-			return subs[strings.ToLower(name)], nil, true
+			return subs.get(name), nil, true
 		})
 		return
 	}
@@ -200,9 +293,8 @@ func CanonicalizePatch(body []byte, group bool) []byte {
 			return true
 		}
 		value.ForEach(func(k, v gjson.Result) bool {
-			low := strings.ToLower(k.Str)
 			switch {
-			case readOnlyOnWrite[low] || low == "schemas":
+			case isReadOnlyOnWrite(k.Str) || strings.EqualFold(k.Str, "schemas"):
 			case strings.EqualFold(k.Str, EnterpriseSchema) && v.IsObject():
 				v.ForEach(func(sk, sv gjson.Result) bool {
 					emit(name, EnterpriseSchema+":"+sk.Str, sv)
@@ -252,7 +344,7 @@ func attributeAt(path string, group bool) *Attribute {
 			return nil
 		}
 	}
-	a := idx[strings.ToLower(p.Attr)]
+	a := idx.get(p.Attr)
 	if a == nil || p.Sub == "" {
 		return a
 	}
