@@ -154,8 +154,10 @@ func (t *tenant) conditional(c *gin.Context, header string) string {
 	return c.GetHeader(header)
 }
 
-// backendCtx bounds the backend work of one request by the client's own
-// context and the tenant's overall deadline.
+// backendCtx bounds the backend work of a create — which may take several
+// rounds of attempts and look-ups — by the client's own context and the
+// tenant's overall deadline. Other operations are bounded by construction:
+// at most max_attempts attempts of backend.timeout, max_backoff apart.
 func backendCtx(c *gin.Context, t *tenant) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.Request.Context(), t.deadline)
 }
@@ -165,8 +167,7 @@ func (g *Gateway) get(c *gin.Context, t *tenant, rt dialects.ResourceType, id st
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := backendCtx(c, t)
-	defer cancel()
+	ctx := c.Request.Context()
 	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Get, Type: rt, ID: id, IfNoneMatch: t.conditional(c, "If-None-Match")})
 	if err != nil {
 		return nil, err
@@ -180,11 +181,13 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	if err != nil {
 		return nil, err
 	}
-	body, err := readResource(c, g.cfg.Server.MaxBodyBytes, rt)
+	body, err := readBody(c, g.cfg.Server.MaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
-	body = scim.Canonicalize(body, rt == dialects.Group)
+	if body, err = canonicalResource(body, rt); err != nil {
+		return nil, err
+	}
 	ctx, cancel := backendCtx(c, t)
 	defer cancel()
 	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match")}
@@ -218,8 +221,7 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 		return nil, err
 	}
 	body = scim.CanonicalizePatch(body, rt == dialects.Group)
-	ctx, cancel := backendCtx(c, t)
-	defer cancel()
+	ctx := c.Request.Context()
 	req := &dialects.Request{Action: dialects.Patch, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match")}
 	if !gjson.GetBytes(body, "Operations.0").Exists() {
 		// An empty PatchOp changes nothing (Microsoft's validator sends one).
@@ -238,8 +240,7 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 }
 
 func (g *Gateway) delete(c *gin.Context, t *tenant, rt dialects.ResourceType, id string) (*reply, error) {
-	ctx, cancel := backendCtx(c, t)
-	defer cancel()
+	ctx := c.Request.Context()
 	if _, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Delete, Type: rt, ID: id, IfMatch: t.conditional(c, "If-Match")}); err != nil {
 		return nil, err
 	}
@@ -264,8 +265,7 @@ func (g *Gateway) list(c *gin.Context, t *tenant, rt dialects.ResourceType, sear
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := backendCtx(c, t)
-	defer cancel()
+	ctx := c.Request.Context()
 	var resp *dialects.Response
 	if q.Count == 0 {
 		// Only the total is wanted; still ask the backend for it.
@@ -391,26 +391,17 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	return body, nil
 }
 
-// readResource reads a resource for create or replace and checks the
-// attribute RFC 7643 requires: userName for Users, displayName for Groups.
-func readResource(c *gin.Context, limit int64, rt dialects.ResourceType) ([]byte, error) {
-	body, err := readBody(c, limit)
-	if err != nil {
-		return nil, err
+// canonicalResource canonicalises a resource for create or replace and
+// checks the attribute RFC 7643 requires on every User (userName, §4.1.1)
+// or Group (displayName, §4.2).
+func canonicalResource(body []byte, rt dialects.ResourceType) ([]byte, error) {
+	out, name := scim.Canonicalize(body, rt == dialects.Group)
+	if strings.TrimSpace(name) == "" {
+		required := "userName"
+		if rt == dialects.Group {
+			required = "displayName"
+		}
+		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "%s is required and must be a non-empty string", required)
 	}
-	return body, requireName(body, rt)
-}
-
-// requireName checks the attribute RFC 7643 requires on every User
-// (userName, §4.1.1) or Group (displayName, §4.2).
-func requireName(body []byte, rt dialects.ResourceType) error {
-	required := "userName"
-	if rt == dialects.Group {
-		required = "displayName"
-	}
-	v := scim.Field(scim.Parse(body), required)
-	if v.Type != gjson.String || strings.TrimSpace(v.Str) == "" {
-		return dialects.Errorf(http.StatusBadRequest, "invalidValue", "%s is required and must be a non-empty string", required)
-	}
-	return nil
+	return out, nil
 }

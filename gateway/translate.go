@@ -67,10 +67,14 @@ func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id s
 	req := &dialects.Request{Type: rt}
 	switch op {
 	case "create", "replace":
-		if err := checkResource(input, rt); err != nil {
+		if !json.Valid(input) {
+			return "", dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body is not valid JSON")
+		}
+		body, err := canonicalResource(input, rt)
+		if err != nil {
 			return "", err
 		}
-		req.Action, req.Body = dialects.Create, input
+		req.Action, req.Body = dialects.Create, body
 		if op == "replace" {
 			req.Action, req.ID = dialects.Replace, id
 		}
@@ -81,7 +85,7 @@ func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id s
 		if _, err := scim.ParsePatch(input); err != nil {
 			return "", err
 		}
-		req.Action, req.Body, req.ID = dialects.Patch, input, id
+		req.Action, req.Body, req.ID = dialects.Patch, scim.CanonicalizePatch(input, rt == dialects.Group), id
 	case "filter":
 		filter, err := scim.ParseFilter(string(input))
 		if err != nil {
@@ -138,14 +142,6 @@ func (t *tenant) translateResponse(tc *Tenant, rt dialects.ResourceType, input [
 		return "", err
 	}
 	return indent(n.body) + "\n", nil
-}
-
-// checkResource applies the checks readResource applies to a request body.
-func checkResource(body []byte, rt dialects.ResourceType) error {
-	if !json.Valid(body) {
-		return dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body is not valid JSON")
-	}
-	return requireName(body, rt)
 }
 
 func indent(b []byte) string {

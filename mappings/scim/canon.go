@@ -73,38 +73,44 @@ func isReadOnlyOnWrite(name string) bool {
 	return false
 }
 
-// Canonicalize returns a resource body (create or replace) in canonical form.
-// group selects the Group schema instead of the User schema.
-func Canonicalize(body []byte, group bool) []byte {
+// Canonicalize returns a resource body (create or replace) in canonical
+// form, and the value of the attribute every resource requires: userName,
+// or displayName for a Group (RFC 7643 §4.1.1, §4.2); "" when it is missing
+// or not a string. group selects the Group schema instead of the User one.
+func Canonicalize(body []byte, group bool) (out []byte, name string) {
 	doc := Parse(body)
 	if !doc.IsObject() {
-		return body
+		return body, ""
 	}
-	core := userIndex
+	core, required := userIndex, "userName"
 	if group {
-		core = groupIndex
+		core, required = groupIndex, "displayName"
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(body))
-	writeObject(&buf, doc, func(name string) (*Attribute, schemaIndex, bool) {
-		if isReadOnlyOnWrite(name) {
+	writeObject(&buf, doc, func(key string, v gjson.Result) (*Attribute, schemaIndex, bool) {
+		if isReadOnlyOnWrite(key) {
 			return nil, nil, false
 		}
-		if len(name) == len(EnterpriseSchema) && strings.EqualFold(name, EnterpriseSchema) && !group {
+		if len(key) == len(EnterpriseSchema) && strings.EqualFold(key, EnterpriseSchema) && !group {
 			return nil, enterpriseIndex, true
 		}
-		return core.get(name), nil, true
+		a := core.get(key)
+		if a != nil && a.Name == required && v.Type == gjson.String {
+			name = v.Str
+		}
+		return a, nil, true
 	})
-	return buf.Bytes()
+	return buf.Bytes(), name
 }
 
 // writeObject writes obj's members canonically. lookup returns a member's
 // definition, or an index for an extension object, and whether to keep it.
-func writeObject(buf *bytes.Buffer, obj gjson.Result, lookup func(name string) (*Attribute, schemaIndex, bool)) {
+func writeObject(buf *bytes.Buffer, obj gjson.Result, lookup func(name string, v gjson.Result) (*Attribute, schemaIndex, bool)) {
 	buf.WriteByte('{')
 	n := 0
 	obj.ForEach(func(k, v gjson.Result) bool {
-		a, ext, keep := lookup(k.Str)
+		a, ext, keep := lookup(k.Str, v)
 		if !keep || unassigned(v) {
 			return true
 		}
@@ -126,7 +132,7 @@ func writeObject(buf *bytes.Buffer, obj gjson.Result, lookup func(name string) (
 			writeValue(buf, a, v)
 		case ext != nil && v.IsObject():
 			buf.WriteString(`"` + EnterpriseSchema + `":`)
-			writeObject(buf, v, func(name string) (*Attribute, schemaIndex, bool) {
+			writeObject(buf, v, func(name string, _ gjson.Result) (*Attribute, schemaIndex, bool) {
 				return ext.get(name), nil, true
 			})
 		default:
@@ -230,7 +236,7 @@ func writeSingle(buf *bytes.Buffer, a *Attribute, v gjson.Result) {
 		}
 	case a.Type == "complex" && v.IsObject():
 		subs := subIndexes[a]
-		writeObject(buf, v, func(name string) (*Attribute, schemaIndex, bool) {
+		writeObject(buf, v, func(name string, _ gjson.Result) (*Attribute, schemaIndex, bool) {
 			return subs.get(name), nil, true
 		})
 		return

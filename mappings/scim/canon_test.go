@@ -32,8 +32,26 @@ func TestCanonicalize(t *testing.T) {
 		{"unknown schemas and attributes pass", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group","http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],"displayName":"g","urn:x:y":{"a":"True"}}`, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group","http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],"displayName":"g","urn:x:y":{"a":"True"}}`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sameJSON(t, Canonicalize([]byte(tc.in), tc.group), tc.want)
+			out, _ := Canonicalize([]byte(tc.in), tc.group)
+			sameJSON(t, out, tc.want)
 		})
+	}
+}
+
+func TestCanonicalizeRequiredName(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		group    bool
+	}{
+		{`{"UserName":"bjensen"}`, "bjensen", false},
+		{`{"userName":42}`, "", false},
+		{`{"name":{"givenName":"x"}}`, "", false},
+		{`{"displayName":"Ops"}`, "Ops", true},
+		{`{"userName":"u"}`, "", true},
+	} {
+		if _, got := Canonicalize([]byte(tc.in), tc.group); got != tc.want {
+			t.Errorf("%s: name %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
 
@@ -72,7 +90,7 @@ func FuzzCanonicalize(f *testing.F) {
 			return
 		}
 		for _, group := range []bool{false, true} {
-			if out := Canonicalize([]byte(s), group); !json.Valid(out) {
+			if out, _ := Canonicalize([]byte(s), group); !json.Valid(out) {
 				t.Fatalf("Canonicalize(%s) = invalid %s", s, out)
 			}
 			if out := CanonicalizePatch([]byte(s), group); !json.Valid(out) {
