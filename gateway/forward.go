@@ -183,17 +183,20 @@ func (b *backend) checkRetry(ctx context.Context, resp *http.Response, err error
 	}
 	st.attempts++
 	retry, outcome := b.decide(ctx, st, resp, err)
-	fields := []zap.Field{zap.String("tenant", b.tenant), zap.String("op", st.op), zap.Int("attempt", st.attempts), zap.Duration("duration", time.Since(st.start)), zap.Bool("retry", retry)}
-	if resp != nil {
-		fields = append(fields, zap.Int("status", resp.StatusCode))
-	} else if err != nil {
-		fields = append(fields, zap.String("error", outcome))
-	}
-	if ce := b.log.Check(zap.DebugLevel, "backend attempt"); ce != nil {
-		ce.Write(fields...)
-	}
-	if resp == nil || resp.StatusCode >= 500 || retry {
-		b.log.Info("backend attempt failed", fields...)
+	failed := resp == nil || resp.StatusCode >= 500 || retry
+	if ce := b.log.Check(zap.DebugLevel, "backend attempt"); ce != nil || failed {
+		fields := []zap.Field{zap.String("tenant", b.tenant), zap.String("op", st.op), zap.Int("attempt", st.attempts), zap.Duration("duration", time.Since(st.start)), zap.Bool("retry", retry)}
+		if resp != nil {
+			fields = append(fields, zap.Int("status", resp.StatusCode))
+		} else if err != nil {
+			fields = append(fields, zap.String("error", outcome))
+		}
+		if ce != nil {
+			ce.Write(fields...)
+		}
+		if failed {
+			b.log.Info("backend attempt failed", fields...)
+		}
 	}
 	b.metrics.attempt(b.tenant, outcome)
 	if ctx.Err() != nil {
