@@ -82,6 +82,8 @@ type rule struct {
 	scalar steps
 	// types maps the "type" sub-attribute, for value filters on it.
 	types step
+	// kept lists the sub-attributes a "sub" rule keeps; nil keeps all.
+	kept []string
 }
 
 var optionRE = regexp.MustCompile(`\$\{options\.([A-Za-z0-9_]+)\}`)
@@ -476,6 +478,11 @@ func compileRule(rs ruleSpec, opts Options) (*rule, []lintMsg) {
 	rl.req, rl.scalar = compileSteps(v)
 	if t := get(v, "types"); t != nil {
 		rl.types = valueMap(pairs(t))
+	}
+	if s := get(v, "sub"); s != nil {
+		for _, el := range s.Content {
+			rl.kept = append(rl.kept, el.Value)
+		}
 	}
 	rl.respFrom = rl.backend
 	if resp := get(v, "response"); resp != nil {

@@ -105,7 +105,7 @@ func (m *Mapping) Filter(rt int, f *scim.Expr) (*scim.Expr, error) {
 	if f == nil || m.res[rt].req.identity {
 		return f, nil
 	}
-	out, err := m.res[rt].req.filter(f, nil)
+	out, err := m.res[rt].req.filter(f, nil, false)
 	if err != nil {
 		return nil, errorf("invalidFilter", "%v", err)
 	}
@@ -113,25 +113,39 @@ func (m *Mapping) Filter(rt int, f *scim.Expr) (*scim.Expr, error) {
 }
 
 // filter translates e; within a value path, parent is the multi-valued
-// attribute's entry.
-func (p *program) filter(e *scim.Expr, parent *entry) (*scim.Expr, error) {
+// attribute's entry. When lenient (PATCH value paths), a condition on a
+// sub-attribute the backend does not hold cannot be checked and is dropped:
+// nil stands for "true". Cube keeps no email type, so Entra's
+// emails[type eq "work"].value becomes emails.value there.
+func (p *program) filter(e *scim.Expr, parent *entry, lenient bool) (*scim.Expr, error) {
 	out := *e
 	switch e.Kind {
 	case scim.And, scim.Or:
-		l, err := p.filter(e.Left, parent)
+		l, err := p.filter(e.Left, parent, lenient)
 		if err != nil {
 			return nil, err
 		}
-		r, err := p.filter(e.Right, parent)
+		r, err := p.filter(e.Right, parent, lenient)
 		if err != nil {
 			return nil, err
+		}
+		switch {
+		case e.Kind == scim.Or && (l == nil || r == nil):
+			return nil, nil
+		case l == nil:
+			return r, nil
+		case r == nil:
+			return l, nil
 		}
 		out.Left, out.Right = l, r
 		return &out, nil
 	case scim.Not:
-		l, err := p.filter(e.Left, parent)
+		l, err := p.filter(e.Left, parent, lenient)
 		if err != nil {
 			return nil, err
+		}
+		if l == nil {
+			return nil, errorf("invalidFilter", "cannot negate a condition on an attribute the backend does not hold")
 		}
 		out.Left = l
 		return &out, nil
@@ -146,7 +160,7 @@ func (p *program) filter(e *scim.Expr, parent *entry) (*scim.Expr, error) {
 			inner = &entry{}
 		}
 		_ = pr
-		l, err := p.filter(e.Left, inner)
+		l, err := p.filter(e.Left, inner, false)
 		if err != nil {
 			return nil, err
 		}
@@ -154,6 +168,12 @@ func (p *program) filter(e *scim.Expr, parent *entry) (*scim.Expr, error) {
 		return &out, nil
 	}
 	var pr *prule
+	if parent != nil && parent.whole != nil && parent.whole.r.kept != nil && parent.subs[strings.ToLower(e.Path.Attr)] == nil && !containsFold(parent.whole.r.kept, e.Path.Attr) {
+		if lenient {
+			return nil, nil
+		}
+		return nil, errorf("invalidFilter", "the backend does not hold %s.%s", parent.whole.r.key, e.Path.Attr)
+	}
 	if parent != nil {
 		// A sub-attribute of the value path's attribute.
 		if sr := parent.subs[strings.ToLower(e.Path.Attr)]; sr != nil {
@@ -329,7 +349,7 @@ func (p *program) patchValuePath(name string, pp scim.PatchPath, val gjson.Resul
 	if e == nil {
 		e = &entry{}
 	}
-	f, err := p.filter(pp.Filter, e)
+	f, err := p.filter(pp.Filter, e, true)
 	if err != nil {
 		return nil, errorf("invalidPath", "%v", err)
 	}
@@ -338,6 +358,12 @@ func (p *program) patchValuePath(name string, pp scim.PatchPath, val gjson.Resul
 		sub = toAttrPath(sr.to).Sub
 	}
 	out := scim.PatchPath{Attr: to, Filter: f, Sub: sub}
+	if f == nil {
+		// Nothing the backend can check is left: the path names the
+		// attribute (or that sub-attribute of every value).
+		out = scim.PatchPath{Attr: to}
+		out.Attr.Sub = sub
+	}
 	value := ""
 	if val.Exists() {
 		value = val.Raw
@@ -398,4 +424,13 @@ func singleLeaf(doc []byte, sub bool) (string, string, bool) {
 		path += "." + k
 	}
 	return path, v.Raw, true
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
 }
