@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -109,4 +110,45 @@ func TestBackendShapes(t *testing.T) {
 		}
 	}
 	h.acme("PUT", "/Users/42", `{"userName":"a","title":"x"}`).wantError(t, 400, "invalidValue")
+}
+
+// TestFoldUserName: with username_case: fold, a case-sensitive backend only
+// ever sees lower-case userNames, so matching and uniqueness stay
+// case-insensitive.
+func TestFoldUserName(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.RawQuery+" "+string(body))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/scim+json")
+		switch r.Method {
+		case "POST":
+			w.WriteHeader(201)
+			fmt.Fprint(w, `{"id":"1","userName":"bjensen@example.com"}`)
+		case "PATCH":
+			fmt.Fprint(w, `{"id":"1","userName":"new@example.com"}`)
+		default:
+			fmt.Fprint(w, `{"totalResults":0,"Resources":[]}`)
+		}
+	}))
+	defer srv.Close()
+	h := newHarness(t, acmeConfig(`{url: "`+srv.URL+`"}
+    username_case: fold`))
+	h.acme("POST", "/Users", `{"userName":"BJensen@Example.com"}`).wantStatus(t, 201)
+	h.acme("GET", "/Users?filter=userName+eq+%22BJENSEN@EXAMPLE.COM%22+or+title+eq+%22Boss%22", "").wantStatus(t, 200)
+	h.acme("PATCH", "/Users/1", `{"Operations":[{"op":"replace","value":{"userName":"New@Example.com","title":"Boss"}}]}`).wantStatus(t, 200)
+	mu.Lock()
+	defer mu.Unlock()
+	all := strings.Join(seen, "\n")
+	for _, want := range []string{`"userName":"bjensen@example.com"`, `filter=userName+eq+%22bjensen%40example.com%22+or+title+eq+%22Boss%22`, `"path":"userName","value":"new@example.com"`, `"value":"Boss"`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("backend never saw %s in:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "BJensen") || strings.Contains(all, "New@") {
+		t.Errorf("mixed case reached the backend:\n%s", all)
+	}
 }

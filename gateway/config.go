@@ -65,6 +65,12 @@ type Tenant struct {
 	// the resource, the default) or no_content (204). With ?attributes= it
 	// is always 200 (RFC 7644 §3.5.2).
 	PatchResponse string `yaml:"patch_response"`
+	// UserNameCase is preserve (the default) or fold. userName is
+	// case-insensitive (RFC 7643 §4.1.1); fold lower-cases it in everything
+	// sent to the backend (bodies, PATCH values, filters), so matching and
+	// uniqueness stay case-insensitive even when the backend is
+	// case-sensitive, at the price of storing it in lower case.
+	UserNameCase string `yaml:"username_case"`
 }
 
 // InboundConfig is how IdPs authenticate to the gateway.
@@ -168,6 +174,7 @@ var configSpec = []field{
 		{name: "options", kind: kAny},
 		{name: "max_results", kind: kInt},
 		{name: "patch_response", kind: kString, enum: []string{"resource", "no_content"}},
+		{name: "username_case", kind: kString, enum: []string{"preserve", "fold"}},
 	}},
 }
 

@@ -44,7 +44,9 @@ func newDiscovery(t *tenant) *discovery {
 	d.spc = mustJSON(map[string]any{
 		"schemas":          []string{spcURN},
 		"documentationUri": "https://github.com/scimgw/scimgw#readme",
-		"patch":            supported{c.Patch},
+		// PATCH always works: the gateway applies it itself for backends
+		// without one (dialects.PatchByReplace).
+		"patch": supported{true},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
 		"filter":           map[string]any{"supported": c.Filter, "maxResults": t.maxResults},
 		"changePassword":   supported{false},

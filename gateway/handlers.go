@@ -188,6 +188,9 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	if body, err = canonicalResource(body, rt); err != nil {
 		return nil, err
 	}
+	if t.foldUserName && rt == dialects.User {
+		body = scim.FoldUserName(body)
+	}
 	ctx, cancel := backendCtx(c, t)
 	defer cancel()
 	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match")}
@@ -221,6 +224,9 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 		return nil, err
 	}
 	body = scim.CanonicalizePatch(body, rt == dialects.Group)
+	if t.foldUserName && rt == dialects.User {
+		body = scim.FoldUserNamePatch(body)
+	}
 	ctx := c.Request.Context()
 	req := &dialects.Request{Action: dialects.Patch, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match")}
 	if !gjson.GetBytes(body, "Operations.0").Exists() {
@@ -264,6 +270,9 @@ func (g *Gateway) list(c *gin.Context, t *tenant, rt dialects.ResourceType, sear
 	q, proj, err := p.parse(t.maxResults)
 	if err != nil {
 		return nil, err
+	}
+	if t.foldUserName && rt == dialects.User {
+		q.Filter = scim.FoldUserNameFilter(q.Filter)
 	}
 	ctx := c.Request.Context()
 	var resp *dialects.Response

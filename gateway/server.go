@@ -47,6 +47,9 @@ type tenant struct {
 	// patchNoContent answers a successful PATCH with 204 instead of 200
 	// and the resource (tenants.<id>.patch_response: no_content).
 	patchNoContent bool
+	// foldUserName lower-cases userName towards the backend
+	// (tenants.<id>.username_case: fold).
+	foldUserName bool
 }
 
 // New builds the gateway from a checked config: it starts the in-process
@@ -82,6 +85,7 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 		log:        log,
 
 		patchNoContent: tc.PatchResponse == "no_content",
+		foldUserName:   tc.UserNameCase == "fold",
 	}
 	t.tokens = newTokenSet(tc.Inbound.BearerTokens)
 	backendURL := tc.Backend.URL

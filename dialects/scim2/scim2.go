@@ -21,7 +21,7 @@ var Factory = &dialects.Factory{
 	Name:        "scim2",
 	Description: "generic SCIM 2.0 (RFC 7643/7644) backend, passed through",
 	Options: []dialects.OptionSpec{
-		{Name: "patch", Kind: dialects.Bool, Default: "true", Description: "the backend implements PATCH"},
+		{Name: "patch", Kind: dialects.Bool, Default: "true", Description: "the backend implements PATCH; if not, the gateway reads, applies the PATCH and replaces"},
 		{Name: "sort", Kind: dialects.Bool, Default: "false", Description: "the backend implements sortBy/sortOrder"},
 		{Name: "etag", Kind: dialects.Bool, Default: "false", Description: "the backend versions resources (ETag, If-Match)"},
 		{Name: "groups", Kind: dialects.Bool, Default: "true", Description: "the backend serves /Groups"},
@@ -106,7 +106,8 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 		br.Method, br.Query = http.MethodGet, q
 	case dialects.Patch:
 		if !c.cfg.Caps.Patch {
-			return nil, dialects.Errorf(http.StatusNotImplemented, "", "%s backend does not support PATCH", c.cfg.Name)
+			// The backend has no PATCH: read, apply in the gateway, replace.
+			return dialects.PatchByReplace(ctx, c, req)
 		}
 		body, n, err := c.m.Patch(rt, req.Body)
 		if err != nil {

@@ -2,9 +2,11 @@ package scim
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 )
 
 // Canonical SCIM 2.0 in one place: what real IdPs send is turned into what
@@ -360,4 +362,53 @@ func attributeAt(path string, group bool) *Attribute {
 		}
 	}
 	return nil
+}
+
+// FoldUserName lower-cases the userName of a canonical User.
+func FoldUserName(body []byte) []byte {
+	v := Parse(body).Get("userName")
+	if v.Type != gjson.String || v.Str == strings.ToLower(v.Str) {
+		return body
+	}
+	out, err := sjson.SetBytes(body, "userName", strings.ToLower(v.Str))
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// FoldUserNamePatch lower-cases the values of canonical PATCH operations
+// on userName.
+func FoldUserNamePatch(body []byte) []byte {
+	out := body
+	Parse(body).Get("Operations").ForEach(func(i, op gjson.Result) bool {
+		v := op.Get("value")
+		if p, err := ParseAttrPath(op.Get("path").String()); err == nil && p.Is("userName", "") && v.Type == gjson.String {
+			out, _ = sjson.SetBytes(out, "Operations."+i.String()+".value", strings.ToLower(v.Str))
+		}
+		return true
+	})
+	return out
+}
+
+// FoldUserNameFilter returns f with every literal compared to userName in
+// lower case.
+func FoldUserNameFilter(f *Expr) *Expr {
+	if f == nil {
+		return nil
+	}
+	out := *f
+	switch f.Kind {
+	case And, Or:
+		out.Left, out.Right = FoldUserNameFilter(f.Left), FoldUserNameFilter(f.Right)
+	case Not:
+		out.Left = FoldUserNameFilter(f.Left)
+	case Compare:
+		if f.Path.Is("userName", "") && f.Value.Kind == StringValue {
+			low := strings.ToLower(f.Value.Str)
+			raw, _ := json.Marshal(low)
+			out.Value = Value{Kind: StringValue, Str: low, Raw: string(raw)}
+		}
+	}
+	return &out
 }

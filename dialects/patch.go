@@ -1,0 +1,53 @@
+package dialects
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// PatchByReplace applies a PATCH for a backend that cannot take one: it
+// reads the resource, applies the PatchOp in the gateway (RFC 7644 §3.5.2,
+// atomically: a failing operation changes nothing), and replaces the
+// resource. When the backend versions resources, the replace carries the
+// version it read (If-Match), so a concurrent change is not overwritten: the
+// cycle is tried again, a few times, on 412.
+func PatchByReplace(ctx context.Context, d Dialect, req *Request) (*Response, error) {
+	patch, err := scim.ParsePatch(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		cur, err := d.Do(ctx, &Request{Action: Get, Type: req.Type, ID: req.ID})
+		if err != nil {
+			return nil, err
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(cur.Body, &doc); err != nil || doc == nil {
+			return nil, Errorf(http.StatusBadGateway, "", "backend returned a %s that is not a JSON object", req.Type)
+		}
+		next, err := scim.ApplyPatch(doc, patch.Operations)
+		if err != nil {
+			return nil, err
+		}
+		delete(next, "meta") // read-only (RFC 7643 §3.1)
+		if req.Type == User {
+			delete(next, "groups") // read-only (RFC 7643 §4.1.2)
+		}
+		body, _ := json.Marshal(next)
+		ifMatch := req.IfMatch
+		ours := ifMatch == "" && cur.ETag != "" && d.Capabilities().ETag
+		if ours {
+			ifMatch = cur.ETag
+		}
+		resp, err := d.Do(ctx, &Request{Action: Replace, Type: req.Type, ID: req.ID, Body: body, IfMatch: ifMatch})
+		var de *Error
+		if ours && attempt < 2 && errors.As(err, &de) && de.Status == http.StatusPreconditionFailed {
+			continue // changed since we read it: read again
+		}
+		return resp, err
+	}
+}
