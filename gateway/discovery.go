@@ -46,12 +46,12 @@ func newDiscovery(t *tenant) *discovery {
 		"documentationUri": "https://github.com/scimgw/scimgw#readme",
 		// PATCH always works: the gateway applies it itself for backends
 		// without one (dialects.PatchByReplace).
-		"patch": supported{true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-		"filter":           map[string]any{"supported": c.Filter, "maxResults": t.maxResults},
-		"changePassword":   supported{false},
-		"sort":             supported{c.Sort},
-		"etag":             supported{c.ETag},
+		"patch":          supported{true},
+		"bulk":           map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"filter":         map[string]any{"supported": c.Filter, "maxResults": t.maxResults},
+		"changePassword": supported{false},
+		"sort":           supported{c.Sort},
+		"etag":           supported{c.ETag},
 		"authenticationSchemes": []map[string]any{{
 			"type": "oauthbearertoken", "name": "OAuth Bearer Token", "primary": true,
 			"description": "Authentication with a bearer token configured for this tenant (RFC 6750).",
