@@ -88,6 +88,30 @@ func Canonicalize(body []byte, group bool) (out []byte, name string) {
 	if group {
 		core, required = groupIndex, "displayName"
 	}
+	if clean(body) {
+		// Nothing to change but, perhaps, the spelling of a top-level name:
+		// check that, and find the required name, without rewriting.
+		canonical := true
+		doc.ForEach(func(k, v gjson.Result) bool {
+			if a := core.get(k.Str); a != nil {
+				if a.Name != k.Str {
+					canonical = false
+					return false
+				}
+				if a.Name == required && v.Type == gjson.String {
+					name = v.Str
+				}
+			} else if strings.EqualFold(k.Str, EnterpriseSchema) && k.Str != EnterpriseSchema {
+				canonical = false
+				return false
+			}
+			return true
+		})
+		if canonical {
+			return body, name
+		}
+		name = ""
+	}
 	var buf bytes.Buffer
 	buf.Grow(len(body))
 	writeObject(&buf, doc, func(key string, v gjson.Result) (*Attribute, schemaIndex, bool) {
@@ -147,9 +171,52 @@ func writeObject(buf *bytes.Buffer, obj gjson.Result, lookup func(name string, v
 	buf.WriteByte('}')
 }
 
-// needsWork reports whether a complex value may hold something to
-// canonicalise: a null, an empty list, a boolean written as a string, or a
-// key starting in upper case.
+// clean reports whether a whole resource body certainly needs no change:
+// nothing needsWork finds, no read-only key (id, meta, groups) and no
+// manager in one of its irregular shapes. It looks at raw bytes only.
+func clean(body []byte) bool {
+	raw := unsafeString(body)
+	if needsWork(raw) {
+		return false
+	}
+	for _, k := range [...]string{`"id"`, `"meta"`, `"groups"`, `"ID"`, `"Id"`, `"Meta"`, `"Groups"`} {
+		if keyAt(raw, k) >= 0 {
+			return false
+		}
+	}
+	if i := keyAt(raw, `"manager"`); i >= 0 {
+		j := i
+		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
+			j++
+		}
+		if j >= len(raw) || raw[j] != '{' {
+			return false
+		}
+	}
+	return true
+}
+
+// keyAt returns the position after `key:` (key quoted) in raw, or -1.
+func keyAt(raw, key string) int {
+	for off := 0; ; {
+		i := strings.Index(raw[off:], key)
+		if i < 0 {
+			return -1
+		}
+		j := off + i + len(key)
+		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
+			j++
+		}
+		if j < len(raw) && raw[j] == ':' {
+			return j + 1
+		}
+		off = off + i + 1
+	}
+}
+
+// needsWork reports whether a value may hold something to canonicalise: a
+// null, an empty list, a boolean written as a string, or a key starting in
+// upper case.
 // It looks at the raw bytes only, so most values are copied unparsed.
 func needsWork(raw string) bool {
 	for i := 0; i < len(raw); i++ {
@@ -215,11 +282,6 @@ func writeValue(buf *bytes.Buffer, a *Attribute, v gjson.Result) {
 		buf.WriteString(v.Raw) // nothing inside to coerce or drop
 	case a.MultiValued && v.IsArray():
 		WriteArray(buf, v, func(buf *bytes.Buffer, el gjson.Result) { writeSingle(buf, a, el) })
-	case a.MultiValued && a.Type == "complex" && v.IsObject():
-		// One value where a list is expected: make it a list.
-		buf.WriteByte('[')
-		writeSingle(buf, a, v)
-		buf.WriteByte(']')
 	default:
 		writeSingle(buf, a, v)
 	}

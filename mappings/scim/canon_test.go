@@ -99,3 +99,24 @@ func FuzzCanonicalize(f *testing.F) {
 		}
 	})
 }
+
+func TestCanonicalizeCleanFastPath(t *testing.T) {
+	clean := `{"userName":"a","active":true,"emails":[{"value":"v","primary":true}],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"m"}}}`
+	out, name := Canonicalize([]byte(clean), false)
+	if string(out) != clean || name != "a" {
+		t.Fatalf("clean body changed: %s %q", out, name)
+	}
+	for _, dirty := range []string{
+		`{"userName":"a","id":"1"}`, `{"userName":"a","meta" : {}}`, `{"userName":"a","Groups":[]}`,
+		`{"userName":"a","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager": "m"}}`,
+		`{"username":"a","active":"true"}`, `{"userName":"a","nickName":null}`,
+	} {
+		out, _ := Canonicalize([]byte(dirty), false)
+		if string(out) == dirty {
+			t.Errorf("%s was not canonicalised", dirty)
+		}
+	}
+	if out, name := Canonicalize([]byte(`{"username":"lower"}`), false); name != "lower" || string(out) != `{"userName":"lower"}` {
+		t.Fatalf("lower-case key: %s %q", out, name)
+	}
+}

@@ -83,5 +83,14 @@ func Parse(b []byte) gjson.Result {
 	if len(b) == 0 {
 		return gjson.Result{}
 	}
-	return gjson.Parse(unsafe.String(&b[0], len(b)))
+	return gjson.Parse(unsafeString(b))
+}
+
+// unsafeString views b as a string without copying; b must not change
+// while the string is in use.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
