@@ -175,13 +175,20 @@ func (g *Gateway) get(c *gin.Context, t *tenant, rt dialects.ResourceType, id st
 	return t.resourceReply(rt, resp, proj)
 }
 
-// write handles create (POST) and replace (PUT).
-func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, action dialects.Action, id string) (*reply, error) {
+// input reads what every write takes: the projection of the answer
+// (attributes, excludedAttributes) and the request body.
+func (g *Gateway) input(c *gin.Context) (projection, []byte, error) {
 	proj, err := projectionFrom(c.Query("attributes"), c.Query("excludedAttributes"))
 	if err != nil {
-		return nil, err
+		return proj, nil, err
 	}
 	body, err := readBody(c, g.cfg.Server.MaxBodyBytes)
+	return proj, body, err
+}
+
+// write handles create (POST) and replace (PUT).
+func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, action dialects.Action, id string) (*reply, error) {
+	proj, body, err := g.input(c)
 	if err != nil {
 		return nil, err
 	}
@@ -212,11 +219,7 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 }
 
 func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id string) (*reply, error) {
-	proj, err := projectionFrom(c.Query("attributes"), c.Query("excludedAttributes"))
-	if err != nil {
-		return nil, err
-	}
-	body, err := readBody(c, g.cfg.Server.MaxBodyBytes)
+	proj, body, err := g.input(c)
 	if err != nil {
 		return nil, err
 	}
