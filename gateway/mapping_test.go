@@ -2,12 +2,15 @@ package gateway
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/scimgw/scimgw/dialects/builtin"
+	"github.com/scimgw/scimgw/dialects/emulator"
 )
 
 func mappedConfig(mapping string) string {
@@ -67,5 +70,19 @@ func TestTenantMappingLints(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
 		}
+	}
+}
+
+// TestSafeCreateWhenExternalIDIsNotFilterable: the look-up after a lost
+// create answer falls back to userName when the backend cannot filter on
+// externalId.
+func TestSafeCreateWhenExternalIDIsNotFilterable(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "m.yaml"), []byte("version: 1\nUser:\n  attributes:\n    externalId: {drop: true}\n"), 0o644)
+	h := newHarnessAt(t, filepath.Join(dir, "config.yaml"), mappedConfig("m.yaml"))
+	h.emu("acme").Inject(emulator.Fault{Method: "POST", After: true, Reset: true})
+	r := h.acme("POST", "/Users", `{"userName":"x@example.com","externalId":"e-1"}`).wantStatus(t, http.StatusCreated)
+	if r.json.Get("userName").String() != "x@example.com" || h.emu("acme").Count("Users") != 1 {
+		t.Fatalf("create: %s", r.body)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/mappings"
 	"github.com/scimgw/scimgw/mappings/scim"
 )
 
@@ -58,6 +59,12 @@ func (g *Gateway) safeCreate(ctx context.Context, t *tenant, req *dialects.Reque
 // backend answered, whether or not anything matched.
 func (g *Gateway) lookup(ctx context.Context, t *tenant, rt dialects.ResourceType, filter *scim.Expr) (found []byte, known bool, err error) {
 	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.List, Type: rt, Query: dialects.Query{Filter: filter, StartIndex: 1, Count: 2}})
+	var me *mappings.Error
+	if errors.As(err, &me) && filter.Kind == scim.And {
+		// The backend cannot filter on externalId: the unique name will do.
+		filter = filter.Left
+		resp, err = t.dialect.Do(ctx, &dialects.Request{Action: dialects.List, Type: rt, Query: dialects.Query{Filter: filter, StartIndex: 1, Count: 2}})
+	}
 	var de *dialects.Error
 	if errors.As(err, &de) && de.Status == http.StatusNotFound {
 		return nil, true, nil
