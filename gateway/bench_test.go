@@ -2,11 +2,11 @@ package gateway
 
 import (
 	"io"
-	"os"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
