@@ -171,87 +171,74 @@ func writeObject(buf *bytes.Buffer, obj gjson.Result, lookup func(name string, v
 	buf.WriteByte('}')
 }
 
-// clean reports whether a whole resource body certainly needs no change:
-// nothing needsWork finds, no read-only key (id, meta, groups) and no
-// manager in one of its irregular shapes. It looks at raw bytes only.
-func clean(body []byte) bool {
-	raw := unsafeString(body)
-	if needsWork(raw) {
-		return false
-	}
-	for _, k := range [...]string{`"id"`, `"meta"`, `"groups"`, `"ID"`, `"Id"`, `"Meta"`, `"Groups"`} {
-		if keyAt(raw, k) >= 0 {
-			return false
-		}
-	}
-	if i := keyAt(raw, `"manager"`); i >= 0 {
-		j := i
-		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
-			j++
-		}
-		if j >= len(raw) || raw[j] != '{' {
-			return false
-		}
-	}
-	return true
-}
+// clean reports whether a whole resource body certainly needs no change
+// (see dirty). It looks at raw bytes only.
+func clean(body []byte) bool { return !dirty(unsafeString(body), true) }
 
-// keyAt returns the position after `key:` (key quoted) in raw, or -1.
-func keyAt(raw, key string) int {
-	for off := 0; ; {
-		i := strings.Index(raw[off:], key)
-		if i < 0 {
-			return -1
-		}
-		j := off + i + len(key)
-		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
-			j++
-		}
-		if j < len(raw) && raw[j] == ':' {
-			return j + 1
-		}
-		off = off + i + 1
-	}
-}
+// needsWork reports whether a complex value may hold something to
+// canonicalise (see dirty).
+func needsWork(raw string) bool { return dirty(raw, false) }
 
-// needsWork reports whether a value may hold something to canonicalise: a
-// null, an empty list, a boolean written as a string, or a key starting in
-// upper case.
-// It looks at the raw bytes only, so most values are copied unparsed.
-func needsWork(raw string) bool {
+// dirty scans raw JSON once for anything canonicalisation would change: a
+// null, an empty list, a boolean written as a string, a key starting in
+// upper case, and — in a whole resource (top) — a read-only id, meta or
+// groups, or a manager that is not an object. It may answer true for a
+// value that is fine (then the slow path finds nothing to do), never false
+// for one that is not.
+func dirty(raw string, top bool) bool {
 	for i := 0; i < len(raw); i++ {
 		switch raw[i] {
-		case 'n':
-			if strings.HasPrefix(raw[i:], "null") {
-				return true
-			}
-		case '[':
+		case '"':
 			j := i + 1
-			for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
+			for j < len(raw) && raw[j] != '"' {
+				if raw[j] == '\\' {
+					j++
+				}
 				j++
 			}
-			if j < len(raw) && raw[j] == ']' {
+			if j >= len(raw) {
 				return true
 			}
-		case '"':
-			if j := i + 1; j < len(raw) && 'A' <= raw[j] && raw[j] <= 'Z' {
-				// A key starting in upper case ("GivenName":) needs its
-				// schema spelling; SCIM attribute names start in lower case.
-				if end := strings.IndexByte(raw[j:], '"'); end > 0 && j+end+1 < len(raw) && raw[j+end+1] == ':' {
-					return true
-				}
+			str := raw[i+1 : j]
+			k := j + 1
+			for k < len(raw) && isSpace(raw[k]) {
+				k++
 			}
-			if j := i + 1; j < len(raw) && (raw[j]|0x20 == 't' || raw[j]|0x20 == 'f') {
-				if rest := raw[j:]; len(rest) >= 5 && (strings.EqualFold(rest[:5], `true"`) || len(rest) >= 6 && strings.EqualFold(rest[:6], `false"`)) {
+			if k < len(raw) && raw[k] == ':' { // a key
+				switch {
+				case str != "" && 'A' <= str[0] && str[0] <= 'Z':
 					return true
+				case top && (strings.EqualFold(str, "id") || strings.EqualFold(str, "meta") || strings.EqualFold(str, "groups")):
+					return true
+				case strings.EqualFold(str, "manager"):
+					v := k + 1
+					for v < len(raw) && isSpace(raw[v]) {
+						v++
+					}
+					if v >= len(raw) || raw[v] != '{' {
+						return true
+					}
 				}
+			} else if strings.EqualFold(str, "true") || strings.EqualFold(str, "false") {
+				return true
 			}
-		case '\\':
-			i++ // skip the escaped character
+			i = j
+		case 'n': // outside strings, only null starts with n
+			return true
+		case '[':
+			k := i + 1
+			for k < len(raw) && isSpace(raw[k]) {
+				k++
+			}
+			if k < len(raw) && raw[k] == ']' {
+				return true
+			}
 		}
 	}
 	return false
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func unassigned(v gjson.Result) bool {
 	if v.Type == gjson.Null {

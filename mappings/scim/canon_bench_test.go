@@ -11,3 +11,11 @@ func BenchmarkCanonicalize(b *testing.B) {
 		Canonicalize(body, false)
 	}
 }
+
+func BenchmarkCanonicalizeClean(b *testing.B) {
+	body, _ := Canonicalize([]byte(benchUser), false)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		Canonicalize(body, false)
+	}
+}
