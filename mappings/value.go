@@ -1,7 +1,6 @@
 package mappings
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 
@@ -38,9 +37,9 @@ func eachElement(f func(gjson.Result) string) step {
 		if !v.IsArray() {
 			return f(v), true
 		}
-		var buf bytes.Buffer
+		var buf strings.Builder
 		buf.Grow(len(v.Raw))
-		scim.WriteArray(&buf, v, func(buf *bytes.Buffer, el gjson.Result) { buf.WriteString(f(el)) })
+		scim.WriteArray(&buf, v, func(buf *strings.Builder, el gjson.Result) { buf.WriteString(f(el)) })
 		return buf.String(), true
 	}
 }

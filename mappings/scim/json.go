@@ -9,20 +9,26 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// WriteArray writes arr as a JSON array whose elements are written by each,
+// Writer is what JSON is written to: a *bytes.Buffer or a *strings.Builder.
+type Writer interface {
+	WriteByte(c byte) error
+	WriteString(s string) (int, error)
+}
+
+// WriteArray writes arr as a JSON array whose elements each writes to w,
 // in one pass and without decoding.
-func WriteArray(buf *bytes.Buffer, arr gjson.Result, each func(*bytes.Buffer, gjson.Result)) {
-	buf.WriteByte('[')
+func WriteArray[W Writer](w W, arr gjson.Result, each func(W, gjson.Result)) {
+	w.WriteByte('[')
 	i := 0
 	arr.ForEach(func(_, el gjson.Result) bool {
 		if i > 0 {
-			buf.WriteByte(',')
+			w.WriteByte(',')
 		}
 		i++
-		each(buf, el)
+		each(w, el)
 		return true
 	})
-	buf.WriteByte(']')
+	w.WriteByte(']')
 }
 
 // WriteMembers writes the members of object obj for which name returns a
