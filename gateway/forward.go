@@ -53,7 +53,6 @@ func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics) *backend
 	b.auth = newAuthenticator(t.Backend.Auth, hc)
 	rc := &retryablehttp.Client{
 		HTTPClient:   hc,
-		Logger:       retryLogger{log},
 		RetryWaitMin: t.Backend.Retry.MinBackoff,
 		RetryWaitMax: t.Backend.Retry.MaxBackoff,
 		RetryMax:     t.Backend.Retry.MaxAttempts - 1,
@@ -65,6 +64,11 @@ func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics) *backend
 				st.start = time.Now()
 			}
 		},
+	}
+	if log.Core().Enabled(zap.DebugLevel) {
+		// The library formats URLs for its messages even when they are
+		// dropped: give it a logger only when debug logging is on.
+		rc.Logger = retryLogger{log}
 	}
 	rc.PrepareRetry = func(r *http.Request) error {
 		return b.authorize(r)

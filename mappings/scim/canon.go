@@ -205,21 +205,26 @@ func dirty(raw string, top bool) bool {
 				k++
 			}
 			if k < len(raw) && raw[k] == ':' { // a key
-				switch {
-				case str != "" && 'A' <= str[0] && str[0] <= 'Z':
+				if str != "" && 'A' <= str[0] && str[0] <= 'Z' {
 					return true
-				case top && (strings.EqualFold(str, "id") || strings.EqualFold(str, "meta") || strings.EqualFold(str, "groups")):
-					return true
-				case strings.EqualFold(str, "manager"):
-					v := k + 1
-					for v < len(raw) && isSpace(raw[v]) {
-						v++
-					}
-					if v >= len(raw) || raw[v] != '{' {
+				}
+				switch len(str) { // compare only names of the right length
+				case 2, 4, 6:
+					if top && (foldEq(str, "id") || foldEq(str, "meta") || foldEq(str, "groups")) {
 						return true
 					}
+				case 7:
+					if foldEq(str, "manager") {
+						v := k + 1
+						for v < len(raw) && isSpace(raw[v]) {
+							v++
+						}
+						if v >= len(raw) || raw[v] != '{' {
+							return true
+						}
+					}
 				}
-			} else if strings.EqualFold(str, "true") || strings.EqualFold(str, "false") {
+			} else if (len(str) == 4 || len(str) == 5) && (foldEq(str, "true") || foldEq(str, "false")) {
 				return true
 			}
 			i = j
@@ -237,6 +242,9 @@ func dirty(raw string, top bool) bool {
 	}
 	return false
 }
+
+// foldEq is strings.EqualFold with the cheap length test first.
+func foldEq(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
