@@ -1,6 +1,7 @@
 package dialects
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -39,6 +40,16 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errorf returns an *Error with a formatted detail.
 func Errorf(status int, scimType, format string, args ...any) *Error {
 	return &Error{Status: status, ScimType: scimType, Detail: fmt.Sprintf(format, args...)}
+}
+
+// ErrUnsupported marks an operation the dialect itself refuses because its
+// backend lacks it (RFC 7644 §3.12: 501). Unlike a backend's own 5xx, its
+// detail is the gateway's words and safe to show.
+var ErrUnsupported = errors.New("not supported by this backend")
+
+// Unsupported returns a 501 *Error for an operation the backend lacks.
+func Unsupported(format string, args ...any) *Error {
+	return &Error{Status: http.StatusNotImplemented, Detail: fmt.Sprintf(format, args...), Err: ErrUnsupported}
 }
 
 // UpstreamError is a backend that could not be reached or did not answer.

@@ -152,3 +152,20 @@ func TestFoldUserName(t *testing.T) {
 		t.Errorf("mixed case reached the backend:\n%s", all)
 	}
 }
+
+// TestNotImplemented: the gateway's own 501 explains itself; a backend's
+// 501 text stays in the log like any backend 5xx.
+func TestNotImplemented(t *testing.T) {
+	b := newScriptedBackend(t, map[string]canned{
+		"GET /v2/Users/x": {status: 501, body: `{"detail":"internal module zz9 not loaded at host db-7"}`},
+	})
+	h := newHarness(t, strings.Replace(scriptedConfig(b.srv.URL), "options: {etag: true}", "options: {etag: true, groups: false}", 1))
+	r := h.acme("GET", "/Users/x", "").wantError(t, http.StatusNotImplemented, "")
+	if strings.Contains(r.json.Get("detail").String(), "zz9") {
+		t.Fatalf("backend 501 detail leaked: %s", r.body)
+	}
+	g := h.acme("POST", "/Groups", `{"displayName":"g"}`).wantError(t, http.StatusNotImplemented, "")
+	if g.json.Get("detail").String() != "scim2 backends do not support Groups" {
+		t.Fatalf("gateway 501 detail: %s", g.body)
+	}
+}

@@ -42,11 +42,13 @@ func clientError(err error, rid string) (status int, scimType, detail string, re
 	switch {
 	case errors.As(err, &de):
 		status, scimType, detail, retryAfter = de.Status, de.ScimType, de.Detail, de.RetryAfter
-		if status >= 500 {
+		switch {
+		case status < 500, errors.Is(de, dialects.ErrUnsupported):
+			// The gateway's own words: safe to show.
+		case errors.Is(de, errBackendCredentials):
+			detail = "the backend rejected the gateway's credentials; the operator has been told (request id " + rid + ")"
+		default:
 			detail = safeDetail(status, rid)
-			if de.Err != nil && errors.Is(de.Err, errBackendCredentials) {
-				detail = "the backend rejected the gateway's credentials; the operator has been told (request id " + rid + ")"
-			}
 		}
 	case errors.As(err, &fe):
 		status, scimType, detail = http.StatusBadRequest, "invalidFilter", fe.Error()
@@ -115,13 +117,6 @@ func (g *Gateway) writeError(c *gin.Context, t *tenant, rid string, err error) i
 			log = t.log
 		}
 		log.Warn("request failed", zap.String("request_id", rid), zap.Int("status", status), zap.Error(err))
-	}
-	if status == 501 {
-		// The dialect's own explanation of what it lacks is safe and useful.
-		var de *dialects.Error
-		if errors.As(err, &de) && de.Detail != "" {
-			detail = de.Detail
-		}
 	}
 	if retryAfter != "" && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
 		c.Header("Retry-After", retryAfter)

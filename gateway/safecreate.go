@@ -106,7 +106,7 @@ func ambiguous(err error) bool {
 		return ue.Ambiguous
 	}
 	var de *dialects.Error
-	if errors.As(err, &de) && de.Err == nil { // Err is set on failures known to be local, such as credentials
+	if errors.As(err, &de) && !errors.Is(de, errBackendCredentials) { // the gateway's credentials: nothing was applied
 		switch de.Status {
 		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			return true

@@ -150,7 +150,7 @@ func (p *program) filter(e *scim.Expr, parent *entry, lenient bool) (*scim.Expr,
 		out.Left = l
 		return &out, nil
 	case scim.ValuePath:
-		path, pr, err := p.path(e.Path)
+		path, _, err := p.path(e.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +159,6 @@ func (p *program) filter(e *scim.Expr, parent *entry, lenient bool) (*scim.Expr,
 		if inner == nil {
 			inner = &entry{}
 		}
-		_ = pr
 		l, err := p.filter(e.Left, inner, false)
 		if err != nil {
 			return nil, err

@@ -76,7 +76,7 @@ func (c *Client) Capabilities() dialects.Capabilities { return c.cfg.Caps }
 // Do executes one operation.
 func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
 	if req.Type == dialects.Group && !c.cfg.Caps.Groups {
-		return nil, dialects.Errorf(http.StatusNotImplemented, "", "%s backends do not support Groups", c.cfg.Name)
+		return nil, dialects.Unsupported("%s backends do not support Groups", c.cfg.Name)
 	}
 	rt := req.Type.MappingIndex()
 	path := "/" + req.Type.Endpoint()
