@@ -82,6 +82,10 @@ type Request struct {
 	Body        []byte // Create, Replace: the resource; Patch: the PatchOp message
 	Query       Query  // List
 	IfMatch     string // RFC 7644 §3.14
+	// Attributes is the client's ?attributes= on Create and Get (RFC 7644
+	// §3.9), for backends that take it; the gateway projects the answer
+	// itself in any case.
+	Attributes []scim.AttrPath
 	IfNoneMatch string
 }
 

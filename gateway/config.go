@@ -471,9 +471,9 @@ func (l *linter) checkAuth(a AuthConfig, n *yaml.Node, where string) {
 		need("token_url", a.TokenURL)
 		need("client_id", a.ClientID)
 		need("client_secret", a.ClientSecret)
-		if a.TokenURL != "" {
+		if a.TokenURL != "" && !strings.HasPrefix(a.TokenURL, "/") {
 			if u, err := url.Parse(a.TokenURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				l.At(child(n, "token_url"), "%s.token_url must be an absolute http(s) URL", where)
+				l.At(child(n, "token_url"), "%s.token_url must be an absolute http(s) URL, or a path on the backend's host", where)
 			}
 		}
 	}

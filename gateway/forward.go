@@ -50,7 +50,15 @@ func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics) *backend
 	hc := cleanhttp.DefaultPooledClient()
 	hc.Timeout = t.Backend.Timeout
 	b := &backend{tenant: t.ID, base: strings.TrimRight(baseURL, "/"), log: log, metrics: m}
-	b.auth = newAuthenticator(t.Backend.Auth, hc)
+	auth := t.Backend.Auth
+	if strings.HasPrefix(auth.TokenURL, "/") {
+		// A path: the token endpoint is on the backend's host (as
+		// Workspace ONE's /SAAS/auth/oauthtoken, or an emulator's).
+		if u, err := url.Parse(baseURL); err == nil {
+			auth.TokenURL = u.Scheme + "://" + u.Host + auth.TokenURL
+		}
+	}
+	b.auth = newAuthenticator(auth, hc)
 	rc := &retryablehttp.Client{
 		HTTPClient:   hc,
 		RetryWaitMin: t.Backend.Retry.MinBackoff,

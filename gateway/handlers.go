@@ -168,7 +168,7 @@ func (g *Gateway) get(c *gin.Context, t *tenant, rt dialects.ResourceType, id st
 		return nil, err
 	}
 	ctx := c.Request.Context()
-	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Get, Type: rt, ID: id, IfNoneMatch: t.conditional(c, "If-None-Match")})
+	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Get, Type: rt, ID: id, IfNoneMatch: t.conditional(c, "If-None-Match"), Attributes: proj.include})
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	}
 	ctx, cancel := backendCtx(c, t)
 	defer cancel()
-	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match")}
+	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match"), Attributes: proj.include}
 	var resp *dialects.Response
 	if action == dialects.Create {
 		resp, err = g.safeCreate(ctx, t, req)

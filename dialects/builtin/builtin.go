@@ -6,6 +6,7 @@ import (
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/cube"
 	"github.com/scimgw/scimgw/dialects/scim2"
+	"github.com/scimgw/scimgw/dialects/workspace"
 )
 
 // Registry returns a registry of the built-in dialects.
@@ -13,5 +14,6 @@ func Registry() *dialects.Registry {
 	return dialects.NewRegistry(
 		scim2.Factory,
 		cube.Factory,
+		workspace.Factory,
 	)
 }

@@ -44,6 +44,38 @@ type Profile struct {
 	// accepts everything.
 	Allowed  map[string]map[string][]string
 	MaxCount int // largest page; 0: 100
+
+	// SCIM11 makes the emulator a SCIM 1.1 server (scim11.go): bodies
+	// must carry 1.1 URNs and no 2.0 ones, PATCH takes a partial resource
+	// and answers 204, filters know only eq co sw gt ge lt le with and/or,
+	// bad paging parameters answer 404 and pages default to 20 items.
+	SCIM11 bool
+	// StartIndexBase is the index of the first result in a SCIM 1.1 list:
+	// 0 (an offset) or 1.
+	StartIndexBase int
+	NoReplace      bool     // no PUT: 405
+	ReadOnly       []string // attributes a request body may not carry; stored ones are kept
+	// Errors renders an error body; nil renders RFC 7644 §3.12 errors.
+	Errors func(status int, scimType, detail string) any
+	// Check enforces the vendor's own rules on a write, and may complete
+	// next with what the server sets itself: cur is nil on create, next is
+	// the resource as it will be stored. A non-zero status refuses the
+	// write with that status and detail.
+	Check func(method, rt string, cur, next map[string]any) (status int, detail string)
+	// Created decorates the answer to a create: rt, whether the request
+	// carried a password, and the resource about to be returned.
+	Created func(r *http.Request, rt string, password bool, doc map[string]any)
+	// OAuth, when set, serves a client credentials token endpoint; the
+	// tokens it issues are accepted like Token.
+	OAuth *OAuth
+}
+
+// OAuth is an emulated OAuth 2.0 token endpoint (RFC 6749 §4.4) that takes
+// the client's id and secret with HTTP Basic authentication.
+type OAuth struct {
+	Path         string // e.g. "/SAAS/auth/oauthtoken"
+	ClientID     string
+	ClientSecret string
 }
 
 // Fault is an injected failure for the next Times matching requests.
@@ -79,6 +111,7 @@ type Server struct {
 	faults   []Fault
 	requests []Recorded
 	nextID   int
+	issued   map[string]bool // OAuth tokens
 }
 
 // New returns an emulator with no resources.
@@ -86,7 +119,7 @@ func New(p Profile) *Server {
 	if p.MaxCount == 0 {
 		p.MaxCount = 100
 	}
-	s := &Server{p: p}
+	s := &Server{p: p, issued: map[string]bool{}}
 	s.reset()
 	return s
 }
@@ -150,6 +183,10 @@ func (s *Server) storeFor(endpoint string) *store {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_emulator/") {
 		s.admin(w, r)
+		return
+	}
+	if s.p.OAuth != nil && r.URL.Path == s.p.OAuth.Path {
+		s.token(w, r)
 		return
 	}
 	body, err := readBody(r)
@@ -241,7 +278,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 
 // serveSCIM handles one SCIM request against the store.
 func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) {
-	if s.p.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.p.Token {
+	if !s.authorized(r.Header.Get("Authorization")) {
 		s.scimError(w, http.StatusUnauthorized, "", "invalid or missing bearer token")
 		return
 	}
@@ -269,8 +306,10 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) 
 		s.create(w, r, st, rt, body)
 	case id != "" && r.Method == http.MethodGet:
 		s.get(w, r, st, rt, id)
-	case id != "" && r.Method == http.MethodPut:
+	case id != "" && r.Method == http.MethodPut && !s.p.NoReplace:
 		s.replace(w, r, st, rt, id, body)
+	case id != "" && r.Method == http.MethodPatch && s.p.SCIM11:
+		s.patch11(w, r, st, rt, id, body)
 	case id != "" && r.Method == http.MethodPatch && s.p.Patch:
 		s.patch(w, r, st, rt, id, body)
 	case id != "" && r.Method == http.MethodDelete:
@@ -297,6 +336,14 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, st *store, rt stri
 			s.scimError(w, http.StatusBadRequest, "invalidFilter", err.Error())
 			return
 		}
+		if bad := s.unsupportedFilter(f); bad != "" {
+			s.scimError(w, http.StatusBadRequest, "invalidFilter", bad)
+			return
+		}
+	}
+	if s.p.SCIM11 {
+		s.list11(w, r, st, rt, f)
+		return
 	}
 	start, count := 1, s.p.MaxCount
 	if v := q.Get("startIndex"); v != "" {
@@ -369,20 +416,40 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, st *store, rt, id s
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request, st *store, rt string, body []byte) {
-	doc, ok := s.decode(w, body, rt)
-	if !ok {
+	if !s.writable(w, body) {
 		return
 	}
-	if !s.unique(w, st, rt, doc, "") {
+	doc, ok := s.decode(w, body, rt)
+	if !ok || !s.checked(w, r.Method, rt, nil, doc) || !s.unique(w, st, rt, doc, "") {
 		return
 	}
 	s.nextID++
 	id := fmt.Sprintf("%s-%04d", strings.ToLower(rt[:1]), s.nextID)
+	if s.p.SCIM11 {
+		id = fmt.Sprintf("%08x-0000-4000-8000-%012d", s.nextID, s.nextID) // UUIDs, as Workspace ONE
+	}
 	now := time.Now().UTC().Format(time.RFC3339)
 	res := &resource{id: id, created: now}
 	s.store(st, res, rt, doc, now)
 	w.Header().Set("Location", s.location(r, rt, id))
-	s.writeResource(w, r, http.StatusCreated, res, rt)
+	var decorate func(map[string]any)
+	if s.p.Created != nil {
+		password := gjson.GetBytes(body, "password").Exists()
+		decorate = func(doc map[string]any) { s.p.Created(r, rt, password, doc) }
+	}
+	s.writeResource(w, r, http.StatusCreated, res, rt, decorate)
+}
+
+// checked applies the vendor's own rules (Profile.Check).
+func (s *Server) checked(w http.ResponseWriter, method, rt string, cur, next map[string]any) bool {
+	if s.p.Check == nil {
+		return true
+	}
+	if status, detail := s.p.Check(method, rt, cur, next); status != 0 {
+		s.scimError(w, status, "", detail)
+		return false
+	}
+	return true
 }
 
 // existing returns the resource to change, or answers 404 or 412.
@@ -403,8 +470,13 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, st *store, rt, 
 	if res == nil {
 		return
 	}
+	if !s.writable(w, body) {
+		return
+	}
+	var cur map[string]any
+	json.Unmarshal(res.raw, &cur)
 	doc, ok := s.decode(w, body, rt)
-	if !ok || !s.unique(w, st, rt, doc, id) {
+	if !ok || !s.checked(w, r.Method, rt, cur, doc) || !s.unique(w, st, rt, doc, id) {
 		return
 	}
 	s.store(st, res, rt, doc, time.Now().UTC().Format(time.RFC3339))
@@ -540,6 +612,9 @@ func (s *Server) unique(w http.ResponseWriter, st *store, rt string, doc map[str
 func (s *Server) store(st *store, res *resource, rt string, doc map[string]any, now string) {
 	doc["id"] = res.id
 	doc["meta"] = map[string]any{"resourceType": rt, "created": res.created, "lastModified": now}
+	if s.p.SCIM11 {
+		doc["meta"] = map[string]any{"created": res.created, "lastModified": now} // 1.1 has no resourceType
+	}
 	if rt == "Group" {
 		if members, ok := doc[scim.FindKey(doc, "members")].([]any); ok {
 			for _, m := range members {
@@ -572,7 +647,7 @@ func (s *Server) view(res *resource, rt string) []byte {
 		if members, ok := doc[scim.FindKey(doc, "members")].([]any); ok {
 			for _, m := range members {
 				if mm, ok := m.(map[string]any); ok {
-					if v, ok := mm["value"].(string); ok {
+					if v, ok := mm["value"].(string); ok && !s.p.SCIM11 {
 						mm["$ref"] = s.p.BasePath + "/Users/" + v
 					}
 				}
@@ -584,7 +659,11 @@ func (s *Server) view(res *resource, rt string) []byte {
 		for _, gid := range s.groups.order {
 			g := gjson.ParseBytes(s.groups.byID[gid].raw)
 			for _, m := range g.Get("members").Array() {
-				if m.Get("value").String() == res.id {
+				switch {
+				case m.Get("value").String() != res.id:
+				case s.p.SCIM11:
+					gs = append(gs, map[string]any{"value": gid, "display": g.Get("displayName").String(), "type": "direct"})
+				default:
 					gs = append(gs, map[string]any{"value": gid, "display": g.Get("displayName").String(), "$ref": s.p.BasePath + "/Groups/" + gid})
 				}
 			}
@@ -597,11 +676,15 @@ func (s *Server) view(res *resource, rt string) []byte {
 	return raw
 }
 
-func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource, rt string) {
+// writeResource answers with a stored resource, changed by decorate if given.
+func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource, rt string, decorate ...func(map[string]any)) {
 	if s.p.ETags {
 		w.Header().Set("ETag", res.etag())
 	}
 	raw := s.view(res, rt)
+	if s.p.SCIM11 {
+		raw = s.shape11(r, raw, decorate...)
+	}
 	// Make the backend's own URLs absolute, as real backends do.
 	origin := "http://" + r.Host
 	raw = []byte(strings.ReplaceAll(string(raw), `"`+s.p.BasePath+"/", `"`+origin+s.p.BasePath+"/"))
@@ -634,6 +717,10 @@ func (s *Server) dropMember(id string) {
 }
 
 func (s *Server) scimError(w http.ResponseWriter, status int, scimType, detail string) {
+	if s.p.Errors != nil {
+		writeJSON(w, status, s.p.Errors(status, scimType, detail))
+		return
+	}
 	e := map[string]any{"schemas": []string{scim.ErrorURN}, "status": strconv.Itoa(status), "detail": detail}
 	if scimType != "" {
 		e["scimType"] = scimType

@@ -1,0 +1,129 @@
+package workspace
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/emulator"
+)
+
+// The emulator's OAuth client (Catalog → Settings → Remote App Access in a
+// real tenant); the shipped config.yaml uses it.
+const (
+	EmulatorClientID     = "emulator-client"
+	EmulatorClientSecret = "emulator-client-secret"
+	// TokenPath is Workspace ONE's token endpoint, relative to the host.
+	TokenPath = "/SAAS/auth/oauthtoken"
+)
+
+// BasePath is where Workspace ONE serves SCIM.
+const BasePath = "/SAAS/jersey/manager/api/scim"
+
+// NewEmulator returns an emulated Workspace ONE Access SCIM 1.1 API whose
+// lists count from startIndexBase (0 or 1). Like the real one it takes
+// only SCIM 1.1 bodies (1.1 URNs, partial-resource PATCH answered with
+// 204, no PUT), evaluates only eq co sw gt ge lt le filters, answers 404
+// to bad paging parameters, keeps provisioned users to exactly one email,
+// refuses changes to users synced from a directory with 403, and issues
+// OAuth tokens at TokenPath for client credentials sent with HTTP Basic.
+func NewEmulator(startIndexBase int) *emulator.Server {
+	entry := []string{"value", "display", "type", "primary", "operation"}
+	return emulator.New(emulator.Profile{
+		Name: "workspace", BasePath: BasePath, Token: dialects.EmulatorToken,
+		Groups: true, ETags: true, Sort: true, UserGroups: true,
+		SCIM11: true, NoReplace: true, StartIndexBase: startIndexBase,
+		ReadOnly: []string{"roles", "groups"},
+		Allowed: map[string]map[string][]string{
+			"User": {
+				"schemas": nil, "id": nil, "meta": nil, "externalId": nil, "userName": nil,
+				"name":        {"formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"},
+				"displayName": nil, "nickName": nil, "profileUrl": nil, "title": nil, "userType": nil,
+				"preferredLanguage": nil, "locale": nil, "timeZone": nil, "active": nil,
+				"emails": entry, "phoneNumbers": entry, "ims": entry, "photos": entry, "entitlements": entry, "roles": entry,
+				"addresses": {"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type", "primary", "operation"},
+				Extension: {"internalUserType", "domain", "userPrincipalName", "distinguishedName", "userStatus", "softDeleted", "userStoreUuid"},
+				"urn:scim:schemas:extension:enterprise:1.0": {"employeeNumber", "manager"},
+			},
+			"Group": {"schemas": nil, "id": nil, "meta": nil, "displayName": nil, "externalId": nil, "members": {"value", "display", "type", "operation"}},
+		},
+		Errors:  errorBody,
+		Check:   check,
+		Created: created,
+		OAuth:   &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
+	})
+}
+
+// errorBody renders errors as Workspace ONE does: its documented
+// {"errors":[{code, message}]} for authorisation and conflicts, and the
+// SCIM 1.1 {"Errors":[{description, code}]} for the rest.
+func errorBody(status int, _, detail string) any {
+	switch status {
+	case http.StatusUnauthorized:
+		return map[string]any{"errors": []any{map[string]any{"code": "forbidden", "message": "User is not authorized to perform the task.", "parameters": nil}}}
+	case http.StatusForbidden, http.StatusConflict:
+		return map[string]any{"errors": []any{map[string]any{"code": "scim." + strconv.Itoa(status), "message": detail, "parameters": nil}}}
+	}
+	return map[string]any{"Errors": []any{map[string]any{"description": detail, "code": strconv.Itoa(status)}}}
+}
+
+// check applies Workspace ONE's rules to a user write and sets what the
+// server sets: userStatus, and on create the default "User" role.
+func check(method, rt string, cur, next map[string]any) (int, string) {
+	if rt != "User" {
+		return 0, ""
+	}
+	if cur != nil {
+		if ext, _ := cur[Extension].(map[string]any); ext != nil && ext["userStoreUuid"] != nil {
+			return http.StatusForbidden, "The user is not a local user and can not be updated"
+		}
+	}
+	ext, _ := next[Extension].(map[string]any)
+	if ext == nil {
+		ext = map[string]any{"internalUserType": "LOCAL", "domain": "System Domain"}
+		next[Extension] = ext
+	}
+	if cur != nil {
+		if was, _ := cur[Extension].(map[string]any); was != nil && was["internalUserType"] != ext["internalUserType"] {
+			return http.StatusBadRequest, "internalUserType cannot be changed"
+		}
+	}
+	if ext["internalUserType"] == "PROVISIONED" {
+		name, _ := next["name"].(map[string]any)
+		emails, _ := next["emails"].([]any)
+		switch {
+		case next["externalId"] == nil:
+			return http.StatusBadRequest, "externalId is required for a provisioned user"
+		case name["givenName"] == nil || name["familyName"] == nil:
+			return http.StatusBadRequest, "name.givenName and name.familyName are required for a provisioned user"
+		case len(emails) != 1:
+			return http.StatusBadRequest, fmt.Sprintf("a provisioned user has exactly one email, not %d", len(emails))
+		case ext["domain"] == nil || ext["domain"] == "":
+			return http.StatusBadRequest, "domain is required for a provisioned user"
+		}
+	}
+	if _, ok := next["active"]; !ok {
+		next["active"] = true
+	}
+	ext["userStatus"] = "1"
+	if next["active"] == false {
+		ext["userStatus"] = "2"
+	}
+	if cur == nil {
+		ext["softDeleted"] = false
+		next["roles"] = []any{map[string]any{"value": "3a1c5d2e-0000-4000-8000-000000000001", "display": "User"}}
+	}
+	return 0, ""
+}
+
+// created adds the one-time set-password link Workspace ONE returns for a
+// user created without a password and with sendMail=false.
+func created(r *http.Request, rt string, password bool, doc map[string]any) {
+	if rt != "User" || password || r.URL.Query().Get("sendMail") != "false" {
+		return
+	}
+	if ext, _ := doc[Extension].(map[string]any); ext != nil {
+		ext["firstLoginUrl"] = "https://" + r.Host + "/SAAS/auth/login/ota?token=ota-" + fmt.Sprint(doc["id"])
+	}
+}

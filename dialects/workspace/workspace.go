@@ -1,0 +1,535 @@
+// Package workspace is the VMware Workspace ONE Access (vIDM) dialect: a
+// SCIM 1.1 API (seed 001; vmware/idm apidocs/swagger.json) under
+// /SAAS/jersey/manager/api/scim. The mapping (mappings/workspace.yaml)
+// turns SCIM 2.0 resources into 1.1 ones; this package does what a mapping
+// cannot:
+//
+//   - create adds sendMail (options.send_mail) and forwards ?attributes=;
+//   - there is no PUT: a replace reads the resource, computes the SCIM 1.1
+//     PATCH that turns it into the new one, sends it and reads it again;
+//   - a SCIM 2.0 PatchOp becomes a SCIM 1.1 partial resource: directly
+//     when every operation translates on its own (member and single-valued
+//     changes), otherwise by reading, applying the PatchOp in the gateway
+//     and sending the difference; the 204 answer is followed by a read;
+//   - filters the backend cannot evaluate (ne, ew, pr, not, [value
+//     filters]) are evaluated by the gateway over a wider backend query;
+//   - startIndex is converted to the backend's base (options.start_index_base),
+//     and its 404 for bad paging parameters becomes 400 invalidValue.
+package workspace
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/mappings"
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// SCIM 1.1 and Workspace ONE URNs.
+const (
+	Core11    = "urn:scim:schemas:core:1.0"
+	Extension = "urn:scim:schemas:extension:workspace:1.0"
+)
+
+// Factory registers the workspace dialect.
+var Factory = &dialects.Factory{
+	Name:        "workspace",
+	Description: "VMware Workspace ONE Access (vIDM), SCIM 1.1",
+	Options: []dialects.OptionSpec{
+		{Name: "domain", Kind: dialects.String, Required: true, Description: "directory domain of provisioned users (workspace extension domain), unless the client sends its own"},
+		{Name: "internal_user_type", Kind: dialects.Enum, Default: "PROVISIONED", Values: []string{"PROVISIONED", "LOCAL", "OPERATOR", "SERVICE", "JIT"}, Description: "workspace extension internalUserType, unless the client sends its own"},
+		{Name: "send_mail", Kind: dialects.Bool, Default: "false", Description: "ask Workspace ONE to mail a set-password link to users created without a password (otherwise the link comes back as firstLoginUrl)"},
+		{Name: "start_index_base", Kind: dialects.Enum, Default: "1", Values: []string{"0", "1"}, Description: "index of the first result in the backend's lists (its swagger documents an offset, 0)"},
+		{Name: "extra_emails", Kind: dialects.Enum, Default: "drop", Values: []string{"drop", "reject"}, Description: "a user has one email: keep the primary one and drop the others, or refuse with 400"},
+		{Name: "external_id", Kind: dialects.Enum, Default: "username", Values: []string{"username", "require"}, Description: "Workspace ONE requires externalId on provisioned users: when the client sends none, use userName, or refuse with 400"},
+		{Name: "scan_limit", Kind: dialects.Int, Default: "1000", Description: "most users the gateway reads to evaluate a filter the backend cannot"},
+	},
+	New: func(cfg dialects.Config) (dialects.Dialect, error) {
+		o := cfg.Options
+		d := &dialect{b: cfg.Backend, m: cfg.Mapping, sendMail: o["send_mail"], rejectEmails: o["extra_emails"] == "reject",
+			userType: o["internal_user_type"], externalIDFromUserName: o["external_id"] == "username"}
+		d.base, _ = strconv.Atoi(o["start_index_base"])
+		d.scanLimit, _ = strconv.Atoi(o["scan_limit"])
+		return d, nil
+	},
+	NewEmulator: func() dialects.Emulator { return NewEmulator(1) },
+}
+
+type dialect struct {
+	b            dialects.Backend
+	m            *mappings.Mapping
+	sendMail     string
+	rejectEmails bool
+	base         int
+	scanLimit    int
+	userType     string // options.internal_user_type
+	// externalIDFromUserName: a provisioned user created without
+	// externalId gets its userName.
+	externalIDFromUserName bool
+}
+
+// pageSize is how many resources a gateway-evaluated filter reads at once.
+const pageSize = 100
+
+func (d *dialect) Capabilities() dialects.Capabilities {
+	return dialects.Capabilities{Patch: true, Filter: true, Sort: true, ETag: true, Groups: true, Enterprise: true}
+}
+
+func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
+	switch req.Action {
+	case dialects.Create:
+		return d.create(ctx, req)
+	case dialects.Get:
+		return d.get(ctx, req.Type, req.ID, req.Attributes, req.IfNoneMatch)
+	case dialects.List:
+		return d.list(ctx, req.Type, req.Query)
+	case dialects.Replace:
+		return d.rewrite(ctx, req, func(map[string]any) (map[string]any, error) {
+			var next map[string]any
+			json.Unmarshal(req.Body, &next)
+			return next, nil
+		})
+	case dialects.Patch:
+		return d.patch(ctx, req)
+	case dialects.Delete:
+		resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodDelete, Path: path(req.Type, req.ID)}, req.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		return &dialects.Response{Status: http.StatusNoContent}, d.check(resp)
+	}
+	return nil, dialects.Unsupported("workspace: unknown operation")
+}
+
+func path(rt dialects.ResourceType, id string) string {
+	if id == "" {
+		return "/" + rt.Endpoint()
+	}
+	return "/" + rt.Endpoint() + "/" + url.PathEscape(id)
+}
+
+// send sends a request with an optional If-Match.
+func (d *dialect) send(ctx context.Context, br *dialects.BackendRequest, ifMatch string) (*dialects.BackendResponse, error) {
+	if br.Header == nil {
+		br.Header = http.Header{}
+	}
+	if ifMatch != "" {
+		br.Header.Set("If-Match", ifMatch)
+	}
+	if br.Body != nil {
+		br.Header.Set("Content-Type", "application/json")
+	}
+	return d.b.Do(ctx, br)
+}
+
+// check turns a backend error status into a SCIM 2.0 error.
+func (d *dialect) check(resp *dialects.BackendResponse) error {
+	if resp.Status >= 200 && resp.Status < 300 {
+		return nil
+	}
+	e := dialects.FromResponse("workspace", resp)
+	if resp.Status == http.StatusForbidden && strings.Contains(strings.ToLower(string(resp.Body)), "not a local user") {
+		e.Detail = "workspace: this user comes from a directory synced into Workspace ONE, not from SCIM provisioning; Workspace ONE only lets SCIM change local and provisioned users (" + e.Detail + ")"
+	}
+	return e
+}
+
+// resource maps a backend resource to SCIM 2.0.
+func (d *dialect) resource(rt dialects.ResourceType, status int, resp *dialects.BackendResponse) (*dialects.Response, error) {
+	if !gjson.ValidBytes(resp.Body) || !gjson.ParseBytes(resp.Body).IsObject() {
+		return nil, dialects.Errorf(http.StatusBadGateway, "", "workspace backend answered %d with a body that is not a JSON object", resp.Status)
+	}
+	body, err := d.m.Response(rt.MappingIndex(), resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &dialects.Response{Status: status, Body: body, ETag: etagOf(resp)}, nil
+}
+
+func etagOf(resp *dialects.BackendResponse) string {
+	if e := resp.Header.Get("ETag"); e != "" {
+		return e
+	}
+	return gjson.GetBytes(resp.Body, "meta.version").String()
+}
+
+// attributesQuery translates the client's ?attributes= into the backend's names.
+func (d *dialect) attributesQuery(rt dialects.ResourceType, attrs []scim.AttrPath) url.Values {
+	q := url.Values{}
+	if len(attrs) == 0 {
+		return q
+	}
+	var names []string
+	for _, a := range d.m.Attributes(rt.MappingIndex(), attrs) {
+		names = append(names, a.String())
+	}
+	if len(names) > 0 {
+		q.Set("attributes", strings.Join(names, ","))
+	}
+	return q
+}
+
+// request maps a SCIM 2.0 resource to a SCIM 1.1 one whose "schemas" lists
+// the core URN and every extension it carries.
+func (d *dialect) request(rt dialects.ResourceType, body []byte) ([]byte, error) {
+	if rt == dialects.User {
+		if err := d.checkEmails(body); err != nil {
+			return nil, err
+		}
+	}
+	out, err := d.m.Request(rt.MappingIndex(), body)
+	if err != nil {
+		return nil, err
+	}
+	return withSchemas(out), nil
+}
+
+func withSchemas(body []byte) []byte {
+	schemas := []string{Core11}
+	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
+		if v.IsObject() && strings.HasPrefix(strings.ToLower(k.Str), "urn:") {
+			schemas = append(schemas, k.Str)
+		}
+		return true
+	})
+	sort.Strings(schemas[1:])
+	out, _ := sjson.SetBytes(body, "schemas", schemas)
+	return out
+}
+
+// checkEmails refuses more than one email when options.extra_emails is reject.
+func (d *dialect) checkEmails(body []byte) error {
+	if d.rejectEmails && len(scim.Field(scim.Parse(body), "emails").Array()) > 1 {
+		return dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE keeps one email per user; send only one")
+	}
+	return nil
+}
+
+// prepareUser applies Workspace ONE's rules for provisioned users to a
+// SCIM 2.0 user before it is sent, so that a user it would refuse gets a
+// clear 400 and nothing is forwarded. Required are name.givenName and
+// name.familyName (split from name.formatted or displayName when absent),
+// an email (the userName, when it is an email address), and externalId —
+// kept from cur (the current user, on replace and patch), else taken from
+// userName (options.external_id). active, when absent, keeps its current
+// value.
+func (d *dialect) prepareUser(body []byte, cur gjson.Result) ([]byte, error) {
+	doc := scim.Parse(body)
+	userType := scim.Field(scim.Field(doc, Extension), "internalUserType").String()
+	if userType == "" {
+		userType = d.userType
+	}
+	if !scim.Field(doc, "active").Exists() && scim.Field(cur, "active").Exists() {
+		body, _ = sjson.SetRawBytes(body, "active", []byte(scim.Field(cur, "active").Raw))
+	}
+	if userType != "PROVISIONED" {
+		return body, nil
+	}
+	name := scim.Field(doc, "name")
+	given, family := scim.Field(name, "givenName").String(), scim.Field(name, "familyName").String()
+	if given == "" || family == "" {
+		// Split "Barbara Jensen" from name.formatted or displayName.
+		full := strings.Fields(scim.Field(name, "formatted").String())
+		if len(full) < 2 {
+			full = strings.Fields(scim.Field(doc, "displayName").String())
+		}
+		if len(full) < 2 {
+			return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE requires name.givenName and name.familyName for provisioned users")
+		}
+		if given == "" {
+			body, _ = sjson.SetBytes(body, "name.givenName", strings.Join(full[:len(full)-1], " "))
+		}
+		if family == "" {
+			body, _ = sjson.SetBytes(body, "name.familyName", full[len(full)-1])
+		}
+	}
+	if len(scim.Field(doc, "emails").Array()) == 0 {
+		// A userName that is an email address is the user's email.
+		un := scim.Field(doc, "userName").String()
+		if _, err := mail.ParseAddress(un); err != nil || !strings.Contains(un, "@") {
+			return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE requires one email for provisioned users")
+		}
+		body, _ = sjson.SetBytes(body, "emails", []map[string]any{{"value": un, "primary": true}})
+	}
+	if scim.Field(doc, "externalId").String() != "" {
+		return body, nil
+	}
+	ext := scim.Field(cur, "externalId").String()
+	if ext == "" && d.externalIDFromUserName {
+		ext = scim.Field(doc, "userName").String()
+	}
+	if ext == "" {
+		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE requires externalId for provisioned users")
+	}
+	return sjson.SetBytes(body, "externalId", ext)
+}
+
+// checkRoles refuses a change of roles: Workspace ONE assigns them
+// through /scim/Roles, not on the user.
+func checkRoles(cur, next gjson.Result) error {
+	set := func(v gjson.Result) string {
+		var vals []string
+		for _, r := range scim.Field(v, "roles").Array() {
+			vals = append(vals, scim.Field(r, "value").String())
+		}
+		sort.Strings(vals)
+		return strings.Join(vals, "\x00")
+	}
+	if scim.Field(next, "roles").Exists() && set(cur) != set(next) {
+		return dialects.Errorf(http.StatusBadRequest, "mutability", "Workspace ONE assigns roles through its Roles endpoint, not on the user: roles cannot be changed here")
+	}
+	return nil
+}
+
+func (d *dialect) create(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
+	body := req.Body
+	if req.Type == dialects.User {
+		if len(scim.Field(scim.Parse(body), "roles").Array()) > 0 {
+			return nil, checkRoles(gjson.Result{}, scim.Parse(body))
+		}
+		var err error
+		if body, err = d.prepareUser(body, gjson.Result{}); err != nil {
+			return nil, err
+		}
+	}
+	body, err := d.request(req.Type, body)
+	if err != nil {
+		return nil, err
+	}
+	q := d.attributesQuery(req.Type, req.Attributes)
+	if req.Type == dialects.User {
+		q.Set("sendMail", d.sendMail)
+	}
+	resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodPost, Path: path(req.Type, ""), Query: q, Body: body}, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := d.check(resp); err != nil {
+		return nil, err
+	}
+	return d.resource(req.Type, http.StatusCreated, resp)
+}
+
+func (d *dialect) get(ctx context.Context, rt dialects.ResourceType, id string, attrs []scim.AttrPath, ifNoneMatch string) (*dialects.Response, error) {
+	br := &dialects.BackendRequest{Method: http.MethodGet, Path: path(rt, id), Query: d.attributesQuery(rt, attrs), Header: http.Header{}}
+	if ifNoneMatch != "" {
+		br.Header.Set("If-None-Match", ifNoneMatch)
+	}
+	resp, err := d.send(ctx, br, "")
+	if err != nil {
+		return nil, err
+	}
+	if resp.Status == http.StatusNotModified {
+		return &dialects.Response{Status: http.StatusNotModified, ETag: resp.Header.Get("ETag")}, nil
+	}
+	if err := d.check(resp); err != nil {
+		return nil, err
+	}
+	return d.resource(rt, http.StatusOK, resp)
+}
+
+// native reports whether Workspace ONE evaluates a comparison: eq, co,
+// sw, gt, ge, lt and le (its swagger); not ne, ew or pr.
+func native(e *scim.Expr) bool {
+	switch e.Op {
+	case scim.OpEq, scim.OpCo, scim.OpSw, scim.OpGt, scim.OpGe, scim.OpLt, scim.OpLe:
+		return true
+	}
+	return false
+}
+
+func (d *dialect) list(ctx context.Context, rt dialects.ResourceType, q dialects.Query) (*dialects.Response, error) {
+	ri := rt.MappingIndex()
+	var backendFilter *scim.Expr
+	exact := true
+	if q.Filter != nil {
+		f, err := d.m.Filter(ri, q.Filter)
+		if err != nil {
+			return nil, err
+		}
+		backendFilter, exact = dialects.Widen(f, native)
+	}
+	page := func(ctx context.Context, start, count int) ([]byte, error) {
+		v := url.Values{}
+		if backendFilter != nil {
+			v.Set("filter", backendFilter.String())
+		}
+		v.Set("startIndex", strconv.Itoa(start-1+d.base))
+		v.Set("count", strconv.Itoa(count))
+		if q.SortBy != "" {
+			by, err := d.m.Path(ri, q.SortBy)
+			if err != nil {
+				return nil, err
+			}
+			v.Set("sortBy", by)
+			if q.SortOrder != "" {
+				v.Set("sortOrder", q.SortOrder)
+			}
+		}
+		resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: path(rt, ""), Query: v}, "")
+		if err != nil {
+			return nil, err
+		}
+		if resp.Status == http.StatusNotFound {
+			// Workspace ONE answers 404 to a bad startIndex, count or sortBy.
+			e := dialects.FromResponse("workspace", resp)
+			return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "the backend refused the paging or sorting parameters (%s)", e.Detail)
+		}
+		if err := d.check(resp); err != nil {
+			return nil, err
+		}
+		if !gjson.ValidBytes(resp.Body) {
+			return nil, dialects.Errorf(http.StatusBadGateway, "", "workspace backend answered a list that is not JSON")
+		}
+		body, err := dialects.MapList(resp.Body, func(r []byte) ([]byte, error) { return d.m.Response(ri, r) })
+		if err != nil {
+			return nil, err
+		}
+		// The client counts from 1 whatever the backend's base is.
+		return sjson.SetBytes(body, "startIndex", start)
+	}
+	if exact {
+		body, err := page(ctx, q.StartIndex, q.Count)
+		if err != nil {
+			return nil, err
+		}
+		return &dialects.Response{Status: http.StatusOK, Body: body}, nil
+	}
+	body, err := dialects.FilterList(ctx, q, func(ctx context.Context, start, count int) ([]gjson.Result, int, error) {
+		b, err := page(ctx, start, count)
+		if err != nil {
+			return nil, 0, err
+		}
+		doc := gjson.ParseBytes(b)
+		return doc.Get("Resources").Array(), int(doc.Get("totalResults").Int()), nil
+	}, pageSize, d.scanLimit)
+	if err != nil {
+		return nil, err
+	}
+	return &dialects.Response{Status: http.StatusOK, Body: body}, nil
+}
+
+// readOnly names what a SCIM 1.1 PATCH never sends: attributes the
+// backend sets, and roles and groups, which are changed elsewhere.
+func readOnly(name string) bool {
+	switch strings.ToLower(name) {
+	case "id", "meta", "schemas", "groups", "roles",
+		"urn:scim:schemas:extension:workspace:1.0:userstatus",
+		"urn:scim:schemas:extension:workspace:1.0:softdeleted",
+		"urn:scim:schemas:extension:workspace:1.0:userstoreuuid",
+		"urn:scim:schemas:extension:workspace:1.0:firstloginurl",
+		"urn:scim:schemas:extension:workspace:1.0:distinguishedname":
+		return true
+	}
+	return false
+}
+
+// rewrite changes a resource by read, compute, SCIM 1.1 PATCH and read
+// again: change gets the current resource in SCIM 2.0 form and returns the
+// wanted one. The PATCH carries the version read (or the client's
+// If-Match), so a concurrent change is never overwritten: when it was the
+// version read that no longer matches, the cycle runs again, at most three
+// times.
+func (d *dialect) rewrite(ctx context.Context, req *dialects.Request, change func(cur map[string]any) (map[string]any, error)) (*dialects.Response, error) {
+	for attempt := 0; ; attempt++ {
+		resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: path(req.Type, req.ID)}, "")
+		if err != nil {
+			return nil, err
+		}
+		if err := d.check(resp); err != nil {
+			return nil, err
+		}
+		cur, err := d.resource(req.Type, http.StatusOK, resp)
+		if err != nil {
+			return nil, err
+		}
+		if req.IfMatch != "" && req.IfMatch != "*" && cur.ETag != "" && req.IfMatch != cur.ETag {
+			return nil, dialects.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: its version is %s, not %s", cur.ETag, req.IfMatch)
+		}
+		var cur2 map[string]any
+		json.Unmarshal(cur.Body, &cur2)
+		next2, err := change(cur2)
+		if err != nil {
+			return nil, err
+		}
+		nextBody, _ := json.Marshal(next2)
+		if req.Type == dialects.User {
+			if err := checkRoles(scim.Parse(cur.Body), scim.Parse(nextBody)); err != nil {
+				return nil, err
+			}
+			if nextBody, err = d.prepareUser(nextBody, scim.Parse(cur.Body)); err != nil {
+				return nil, err
+			}
+		}
+		next1, err := d.request(req.Type, nextBody)
+		if err != nil {
+			return nil, err
+		}
+		var curMap, nextMap map[string]any
+		json.Unmarshal(resp.Body, &curMap)
+		json.Unmarshal(next1, &nextMap)
+		diff, changed := scim.Diff(curMap, nextMap, readOnly)
+		if !changed {
+			return cur, nil
+		}
+		body, _ := json.Marshal(diff)
+		ifMatch, ours := req.IfMatch, false
+		if ifMatch == "" && cur.ETag != "" {
+			ifMatch, ours = cur.ETag, true
+		}
+		out, err := d.sendPatch(ctx, req.Type, req.ID, withSchemas(body), ifMatch)
+		var de *dialects.Error
+		if ours && attempt < 2 && errors.As(err, &de) && de.Status == http.StatusPreconditionFailed {
+			continue
+		}
+		return out, err
+	}
+}
+
+// sendPatch sends a SCIM 1.1 PATCH and answers with the resource: the
+// PATCH's own body if it has one, else read after its 204.
+func (d *dialect) sendPatch(ctx context.Context, rt dialects.ResourceType, id string, body []byte, ifMatch string) (*dialects.Response, error) {
+	resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodPatch, Path: path(rt, id), Body: body}, ifMatch)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.check(resp); err != nil {
+		return nil, err
+	}
+	if resp.Status == http.StatusOK && gjson.ParseBytes(resp.Body).IsObject() {
+		return d.resource(rt, http.StatusOK, resp)
+	}
+	return d.get(ctx, rt, id, nil, "")
+}
+
+// patch applies a SCIM 2.0 PatchOp (RFC 7644 §3.5.2).
+func (d *dialect) patch(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
+	pr, err := scim.ParsePatch(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	translated, n, err := d.m.Patch(req.Type.MappingIndex(), req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return d.get(ctx, req.Type, req.ID, nil, "")
+	}
+	if body, ok := direct(translated); ok {
+		return d.sendPatch(ctx, req.Type, req.ID, withSchemas(body), req.IfMatch)
+	}
+	return d.rewrite(ctx, req, func(cur map[string]any) (map[string]any, error) {
+		return scim.ApplyPatch(cur, pr.Operations)
+	})
+}
