@@ -76,16 +76,16 @@ type Query struct {
 
 // Request is one SCIM 2.0 operation, validated by the gateway.
 type Request struct {
-	Action      Action
-	Type        ResourceType
-	ID          string // Get, Replace, Patch, Delete
-	Body        []byte // Create, Replace: the resource; Patch: the PatchOp message
-	Query       Query  // List
-	IfMatch     string // RFC 7644 §3.14
+	Action  Action
+	Type    ResourceType
+	ID      string // Get, Replace, Patch, Delete
+	Body    []byte // Create, Replace: the resource; Patch: the PatchOp message
+	Query   Query  // List
+	IfMatch string // RFC 7644 §3.14
 	// Attributes is the client's ?attributes= on Create and Get (RFC 7644
 	// §3.9), for backends that take it; the gateway projects the answer
 	// itself in any case.
-	Attributes []scim.AttrPath
+	Attributes  []scim.AttrPath
 	IfNoneMatch string
 }
 

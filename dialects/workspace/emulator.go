@@ -43,7 +43,7 @@ func NewEmulator(startIndexBase int) *emulator.Server {
 				"preferredLanguage": nil, "locale": nil, "timeZone": nil, "active": nil,
 				"emails": entry, "phoneNumbers": entry, "ims": entry, "photos": entry, "entitlements": entry, "roles": entry,
 				"addresses": {"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type", "primary", "operation"},
-				Extension: {"internalUserType", "domain", "userPrincipalName", "distinguishedName", "userStatus", "softDeleted", "userStoreUuid"},
+				Extension:   {"internalUserType", "domain", "userPrincipalName", "distinguishedName", "userStatus", "softDeleted", "userStoreUuid"},
 				"urn:scim:schemas:extension:enterprise:1.0": {"employeeNumber", "manager"},
 			},
 			"Group": {"schemas": nil, "id": nil, "meta": nil, "displayName": nil, "externalId": nil, "members": {"value", "display", "type", "operation"}},
