@@ -50,8 +50,10 @@ type Factory struct {
 	Options     []OptionSpec
 	New         func(cfg Config) (Dialect, error)
 	// NewEmulator starts a fresh emulated backend for this dialect, for
-	// `backend.emulated: true`, `scimgw emulate` and tests.
-	NewEmulator func() Emulator
+	// `backend.emulated: true`, `scimgw emulate` and tests. It gets the
+	// tenant's options (defaults applied), so that it behaves like the
+	// backend the options describe.
+	NewEmulator func(options map[string]string) Emulator
 }
 
 // OptionNames lists the names of the dialect's options.

@@ -90,7 +90,7 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 	t.tokens = newTokenSet(tc.Inbound.BearerTokens)
 	backendURL := tc.Backend.URL
 	if tc.Backend.Emulated {
-		emu := f.NewEmulator()
+		emu := f.NewEmulator(tc.Options)
 		addr, err := g.startEmulator(emu)
 		if err != nil {
 			return nil, fmt.Errorf("start emulator: %w", err)

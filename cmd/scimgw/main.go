@@ -141,6 +141,14 @@ func emulate(args []string, reg *dialects.Registry, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	name := fs.String("dialect", "scim2", "dialect whose backend to emulate")
 	listen := fs.String("listen", "127.0.0.1:9000", "address to listen on")
+	var opts []string
+	fs.Func("option", "dialect option key=value the emulated backend follows (repeatable)", func(s string) error {
+		if !strings.Contains(s, "=") {
+			return fmt.Errorf("want key=value")
+		}
+		opts = append(opts, s)
+		return nil
+	})
 	if fs.Parse(args) != nil {
 		return 2
 	}
@@ -152,7 +160,15 @@ func emulate(args []string, reg *dialects.Registry, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "scimgw:", err)
 		return 2
 	}
-	emu := f.NewEmulator()
+	options := map[string]string{}
+	for _, o := range f.Options {
+		options[o.Name] = o.Default
+	}
+	for _, kv := range opts {
+		k, v, _ := strings.Cut(kv, "=")
+		options[k] = v
+	}
+	emu := f.NewEmulator(options)
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "scimgw:", err)

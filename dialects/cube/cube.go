@@ -21,7 +21,7 @@ var Factory = &dialects.Factory{
 			Caps: dialects.Capabilities{Patch: true, Filter: true, Groups: true},
 		}), nil
 	},
-	NewEmulator: func() dialects.Emulator {
+	NewEmulator: func(map[string]string) dialects.Emulator {
 		// The attributes of Cube's published User and Group schemas; the
 		// emulator refuses anything else.
 		return emulator.New(emulator.Profile{

@@ -544,6 +544,9 @@ func (s *Server) decode(w http.ResponseWriter, body []byte, rt string) (map[stri
 	if allowed := s.p.Allowed[rt]; allowed != nil {
 		for k, v := range doc {
 			subs, ok := lookupFold(allowed, k)
+			if s.p.SCIM11 {
+				subs, ok = allowed[k] // a Java server: names are case-sensitive
+			}
 			if !ok {
 				s.scimError(w, http.StatusBadRequest, "invalidValue", fmt.Sprintf("attribute %q is not supported", k))
 				return nil, false

@@ -39,7 +39,7 @@ var Factory = &dialects.Factory{
 			},
 		}), nil
 	},
-	NewEmulator: func() dialects.Emulator {
+	NewEmulator: func(map[string]string) dialects.Emulator {
 		return emulator.New(emulator.Profile{
 			Name: "scim2", BasePath: "/scim/v2", Token: dialects.EmulatorToken,
 			Groups: true, ETags: true, Sort: true, Patch: true, UserGroups: true,

@@ -42,9 +42,9 @@ func NewEmulator(startIndexBase int) *emulator.Server {
 				"displayName": nil, "nickName": nil, "profileUrl": nil, "title": nil, "userType": nil,
 				"preferredLanguage": nil, "locale": nil, "timeZone": nil, "active": nil,
 				"emails": entry, "phoneNumbers": entry, "ims": entry, "photos": entry, "entitlements": entry, "roles": entry,
-				"addresses": {"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type", "primary", "operation"},
-				Extension:   {"internalUserType", "domain", "userPrincipalName", "distinguishedName", "userStatus", "softDeleted", "userStoreUuid"},
-				"urn:scim:schemas:extension:enterprise:1.0": {"employeeNumber", "manager"},
+				"addresses":  {"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type", "primary", "operation"},
+				Extension:    {"internalUserType", "domain", "userPrincipalName", "distinguishedName", "userStatus", "softDeleted", "userStoreUuid"},
+				Enterprise11: {"employeeNumber", "manager"},
 			},
 			"Group": {"schemas": nil, "id": nil, "meta": nil, "displayName": nil, "externalId": nil, "members": {"value", "display", "type", "operation"}},
 		},
@@ -73,6 +73,15 @@ func errorBody(status int, _, detail string) any {
 func check(method, rt string, cur, next map[string]any) (int, string) {
 	if rt != "User" {
 		return 0, ""
+	}
+	if ent, _ := next[Enterprise11].(map[string]any); ent != nil {
+		if m, ok := ent["manager"].(map[string]any); ok {
+			for k := range m {
+				if k != "managerId" && k != "displayName" {
+					return http.StatusBadRequest, fmt.Sprintf("attribute manager.%s is not supported", k)
+				}
+			}
+		}
 	}
 	if cur != nil {
 		if ext, _ := cur[Extension].(map[string]any); ext != nil && ext["userStoreUuid"] != nil {

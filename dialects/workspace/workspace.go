@@ -38,8 +38,9 @@ import (
 
 // SCIM 1.1 and Workspace ONE URNs.
 const (
-	Core11    = "urn:scim:schemas:core:1.0"
-	Extension = "urn:scim:schemas:extension:workspace:1.0"
+	Core11       = "urn:scim:schemas:core:1.0"
+	Enterprise11 = "urn:scim:schemas:extension:enterprise:1.0"
+	Extension    = "urn:scim:schemas:extension:workspace:1.0"
 )
 
 // Factory registers the workspace dialect.
@@ -63,7 +64,10 @@ var Factory = &dialects.Factory{
 		d.scanLimit, _ = strconv.Atoi(o["scan_limit"])
 		return d, nil
 	},
-	NewEmulator: func() dialects.Emulator { return NewEmulator(1) },
+	NewEmulator: func(o map[string]string) dialects.Emulator {
+		base, _ := strconv.Atoi(o["start_index_base"])
+		return NewEmulator(base)
+	},
 }
 
 type dialect struct {
@@ -275,8 +279,11 @@ func (d *dialect) prepareUser(body []byte, cur gjson.Result) ([]byte, error) {
 	return sjson.SetBytes(body, "externalId", ext)
 }
 
-// checkRoles refuses a change of roles: Workspace ONE assigns them
-// through /scim/Roles, not on the user.
+// errRoles refuses a change of roles: Workspace ONE assigns them through
+// /scim/Roles, not on the user.
+var errRoles = dialects.Errorf(http.StatusBadRequest, "mutability", "Workspace ONE assigns roles through its Roles endpoint, not on the user: roles cannot be changed here")
+
+// checkRoles refuses a change of roles between cur and next.
 func checkRoles(cur, next gjson.Result) error {
 	set := func(v gjson.Result) string {
 		var vals []string
@@ -287,7 +294,7 @@ func checkRoles(cur, next gjson.Result) error {
 		return strings.Join(vals, "\x00")
 	}
 	if scim.Field(next, "roles").Exists() && set(cur) != set(next) {
-		return dialects.Errorf(http.StatusBadRequest, "mutability", "Workspace ONE assigns roles through its Roles endpoint, not on the user: roles cannot be changed here")
+		return errRoles
 	}
 	return nil
 }
@@ -296,7 +303,7 @@ func (d *dialect) create(ctx context.Context, req *dialects.Request) (*dialects.
 	body := req.Body
 	if req.Type == dialects.User {
 		if len(scim.Field(scim.Parse(body), "roles").Array()) > 0 {
-			return nil, checkRoles(gjson.Result{}, scim.Parse(body))
+			return nil, errRoles
 		}
 		var err error
 		if body, err = d.prepareUser(body, gjson.Result{}); err != nil {
@@ -518,6 +525,14 @@ func (d *dialect) patch(ctx context.Context, req *dialects.Request) (*dialects.R
 	pr, err := scim.ParsePatch(req.Body)
 	if err != nil {
 		return nil, err
+	}
+	if req.Type == dialects.User {
+		for _, op := range pr.Operations {
+			p, _ := scim.ParsePatchPath(op.Path)
+			if p.Attr.Is("roles", p.Attr.Sub) || op.Path == "" && scim.Field(gjson.ParseBytes(op.Value), "roles").Exists() {
+				return nil, errRoles
+			}
+		}
 	}
 	translated, n, err := d.m.Patch(req.Type.MappingIndex(), req.Body)
 	if err != nil {

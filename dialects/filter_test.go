@@ -1,0 +1,75 @@
+package dialects
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+func onlyEqSw(e *scim.Expr) bool { return e.Op == scim.OpEq || e.Op == scim.OpSw }
+
+func TestWiden(t *testing.T) {
+	cases := []struct {
+		filter, backend string
+		exact           bool
+	}{
+		{`userName eq "a"`, `userName eq "a"`, true},
+		{`userName eq "a" and title sw "b"`, `userName eq "a" and title sw "b"`, true},
+		{`userName eq "a" or title sw "b"`, `userName eq "a" or title sw "b"`, true},
+		{`userName sw "a" and title ne "x"`, `userName sw "a"`, false},
+		{`title ne "x" and userName sw "a"`, `userName sw "a"`, false},
+		{`userName sw "a" or title ne "x"`, ``, false},
+		{`not (userName eq "a")`, ``, false},
+		{`title pr`, ``, false},
+		{`emails[type eq "work"]`, `emails.type eq "work"`, true},
+		{`emails[type eq "work" and value ew "@x.com"]`, `emails.type eq "work"`, false},
+		{`emails[type eq "work" and value sw "a"]`, `emails.type eq "work" and emails.value sw "a"`, false},
+		{`urn:x:1.0:emails[type eq "work"]`, `urn:x:1.0:emails.type eq "work"`, true},
+	}
+	for _, c := range cases {
+		f, err := scim.ParseFilter(c.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, exact := Widen(f, onlyEqSw)
+		got := ""
+		if w != nil {
+			got = w.String()
+		}
+		if got != c.backend || exact != c.exact {
+			t.Errorf("%s: got %q exact=%v, want %q exact=%v", c.filter, got, exact, c.backend, c.exact)
+		}
+	}
+}
+
+// FilterList pages through the backend, keeps what matches, and pages the
+// matches as the client asked.
+func TestFilterList(t *testing.T) {
+	var all []gjson.Result
+	for i := 1; i <= 25; i++ {
+		all = append(all, gjson.Parse(fmt.Sprintf(`{"id":"%d","title":"t%d"}`, i, i%3)))
+	}
+	calls := 0
+	page := func(_ context.Context, start, count int) ([]gjson.Result, int, error) {
+		calls++
+		end := min(start-1+count, len(all))
+		return all[start-1 : end], len(all), nil
+	}
+	f, _ := scim.ParseFilter(`title ne "t0"`)
+	body, err := FilterList(context.Background(), Query{Filter: f, StartIndex: 3, Count: 4}, page, 10, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := gjson.ParseBytes(body)
+	if doc.Get("totalResults").Int() != 17 || doc.Get("startIndex").Int() != 3 || doc.Get("itemsPerPage").Int() != 4 ||
+		doc.Get("Resources.#.id").String() != `["4","5","7","8"]` || calls != 3 {
+		t.Fatalf("calls %d: %s", calls, body)
+	}
+	if _, err := FilterList(context.Background(), Query{Filter: f, StartIndex: 1, Count: 4}, page, 10, 20); err == nil || err.(*Error).ScimType != "tooMany" {
+		t.Fatalf("scan limit: %v", err)
+	}
+}

@@ -1,0 +1,134 @@
+package workspace
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/scimgw/scimgw/dialects"
+)
+
+// The emulator must refuse what a real SCIM 1.1 Workspace ONE refuses, so
+// that a gateway test cannot pass by sending SCIM 2.0 by accident.
+func TestEmulatorIsStrictSCIM11(t *testing.T) {
+	srv := httptest.NewServer(NewEmulator(0))
+	defer srv.Close()
+	do := func(method, path, body string) (int, gjson.Result) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+BasePath+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+dialects.EmulatorToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, gjson.ParseBytes(b)
+	}
+	const user = `{"schemas":["urn:scim:schemas:core:1.0","urn:scim:schemas:extension:workspace:1.0"],"userName":"a@x.com","externalId":"e1",
+		"name":{"givenName":"A","familyName":"B"},"emails":[{"value":"a@x.com","primary":true}],
+		"urn:scim:schemas:extension:workspace:1.0":{"internalUserType":"PROVISIONED","domain":"example.com"}}`
+	status, body := do("POST", "/Users?sendMail=false", user)
+	if status != 201 || body.Get(`urn:scim:schemas:extension:workspace:1\.0.firstLoginUrl`).String() == "" || body.Get("meta.resourceType").Exists() {
+		t.Fatalf("create: %d %s", status, body.Raw)
+	}
+	id := body.Get("id").String()
+	refused := []struct {
+		name, method, path, body string
+		status                   int
+	}{
+		{"SCIM 2.0 core URN", "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b"}`, 400},
+		{"no schemas", "POST", "/Users", `{"userName":"b"}`, 400},
+		{"SCIM 2.0 extension key", "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"b","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{}}`, 400},
+		{"SCIM 2.0 manager.value", "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"b","urn:scim:schemas:extension:enterprise:1.0":{"manager":{"value":"x"}}}`, 400},
+		{"timezone spelled the 2.0 way", "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"c","timezone":"UTC"}`, 400},
+		{"two emails for a provisioned user", "POST", "/Users", strings.Replace(strings.Replace(user, `"a@x.com","primary":true}`, `"a@x.com","primary":true},{"value":"z@x.com"}`, 1), `"userName":"a@x.com"`, `"userName":"d@x.com"`, 1), 400},
+		{"provisioned user without externalId", "POST", "/Users", strings.Replace(strings.Replace(user, `"externalId":"e1",`, "", 1), `"userName":"a@x.com"`, `"userName":"e@x.com"`, 1), 400},
+		{"duplicate userName", "POST", "/Users", user, 409},
+		{"roles set on a user", "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"f","roles":[{"value":"r"}]}`, 400},
+		{"PUT", "PUT", "/Users/" + id, user, 405},
+		{"PatchOp body", "PATCH", "/Users/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"x"}]}`, 400},
+		{"ne filter", "GET", "/Users?filter=" + url.QueryEscape(`userName ne "x"`), "", 400},
+		{"pr filter", "GET", "/Users?filter=" + url.QueryEscape(`title pr`), "", 400},
+		{"value filter", "GET", "/Users?filter=" + url.QueryEscape(`emails[type eq "work"]`), "", 400},
+		{"negative startIndex", "GET", "/Users?startIndex=-1", "", 404},
+		{"count not a number", "GET", "/Users?count=ten", "", 404},
+		{"bad sortBy", "GET", "/Users?sortBy=urn:ietf:params:scim:schemas:core:2.0:User:userName", "", 404},
+	}
+	for _, c := range refused {
+		if status, body := do(c.method, c.path, c.body); status != c.status {
+			t.Errorf("%s: %d, want %d: %s", c.name, status, c.status, body.Raw)
+		}
+	}
+	// Errors come in Workspace ONE's two shapes.
+	if _, body := do("GET", "/Users/nope", ""); body.Get("Errors.0.code").String() != "404" {
+		t.Errorf("404 body: %s", body.Raw)
+	}
+	if _, body := do("POST", "/Users", user); body.Get("errors.0.message").String() == "" {
+		t.Errorf("409 body: %s", body.Raw)
+	}
+	// A partial-resource PATCH answers 204; lists count from the base.
+	if status, _ := do("PATCH", "/Users/"+id, `{"schemas":["urn:scim:schemas:core:1.0"],"nickName":"N","name":{"middleName":"M"}}`); status != 204 {
+		t.Fatalf("PATCH: %d", status)
+	}
+	if status, body := do("PATCH", "/Users/"+id, `{"schemas":["urn:scim:schemas:core:1.0"],"title":"T","meta":{"attributes":["nickName","name.middleName"]}}`); status != 204 {
+		t.Fatalf("PATCH: %d %s", status, body.Raw)
+	}
+	if status, _ := do("PATCH", "/Users/"+id, `{"schemas":["urn:scim:schemas:core:1.0"],"meta":{"attributes":["name.givenName"]}}`); status != 400 {
+		t.Fatalf("a provisioned user lost its givenName: %d", status)
+	}
+	_, got := do("GET", "/Users/"+id, "")
+	if got.Get("title").String() != "T" || got.Get("nickName").Exists() || got.Get("name.middleName").Exists() || got.Get("name.givenName").String() != "A" {
+		t.Fatalf("PATCH not applied: %s", got.Raw)
+	}
+	if _, list := do("GET", "/Users?startIndex=0&count=1", ""); list.Get("startIndex").Int() != 0 || list.Get("Resources.#").Int() != 1 || list.Get("schemas.0").String() != "urn:scim:schemas:core:1.0" {
+		t.Fatalf("list: %s", list.Raw)
+	}
+}
+
+func TestEmulatorOAuth(t *testing.T) {
+	srv := httptest.NewServer(NewEmulator(1))
+	defer srv.Close()
+	token := func(id, secret string) (int, string) {
+		req, _ := http.NewRequest("POST", srv.URL+TokenPath, strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(id, secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, gjson.GetBytes(b, "access_token").String()
+	}
+	if status, _ := token(EmulatorClientID, "wrong"); status != 401 {
+		t.Fatalf("wrong secret: %d", status)
+	}
+	status, tok := token(EmulatorClientID, EmulatorClientSecret)
+	if status != 200 || tok == "" {
+		t.Fatalf("token: %d %q", status, tok)
+	}
+	for auth, want := range map[string]int{"Bearer " + tok: 200, "Bearer not-issued": 401, "": 401} {
+		req, _ := http.NewRequest("GET", srv.URL+BasePath+"/Users", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%q: %d, want %d", auth, resp.StatusCode, want)
+		}
+		if want == 401 && gjson.GetBytes(b, "errors.0.code").String() != "forbidden" {
+			t.Errorf("401 body: %s", b)
+		}
+	}
+}
