@@ -21,14 +21,20 @@ var TranslateOps = []string{"create", "replace", "patch", "filter", "response"}
 // errDryRun stops a dialect at its first backend call.
 var errDryRun = errors.New("dry run")
 
-// recorder is a Backend that records requests and sends nothing.
+// recorder is a Backend that records requests and sends nothing. With a
+// current resource, it answers reads with it, so that a dialect that reads
+// before it writes (a replace on Workspace ONE) gets as far as its write.
 type recorder struct {
-	base string
-	reqs []*dialects.BackendRequest
+	base    string
+	current []byte
+	reqs    []*dialects.BackendRequest
 }
 
 func (r *recorder) Do(_ context.Context, br *dialects.BackendRequest) (*dialects.BackendResponse, error) {
 	r.reqs = append(r.reqs, br)
+	if r.current != nil && br.Method == http.MethodGet {
+		return &dialects.BackendResponse{Status: http.StatusOK, Header: http.Header{}, Body: r.current}, nil
+	}
 	return nil, errDryRun
 }
 
@@ -36,8 +42,9 @@ func (r *recorder) Do(_ context.Context, br *dialects.BackendRequest) (*dialects
 // send to a tenant's backend for a client request (create, replace, patch,
 // filter), or return to the client for a backend resource (response). It
 // runs the same checks, dialect and mapping as a live request.
-// id is the resource id to use in paths for replace and patch.
-func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id string, input []byte) (string, error) {
+// id is the resource id to use in paths for replace and patch; current,
+// when given, is the backend's resource as it answers a read of it.
+func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id string, input, current []byte) (string, error) {
 	tc := cfg.Tenants[tenantID]
 	if tc == nil {
 		return "", fmt.Errorf("no tenant %q in %s", tenantID, cfg.File)
@@ -58,7 +65,10 @@ func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id s
 	if tc.Backend.Emulated && base == "" {
 		base = "{emulator}"
 	}
-	rec := &recorder{base: strings.TrimRight(base, "/")}
+	if current != nil && !json.Valid(current) {
+		return "", fmt.Errorf("the current resource is not valid JSON")
+	}
+	rec := &recorder{base: strings.TrimRight(base, "/"), current: current}
 	t := &tenant{id: tenantID, base: cfg.Server.PublicURL + "/" + tenantID + "/scim/v2", maxResults: tc.MaxResults, log: zap.NewNop()}
 	if err := t.setDialect(f, tc, rec); err != nil {
 		return "", err
@@ -118,6 +128,11 @@ func (r *recorder) describe() string {
 			u += "?" + br.Query.Encode()
 		}
 		fmt.Fprintf(&b, "%s %s\n", br.Method, u)
+		for _, h := range []string{"If-Match", "If-None-Match"} {
+			if v := br.Header.Get(h); v != "" {
+				fmt.Fprintf(&b, "%s: %s\n", h, v)
+			}
+		}
 		if len(br.Body) > 0 {
 			b.WriteString("\n")
 			b.WriteString(indent(br.Body))

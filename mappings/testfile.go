@@ -74,9 +74,10 @@ func TestFiles(paths []string) ([]string, error) {
 	return out, nil
 }
 
-// RunTestFile runs the cases of one mapping test file. knownOptions, if
-// not nil, names the options a dialect declares.
-func RunTestFile(path string, knownOptions func(dialect string) []string) ([]TestResult, error) {
+// RunTestFile runs the cases of one mapping test file. dialectOptions, if
+// not nil, gives the options a dialect declares and their defaults, which
+// the file's options override.
+func RunTestFile(path string, dialectOptions func(dialect string) map[string]string) ([]TestResult, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -94,12 +95,18 @@ func RunTestFile(path string, knownOptions func(dialect string) []string) ([]Tes
 	if len(root.Content) == 0 || root.Content[0].Decode(&spec) != nil {
 		return nil, Lints{{File: path, Line: 1, Col: 1, Msg: "a mapping test file has dialect or mapping, options and tests"}}
 	}
-	opts := Options{Values: spec.Options}
-	for k := range spec.Options {
-		opts.Known = append(opts.Known, k)
+	opts := Options{Values: map[string]string{}}
+	if dialectOptions != nil && spec.Dialect != "" {
+		for k, v := range dialectOptions(spec.Dialect) {
+			opts.Known = append(opts.Known, k)
+			if v != "" {
+				opts.Values[k] = v
+			}
+		}
 	}
-	if knownOptions != nil && spec.Dialect != "" {
-		opts.Known = append(opts.Known, knownOptions(spec.Dialect)...)
+	for k, v := range spec.Options {
+		opts.Known = append(opts.Known, k)
+		opts.Values[k] = v
 	}
 	var base Source
 	var over *Source

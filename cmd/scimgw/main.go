@@ -73,7 +73,7 @@ func usage(w io.Writer) {
   scimgw [serve] [--config config.yaml]      serve the gateway (default command)
   scimgw validate --config config.yaml       check a config; print every problem as file:line:col
   scimgw emulate --dialect D --listen ADDR   run dialect D's emulated backend
-  scimgw translate --config F --tenant T --op create|replace|patch|filter|response [--resource User|Group] [--id ID]
+  scimgw translate --config F --tenant T --op create|replace|patch|filter|response [--resource User|Group] [--id ID] [--current FILE]
                                              read a SCIM document, PatchOp, filter or backend resource on stdin and
                                              print what the gateway would send to the backend or return to the client
   scimgw test [paths]                        run mapping test files (*_test.yaml; default: mappings)
@@ -199,6 +199,7 @@ func translate(args []string, reg *dialects.Registry, stdin io.Reader, stdout, s
 	op := fs.String("op", "", "one of "+strings.Join(gateway.TranslateOps, ", ")+" (required)")
 	resource := fs.String("resource", "User", "User or Group")
 	id := fs.String("id", "ID", "resource id in the path, for replace and patch")
+	currentFile := fs.String("current", "", "file holding the backend's current resource, for dialects that read before writing (workspace)")
 	if fs.Parse(args) != nil {
 		return 2
 	}
@@ -216,7 +217,14 @@ func translate(args []string, reg *dialects.Registry, stdin io.Reader, stdout, s
 		fmt.Fprintln(stderr, "scimgw:", err)
 		return 1
 	}
-	out, err := gateway.Translate(cfg, reg, *tenant, *op, *resource, *id, input)
+	var current []byte
+	if *currentFile != "" {
+		if current, err = os.ReadFile(*currentFile); err != nil {
+			fmt.Fprintln(stderr, "scimgw:", err)
+			return 1
+		}
+	}
+	out, err := gateway.Translate(cfg, reg, *tenant, *op, *resource, *id, input, current)
 	if err != nil {
 		fmt.Fprintln(stderr, "scimgw translate:", gateway.Describe(err))
 		return 1
@@ -234,11 +242,16 @@ func test(args []string, reg *dialects.Registry, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "scimgw test:", err)
 		return 2
 	}
-	known := func(dialect string) []string {
-		if f, err := reg.Lookup(dialect); err == nil {
-			return f.OptionNames()
+	known := func(dialect string) map[string]string {
+		f, err := reg.Lookup(dialect)
+		if err != nil {
+			return nil
 		}
-		return nil
+		defaults := map[string]string{}
+		for _, o := range f.Options {
+			defaults[o.Name] = o.Default
+		}
+		return defaults
 	}
 	passed, failed := 0, 0
 	for _, f := range files {
