@@ -469,3 +469,32 @@ func TestWorkspaceDiscovery(t *testing.T) {
 func TestWorkspaceReplay(t *testing.T) {
 	replay(t, func(t *testing.T) *harness { return newWorkspace(t, `{domain: example.com}`) }, "ws", wsToken, "workspace")
 }
+
+// A create whose answer is lost is found, not repeated; a PATCH whose answer
+// is lost is not blindly sent again; reads are retried.
+func TestWorkspaceNoLostOrDuplicateWrites(t *testing.T) {
+	h := newWorkspace(t, `{domain: example.com}`)
+	emu := h.emu("ws")
+	emu.Inject(emulator.Fault{Method: "POST", After: true, Reset: true})
+	r := h.ws("POST", "/Users", enterpriseUser("m-1")).wantStatus(t, 201)
+	if emu.Count("Users") != 1 || r.json.Get("userName").String() != "bjensen@example.com" {
+		t.Fatalf("%d users after a lost create answer: %s", emu.Count("Users"), r.body)
+	}
+	id := r.json.Get("id").String()
+
+	emu.Inject(emulator.Fault{Method: "GET", Status: 503, RetryAfter: "0"})
+	h.ws("GET", "/Users/"+id, "").wantStatus(t, 200)
+
+	mark := len(emu.Requests())
+	emu.Inject(emulator.Fault{Method: "PATCH", After: true, Reset: true})
+	h.ws("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"title","value":"T"}]}`).wantStatus(t, 502)
+	patches := 0
+	for _, rq := range emu.Requests()[mark:] {
+		if rq.Method == "PATCH" {
+			patches++
+		}
+	}
+	if patches != 1 || gjson.GetBytes(emu.Resource("Users", id), "title").String() != "T" {
+		t.Fatalf("%d PATCHes sent", patches)
+	}
+}
