@@ -171,14 +171,9 @@ func (c *Client) listQuery(rt int, q dialects.Query) (url.Values, error) {
 	}
 	v.Set("startIndex", strconv.Itoa(q.StartIndex))
 	v.Set("count", strconv.Itoa(q.Count))
-	if c.cfg.Caps.Sort && q.SortBy != "" {
-		by, err := c.m.Path(rt, q.SortBy)
-		if err != nil {
+	if c.cfg.Caps.Sort {
+		if err := dialects.SetSort(v, c.m, rt, q); err != nil {
 			return nil, err
-		}
-		v.Set("sortBy", by)
-		if q.SortOrder != "" {
-			v.Set("sortOrder", q.SortOrder)
 		}
 	}
 	return v, nil

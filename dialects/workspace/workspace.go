@@ -374,15 +374,8 @@ func (d *dialect) list(ctx context.Context, rt dialects.ResourceType, q dialects
 		}
 		v.Set("startIndex", strconv.Itoa(start-1+d.base))
 		v.Set("count", strconv.Itoa(count))
-		if q.SortBy != "" {
-			by, err := d.m.Path(ri, q.SortBy)
-			if err != nil {
-				return nil, err
-			}
-			v.Set("sortBy", by)
-			if q.SortOrder != "" {
-				v.Set("sortOrder", q.SortOrder)
-			}
+		if err := dialects.SetSort(v, d.m, ri, q); err != nil {
+			return nil, err
 		}
 		resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: path(rt, ""), Query: v}, "")
 		if err != nil {
