@@ -232,6 +232,12 @@ func TestWorkspaceCreateOptions(t *testing.T) {
 		if r.json.Get("externalId").String() != "e" || r.json.Get("name").Exists() || r.json.Get("id").String() == "" {
 			t.Fatalf("answer %s", r.body)
 		}
+		// GET forwards ?attributes= too, translated.
+		mark := len(h.emu("ws").Requests())
+		h.ws("GET", "/Users/"+r.json.Get("id").String()+"?attributes=timezone", "").wantStatus(t, 200)
+		if q, _ := url.ParseQuery(h.emu("ws").Requests()[mark].Query); q.Get("attributes") != "timeZone" {
+			t.Fatalf("GET query %v", q)
+		}
 		// With a password there is no set-password link.
 		r = h.ws("POST", "/Users", `{"userName":"b@example.com","password":"s3cret-pass","name":{"givenName":"A","familyName":"B"}}`).wantStatus(t, 201)
 		if r.json.Get(`urn:scim:schemas:extension:workspace:1\.0.firstLoginUrl`).Exists() || r.json.Get("password").Exists() {

@@ -158,6 +158,10 @@ func (d *dialect) resource(rt dialects.ResourceType, status int, resp *dialects.
 	if err != nil {
 		return nil, err
 	}
+	if st := gjson.GetBytes(body, `urn:scim:schemas:extension:workspace:1\.0.userStatus`); st.Exists() && !gjson.GetBytes(body, "active").Exists() {
+		// userStatus "1" is enabled, "2" disabled, "3" deleted.
+		body, _ = sjson.SetBytes(body, "active", st.String() == "1")
+	}
 	return &dialects.Response{Status: status, Body: body, ETag: etagOf(resp)}, nil
 }
 
