@@ -111,7 +111,10 @@ func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Resp
 		if err != nil {
 			return nil, err
 		}
-		return &dialects.Response{Status: http.StatusNoContent}, d.check(resp)
+		if err := d.check(resp); err != nil {
+			return nil, err
+		}
+		return &dialects.Response{Status: http.StatusNoContent}, nil
 	}
 	return nil, dialects.Unsupported("workspace: unknown operation")
 }
