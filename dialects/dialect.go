@@ -107,6 +107,9 @@ type Capabilities struct {
 	ETag       bool
 	Bulk       bool
 	Groups     bool // the Group resource type is served
+	// GroupMembersOnly: groups exist in the backend and SCIM only changes
+	// their members (create and delete are 501).
+	GroupMembersOnly bool
 	Enterprise bool // the enterprise User extension is stored
 	MaxResults int  // largest page the backend returns; 0 means no limit
 }

@@ -2,13 +2,16 @@ package dialects
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/scimgw/scimgw/mappings"
+	"github.com/scimgw/scimgw/mappings/scim"
 )
 
 // MapList applies fn to every element of a ListResponse's "Resources" and
@@ -60,4 +63,66 @@ func SetSort(v url.Values, m *mappings.Mapping, rt int, q Query) error {
 		v.Set("sortOrder", q.SortOrder)
 	}
 	return nil
+}
+
+// Chunked returns a Page that asks the backend for at most max resources
+// per call, calling it as often as a larger page needs.
+func Chunked(p Page, max int) Page {
+	return func(ctx context.Context, start, count int) ([]gjson.Result, int, error) {
+		if count <= max {
+			return p(ctx, start, count)
+		}
+		var all []gjson.Result
+		total := 0
+		for len(all) < count {
+			items, t, err := p(ctx, start+len(all), min(max, count-len(all)))
+			if err != nil {
+				return nil, 0, err
+			}
+			total = t
+			all = append(all, items...)
+			if len(items) == 0 || start+len(all) > total {
+				break
+			}
+		}
+		return all, total, nil
+	}
+}
+
+// Concat returns a Page over the resources of a followed by those of b,
+// as one listing; b is asked only for its total (count 0) when a fills the
+// page.
+func Concat(a, b Page) Page {
+	return func(ctx context.Context, start, count int) ([]gjson.Result, int, error) {
+		items, ta, err := a(ctx, start, count)
+		if err != nil {
+			return nil, 0, err
+		}
+		bStart, bCount := max(start-ta, 1), count-len(items)
+		more, tb, err := b(ctx, bStart, bCount)
+		if err != nil {
+			return nil, 0, err
+		}
+		return append(items, more...), ta + tb, nil
+	}
+}
+
+// ListPage returns the ListResponse (RFC 7644 §3.4.2) of the page q asks
+// for.
+func ListPage(ctx context.Context, q Query, p Page) ([]byte, error) {
+	items, total, err := p(ctx, q.StartIndex, q.Count)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.WriteString(`{"schemas":["` + scim.ListResponseURN + `"],"totalResults":` + strconv.Itoa(total) +
+		`,"startIndex":` + strconv.Itoa(q.StartIndex) + `,"itemsPerPage":` + strconv.Itoa(len(items)) + `,"Resources":[`)
+	for i, it := range items {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(it.Raw)
+	}
+	buf.WriteString("]}")
+	return buf.Bytes(), nil
 }

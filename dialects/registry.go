@@ -16,6 +16,9 @@ const (
 	Bool
 	Int
 	Enum
+	// Map is a YAML mapping of strings to strings; the dialect receives it
+	// as a JSON object.
+	Map
 )
 
 // OptionSpec declares one key of a tenant's `options:` for a dialect; the

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"os"
@@ -479,6 +480,26 @@ func (l *linter) checkAuth(a AuthConfig, n *yaml.Node, where string) {
 	}
 }
 
+// stringMap checks a mapping of strings to strings and returns it as a JSON
+// object.
+func (l *linter) stringMap(n *yaml.Node, where string) string {
+	m := map[string]string{}
+	if n.Kind != yaml.MappingNode {
+		l.At(n, "%s must be a mapping of names to names, e.g. {admin: Master Admin}", where)
+		return "{}"
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind != yaml.ScalarNode || v.Value == "" {
+			l.At(v, "%s.%s must be a non-empty string", where, k.Value)
+			continue
+		}
+		m[k.Value] = v.Value
+	}
+	out, _ := json.Marshal(m)
+	return string(out)
+}
+
 // checkOptions validates a tenant's options against the dialect's specs and
 // returns them with defaults applied.
 func (l *linter) checkOptions(f *dialects.Factory, n *yaml.Node, where string, tenant *yaml.Node) map[string]string {
@@ -501,6 +522,10 @@ func (l *linter) checkOptions(f *dialects.Factory, n *yaml.Node, where string, t
 				continue
 			}
 			seen[k.Value] = true
+			if spec.Kind == dialects.Map {
+				out[k.Value] = l.stringMap(v, where+"."+k.Value)
+				continue
+			}
 			if v.Kind != yaml.ScalarNode {
 				l.At(v, "%s.%s must be a single value", where, k.Value)
 				continue

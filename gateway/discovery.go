@@ -84,9 +84,13 @@ func newDiscovery(t *tenant) *discovery {
 		schemas = append(schemas, scim.EnterpriseSchemaDef)
 	}
 	if c.Groups {
+		desc := "Group"
+		if c.GroupMembersOnly {
+			desc = "Group (members only: this backend's groups are created and deleted in the backend itself; POST and DELETE answer 501)"
+		}
 		rts = append(rts, resourceType{
 			Schemas: []string{resourceTypeURN}, ID: "Group", Name: "Group", Endpoint: "/Groups",
-			Description: "Group", Schema: scim.GroupSchema,
+			Description: desc, Schema: scim.GroupSchema,
 			Meta: meta{"ResourceType", t.base + "/ResourceTypes/Group"},
 		})
 		schemas = append(schemas, scim.GroupSchemaDef)

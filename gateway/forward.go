@@ -247,6 +247,15 @@ func (b *backend) decide(ctx context.Context, st *attemptState, resp *http.Respo
 	code := strconv.Itoa(resp.StatusCode)
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests:
+		// Nothing was done: wait and try again — unless the backend asks
+		// for a longer wait than max_backoff or the deadline allows; then
+		// the client gets the 429 with its Retry-After.
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			deadline, has := ctx.Deadline()
+			if d > b.client.RetryWaitMax || has && time.Now().Add(d).After(deadline) {
+				return false, code
+			}
+		}
 		return true, code
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		st.uncertain = true

@@ -58,8 +58,17 @@ func TestRetriesExhausted(t *testing.T) {
 	if h.logs.FilterField(zap.String("request_id", rid)).Len() == 0 {
 		t.Fatal("request id not in the log")
 	}
-	emu.Inject(emulator.Fault{Times: 3, Status: 429, RetryAfter: "1"})
-	h.acme("GET", "/Users", "").wantError(t, 429, "")
+	// A 429 asking for a longer wait than max_backoff (50ms) is not
+	// waited for: the client gets it, with its Retry-After, at once.
+	mark := len(emu.Requests())
+	emu.Inject(emulator.Fault{Times: 1, Status: 429, RetryAfter: "1"})
+	r = h.acme("GET", "/Users", "").wantError(t, 429, "")
+	if r.header.Get("Retry-After") != "1" || len(emu.Requests())-mark != 1 {
+		t.Fatalf("429: Retry-After %q after %d attempts", r.header.Get("Retry-After"), len(emu.Requests())-mark)
+	}
+	// One that fits is waited for and retried.
+	emu.Inject(emulator.Fault{Times: 2, Status: 429, RetryAfter: "0"})
+	h.acme("GET", "/Users", "").wantStatus(t, 200)
 	emu.Inject(emulator.Fault{Times: 3, Delay: time.Second})
 	h.acme("GET", "/Users", "").wantError(t, 504, "")
 }

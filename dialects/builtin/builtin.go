@@ -5,6 +5,7 @@ package builtin
 import (
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/cube"
+	"github.com/scimgw/scimgw/dialects/purecloud"
 	"github.com/scimgw/scimgw/dialects/scim2"
 	"github.com/scimgw/scimgw/dialects/workspace"
 )
@@ -14,6 +15,7 @@ func Registry() *dialects.Registry {
 	return dialects.NewRegistry(
 		scim2.Factory,
 		cube.Factory,
+		purecloud.Factory,
 		workspace.Factory,
 	)
 }

@@ -68,6 +68,39 @@ type Profile struct {
 	// OAuth, when set, serves a client credentials token endpoint; the
 	// tokens it issues are accepted like Token.
 	OAuth *OAuth
+
+	// LowerCasePaths serves /users and /groups only (Genesys Cloud).
+	LowerCasePaths bool
+	// NoGroupLifecycle refuses POST and DELETE on /groups with 405: groups
+	// exist in the vendor and only their members change.
+	NoGroupLifecycle bool
+	// StrongETags renders versions as "n" instead of W/"n".
+	StrongETags bool
+	// Mismatch is the status and scimType of an If-Match that does not
+	// match; zero: 412.
+	MismatchStatus int
+	MismatchType   string
+	// CountLimitStatus, when set, answers a count above MaxCount with this
+	// status instead of capping it.
+	CountLimitStatus int
+	// Validate checks a raw request body (POST, PUT, PATCH) before anything
+	// else; a non-zero status refuses it.
+	Validate func(method, rt string, body []byte) (status int, scimType, detail string)
+	// Filter checks a list filter (nil when there is none) and returns the
+	// filter to match resources with (nil: all), or why it is refused.
+	Filter func(rt string, f *scim.Expr) (*scim.Expr, string)
+	// View decorates a resource as the vendor returns it.
+	View func(rt string, doc map[string]any)
+	// RateLimit, when set, answers 429 (with Retry-After) to requests
+	// beyond Requests per Per; /_emulator/ratelimit changes it.
+	RateLimit *RateLimit
+}
+
+// RateLimit is an emulated request rate limit.
+type RateLimit struct {
+	Requests   int           `json:"requests"`
+	Per        time.Duration `json:"per"`         // ns in JSON
+	RetryAfter int           `json:"retry_after"` // seconds
 }
 
 // OAuth is an emulated OAuth 2.0 token endpoint (RFC 6749 §4.4) that takes
@@ -112,6 +145,8 @@ type Server struct {
 	requests []Recorded
 	nextID   int
 	issued   map[string]bool // OAuth tokens
+	window   time.Time       // start of the rate limit window
+	inWindow int
 }
 
 // New returns an emulator with no resources.
@@ -142,6 +177,23 @@ func (s *Server) Requests() []Recorded {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Recorded(nil), s.requests...)
+}
+
+// Seed stores a resource directly, as the vendor's own tools would, and
+// returns its id: for resources its API cannot create (Genesys groups).
+func (s *Server) Seed(endpoint string, doc map[string]any) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.storeFor(endpoint)
+	rt := "User"
+	if st == s.groups {
+		rt = "Group"
+	}
+	s.nextID++
+	now := time.Now().UTC().Format(time.RFC3339)
+	res := &resource{id: fmt.Sprintf("%s-%04d", strings.ToLower(rt[:1]), s.nextID), created: now}
+	s.store(st, res, rt, doc, now)
+	return res.id
 }
 
 // Count returns how many resources of the endpoint ("Users" or "Groups") exist.
@@ -197,7 +249,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Auth: r.Header.Get("Authorization")})
 	f, faulty := s.takeFault(r.Method)
+	limited := s.limited()
 	s.mu.Unlock()
+	if limited > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(limited))
+		s.scimError(w, http.StatusTooManyRequests, "", fmt.Sprintf("Rate limit exceeded the maximum. Retry the request in [%d] seconds", limited))
+		return
+	}
 
 	if faulty && !f.After {
 		s.fail(w, r, f)
@@ -210,6 +268,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveSCIM(w, r, body)
+}
+
+// limited counts a request against the rate limit and returns the
+// Retry-After seconds when it is over, else 0.
+func (s *Server) limited() int {
+	rl := s.p.RateLimit
+	if rl == nil || rl.Requests <= 0 {
+		return 0
+	}
+	now := time.Now()
+	if now.Sub(s.window) >= rl.Per {
+		s.window, s.inWindow = now, 0
+	}
+	s.inWindow++
+	if s.inWindow <= rl.Requests {
+		return 0
+	}
+	return max(rl.RetryAfter, 1)
 }
 
 func (s *Server) takeFault(method string) (Fault, bool) {
@@ -263,6 +339,16 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Inject(f)
 		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/_emulator/ratelimit" && r.Method == http.MethodPost:
+		var rl RateLimit
+		if err := json.NewDecoder(r.Body).Decode(&rl); err != nil {
+			http.Error(w, "bad rate limit: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		s.p.RateLimit, s.inWindow = &rl, 0
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
 	case r.URL.Path == "/_emulator/requests" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(s.Requests())
@@ -291,6 +377,9 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.storeFor(endpoint)
+	if s.p.LowerCasePaths && endpoint != strings.ToLower(endpoint) {
+		st = nil
+	}
 	if st == nil || strings.Contains(id, "/") {
 		s.scimError(w, http.StatusNotFound, "", "no such endpoint")
 		return
@@ -299,7 +388,16 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) 
 	if st == s.groups {
 		rt = "Group"
 	}
+	if s.p.Validate != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
+		if status, scimType, detail := s.p.Validate(r.Method, rt, body); status != 0 {
+			s.scimError(w, status, scimType, detail)
+			return
+		}
+	}
+	lifecycle := rt == "User" || !s.p.NoGroupLifecycle
 	switch {
+	case !lifecycle && (r.Method == http.MethodPost && id == "" || r.Method == http.MethodDelete && id != ""):
+		s.scimError(w, http.StatusMethodNotAllowed, "", "groups cannot be created or deleted here")
 	case id == "" && r.Method == http.MethodGet:
 		s.list(w, r, st, rt)
 	case id == "" && r.Method == http.MethodPost:
@@ -341,6 +439,13 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, st *store, rt stri
 			return
 		}
 	}
+	if s.p.Filter != nil {
+		var bad string
+		if f, bad = s.p.Filter(rt, f); bad != "" {
+			s.scimError(w, http.StatusBadRequest, "invalidFilter", bad)
+			return
+		}
+	}
 	if s.p.SCIM11 {
 		s.list11(w, r, st, rt, f)
 		return
@@ -358,6 +463,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, st *store, rt stri
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			s.scimError(w, http.StatusBadRequest, "invalidValue", "count is not an integer")
+			return
+		}
+		if n > s.p.MaxCount && s.p.CountLimitStatus != 0 {
+			s.scimError(w, s.p.CountLimitStatus, "", fmt.Sprintf("count %d exceeds internal resource limits", n))
 			return
 		}
 		count = min(max(n, 0), s.p.MaxCount)
@@ -406,8 +515,8 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, st *store, rt, id s
 		return
 	}
 	if s.p.ETags {
-		if inm := r.Header.Get("If-None-Match"); inm != "" && inm == res.etag() {
-			w.Header().Set("ETag", res.etag())
+		if inm := r.Header.Get("If-None-Match"); inm != "" && inm == s.etag(res) {
+			w.Header().Set("ETag", s.etag(res))
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -516,7 +625,11 @@ func (s *Server) preconditionOK(w http.ResponseWriter, r *http.Request, res *res
 	if !s.p.ETags {
 		return true
 	}
-	if im := r.Header.Get("If-Match"); im != "" && im != "*" && im != res.etag() {
+	if im := r.Header.Get("If-Match"); im != "" && im != "*" && im != s.etag(res) {
+		if s.p.MismatchStatus != 0 {
+			s.scimError(w, s.p.MismatchStatus, s.p.MismatchType, "resource version does not match If-Match")
+			return false
+		}
 		s.scimError(w, http.StatusPreconditionFailed, "", "resource version does not match If-Match")
 		return false
 	}
@@ -644,7 +757,7 @@ func (s *Server) view(res *resource, rt string) []byte {
 	meta := doc["meta"].(map[string]any)
 	meta["location"] = s.p.BasePath + "/" + rt + "s/" + res.id // made absolute in writeResource
 	if s.p.ETags {
-		meta["version"] = res.etag()
+		meta["version"] = s.etag(res)
 	}
 	if rt == "Group" {
 		if members, ok := doc[scim.FindKey(doc, "members")].([]any); ok {
@@ -656,6 +769,9 @@ func (s *Server) view(res *resource, rt string) []byte {
 				}
 			}
 		}
+	}
+	if s.p.View != nil {
+		s.p.View(rt, doc)
 	}
 	if rt == "User" && s.p.UserGroups {
 		var gs []any
@@ -682,7 +798,7 @@ func (s *Server) view(res *resource, rt string) []byte {
 // writeResource answers with a stored resource, changed by decorate if given.
 func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource, rt string, decorate ...func(map[string]any)) {
 	if s.p.ETags {
-		w.Header().Set("ETag", res.etag())
+		w.Header().Set("ETag", s.etag(res))
 	}
 	raw := s.view(res, rt)
 	if s.p.SCIM11 {

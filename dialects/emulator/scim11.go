@@ -179,7 +179,7 @@ func (s *Server) patch11(w http.ResponseWriter, r *http.Request, st *store, rt, 
 	}
 	s.store(st, res, rt, doc, time.Now().UTC().Format(time.RFC3339))
 	if s.p.ETags {
-		w.Header().Set("ETag", res.etag())
+		w.Header().Set("ETag", s.etag(res))
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

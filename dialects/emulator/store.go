@@ -10,7 +10,13 @@ type resource struct {
 	raw     []byte
 }
 
-func (r *resource) etag() string { return `W/"` + strconv.Itoa(r.version) + `"` }
+// etag renders a resource's version, weak unless Profile.StrongETags.
+func (s *Server) etag(r *resource) string {
+	if s.p.StrongETags {
+		return `"` + strconv.Itoa(r.version) + `"`
+	}
+	return `W/"` + strconv.Itoa(r.version) + `"`
+}
 
 // store keeps resources in creation order with a unique-key index
 // (lower-cased userName or displayName).

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -51,6 +52,8 @@ var Factory = &dialects.Factory{
 type Config struct {
 	Name string
 	Caps dialects.Capabilities
+	// LowerCasePaths sends /users and /groups (Genesys Cloud).
+	LowerCasePaths bool
 }
 
 // Client executes SCIM 2.0 operations against a SCIM 2.0 backend, with the
@@ -80,6 +83,9 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 	}
 	rt := req.Type.MappingIndex()
 	path := "/" + req.Type.Endpoint()
+	if c.cfg.LowerCasePaths {
+		path = strings.ToLower(path)
+	}
 	if req.ID != "" {
 		path += "/" + url.PathEscape(req.ID)
 	}
