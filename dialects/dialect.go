@@ -101,17 +101,17 @@ type Response struct {
 // Capabilities is what a dialect really supports; the gateway publishes it in
 // /ServiceProviderConfig (RFC 7643 §5) and /ResourceTypes.
 type Capabilities struct {
-	Patch      bool
-	Filter     bool
-	Sort       bool
-	ETag       bool
-	Bulk       bool
-	Groups     bool // the Group resource type is served
+	Patch  bool
+	Filter bool
+	Sort   bool
+	ETag   bool
+	Bulk   bool
+	Groups bool // the Group resource type is served
 	// GroupMembersOnly: groups exist in the backend and SCIM only changes
 	// their members (create and delete are 501).
 	GroupMembersOnly bool
-	Enterprise bool // the enterprise User extension is stored
-	MaxResults int  // largest page the backend returns; 0 means no limit
+	Enterprise       bool // the enterprise User extension is stored
+	MaxResults       int  // largest page the backend returns; 0 means no limit
 }
 
 // Dialect executes SCIM 2.0 operations against one backend. Do returns a

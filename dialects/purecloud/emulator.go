@@ -187,4 +187,3 @@ func errorBody(status int, scimType, detail string) any {
 	}
 	return e
 }
-
