@@ -52,10 +52,12 @@ var Factory = &dialects.Factory{
 		{Name: "role_map", Kind: dialects.Map, Description: "client role values to Genesys role names, e.g. {admin: Master Admin}; others are sent as they are"},
 		{Name: "include_inactive", Kind: dialects.Bool, Default: "true", Description: "list deactivated users too (Genesys lists only active users unless asked for inactive ones)"},
 		{Name: "scan_limit", Kind: dialects.Int, Default: "1000", Description: "most users the gateway reads to evaluate a filter Genesys cannot"},
+		{Name: "name_from_display", Kind: dialects.Bool, Default: "true", Description: "return name (formatted, givenName, familyName) derived from displayName, since Genesys keeps no name"},
 	},
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		o := cfg.Options
-		d := &dialect{m: cfg.Mapping, b: cfg.Backend, includeInactive: o["include_inactive"] == "true", roles: map[string]string{}, rolesBack: map[string]string{}}
+		d := &dialect{m: cfg.Mapping, b: cfg.Backend, includeInactive: o["include_inactive"] == "true", nameFromDisplay: o["name_from_display"] == "true",
+			roles: map[string]string{}, rolesBack: map[string]string{}}
 		d.scanLimit, _ = strconv.Atoi(o["scan_limit"])
 		if o["role_map"] != "" {
 			if err := json.Unmarshal([]byte(o["role_map"]), &d.roles); err != nil {
@@ -80,6 +82,7 @@ type dialect struct {
 	b               dialects.Backend
 	m               *mappings.Mapping
 	includeInactive bool
+	nameFromDisplay bool
 	scanLimit       int
 	roles           map[string]string // client value -> Genesys role name
 	rolesBack       map[string]string // Genesys role name -> client value ("" if ambiguous)
@@ -335,10 +338,23 @@ func (d *dialect) rolesOut(roles gjson.Result) []byte {
 
 // userBack finishes a user for the client: roles, which Genesys may
 // return as strings, become objects with the client's own role values;
-// the userName email (type "other") is primary when no email is.
+// the userName email (type "other") is primary when no email is; and
+// name is derived from displayName ("Given Family": the last word is the
+// family name) unless options.name_from_display is false.
 func (d *dialect) userBack(body []byte) ([]byte, error) {
 	doc := scim.Parse(body)
 	var err error
+	if display := scim.Field(doc, "displayName").String(); d.nameFromDisplay && display != "" && !scim.Field(doc, "name").Exists() {
+		name := map[string]string{"formatted": display}
+		if words := strings.Fields(display); len(words) > 1 {
+			name["givenName"], name["familyName"] = strings.Join(words[:len(words)-1], " "), words[len(words)-1]
+		} else {
+			name["familyName"] = display
+		}
+		if body, err = sjson.SetBytes(body, "name", name); err != nil {
+			return nil, err
+		}
+	}
 	if roles := scim.Field(doc, "roles"); roles.IsArray() {
 		var out []string
 		roles.ForEach(func(_, r gjson.Result) bool {
