@@ -149,16 +149,12 @@ func parseErrorBody(body []byte) (msg, code, scimType, correlation string) {
 	switch {
 	case isSCIMError(doc):
 		return get("detail").String(), "", get("scimType").String(), ""
-	case doc.Get("Errors").IsArray(): // SCIM 1.1 (the case tells it from Workspace ONE's)
-		first := doc.Get("Errors").Array()
-		if len(first) > 0 {
-			return scim.Field(first[0], "description").String(), scim.Field(first[0], "code").String(), "", ""
-		}
-	case doc.Get("errors").IsArray(): // Workspace ONE
-		first := doc.Get("errors").Array()
-		if len(first) > 0 {
-			return scim.Field(first[0], "message").String(), scim.Field(first[0], "code").String(), "", ""
-		}
+	case len(doc.Get("Errors").Array()) > 0: // SCIM 1.1 (the case tells it from Workspace ONE's)
+		first := doc.Get("Errors").Array()[0]
+		return scim.Field(first, "description").String(), scim.Field(first, "code").String(), "", ""
+	case len(doc.Get("errors").Array()) > 0 && !get("contextId").Exists(): // Workspace ONE
+		first := doc.Get("errors").Array()[0]
+		return scim.Field(first, "message").String(), scim.Field(first, "code").String(), "", ""
 	case get("message").Exists() && (get("contextId").Exists() || get("code").Exists()): // Genesys platform
 		return get("message").String(), get("code").String(), "", get("contextId").String()
 	case get("detail").Exists() || get("messages").IsArray(): // FireHydrant ErrorEntity

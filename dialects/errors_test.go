@@ -23,6 +23,8 @@ func TestFromResponse(t *testing.T) {
 		{"SCIM 1.1", 404, `{"Errors":[{"description":"Resource 2819c223 not found","code":"404"}]}`, nil, "", "x: Resource 2819c223 not found"},
 		{"Workspace ONE", 409, `{"errors":[{"code":"user.name.taken","message":"User name is already taken"}]}`, nil, "uniqueness", "x: User name is already taken (vendorCode=user.name.taken)"},
 		{"Genesys platform", 429, `{"message":"Rate limit exceeded","code":"too.many.requests","status":429,"contextId":"abc-123"}`, http.Header{"Retry-After": {"5"}}, "", "x: Rate limit exceeded (vendorCode=too.many.requests, correlationId=abc-123)"},
+		{"Genesys platform, as sent since 2021 (empty errors and details)", 429, `{"message":"Rate limit exceeded the maximum. Retry the request in [42] seconds","code":"too.many.requests.retry.after","status":429,"contextId":"c-1","details":[],"errors":[]}`,
+			http.Header{"Retry-After": {"42"}}, "", "x: Rate limit exceeded the maximum. Retry the request in [42] seconds (vendorCode=too.many.requests.retry.after, correlationId=c-1)"},
 		{"FireHydrant", 422, `{"detail":"Validation failed","messages":["name is missing","email is invalid"],"code":"invalid"}`, nil, "invalidValue", "x: Validation failed: name is missing; email is invalid (vendorCode=invalid)"},
 		{"flat error", 401, `{"error":"invalid_token","error_description":"expired"}`, nil, "", "x: invalid_token: expired"},
 		{"plain text", 502, "upstream connect error", nil, "", "x: upstream connect error"},
@@ -45,7 +47,7 @@ func TestFromResponse(t *testing.T) {
 			if e.Status != want || e.ScimType != tc.scimType || e.Detail != tc.detail {
 				t.Fatalf("got %d %q %q, want %d %q %q", e.Status, e.ScimType, e.Detail, want, tc.scimType, tc.detail)
 			}
-			if tc.header != nil && e.RetryAfter != "5" {
+			if tc.header != nil && e.RetryAfter != tc.header.Get("Retry-After") {
 				t.Fatalf("Retry-After %q", e.RetryAfter)
 			}
 		})

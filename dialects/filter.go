@@ -84,7 +84,7 @@ func FilterList(ctx context.Context, q Query, page Page, pageSize, scanLimit int
 				"the backend cannot evaluate this filter itself and it would take scanning %d resources (the limit is %d); add a condition the backend evaluates, such as userName eq or sw", total, scanLimit)
 		}
 		for _, it := range items {
-			if q.Filter.Match(it) {
+			if q.Filter == nil || q.Filter.Match(it) {
 				matches = append(matches, it.Raw)
 			}
 		}
@@ -95,15 +95,20 @@ func FilterList(ctx context.Context, q Query, page Page, pageSize, scanLimit int
 	}
 	from := min(q.StartIndex-1, len(matches))
 	to := min(from+q.Count, len(matches))
+	return listResponse(len(matches), q.StartIndex, matches[from:to]), nil
+}
+
+// listResponse renders a ListResponse (RFC 7644 §3.4.2) of raw resources.
+func listResponse(total, start int, resources []string) []byte {
 	var buf bytes.Buffer
-	buf.WriteString(`{"schemas":["` + scim.ListResponseURN + `"],"totalResults":` + strconv.Itoa(len(matches)) +
-		`,"startIndex":` + strconv.Itoa(q.StartIndex) + `,"itemsPerPage":` + strconv.Itoa(to-from) + `,"Resources":[`)
-	for i, m := range matches[from:to] {
+	buf.WriteString(`{"schemas":["` + scim.ListResponseURN + `"],"totalResults":` + strconv.Itoa(total) +
+		`,"startIndex":` + strconv.Itoa(start) + `,"itemsPerPage":` + strconv.Itoa(len(resources)) + `,"Resources":[`)
+	for i, r := range resources {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		buf.WriteString(m)
+		buf.WriteString(r)
 	}
 	buf.WriteString("]}")
-	return buf.Bytes(), nil
+	return buf.Bytes()
 }

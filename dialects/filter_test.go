@@ -73,3 +73,49 @@ func TestFilterList(t *testing.T) {
 		t.Fatalf("scan limit: %v", err)
 	}
 }
+
+// A backend of n resources {"id":"1"}… that serves at most max a call and
+// counts its calls.
+func fakePage(n, max int, calls *int) Page {
+	return func(_ context.Context, start, count int) ([]gjson.Result, int, error) {
+		*calls++
+		if count > max {
+			return nil, 0, Errorf(429, "", "count %d", count)
+		}
+		var out []gjson.Result
+		for i := start; i < start+count && i <= n; i++ {
+			out = append(out, gjson.Parse(fmt.Sprintf(`{"id":"%d"}`, i)))
+		}
+		return out, n, nil
+	}
+}
+
+func TestChunkedConcatListPage(t *testing.T) {
+	ctx := context.Background()
+	var ca, cb int
+	p := Concat(Chunked(fakePage(30, 25, &ca), 25), Chunked(fakePage(12, 25, &cb), 25))
+	body, err := ListPage(ctx, Query{StartIndex: 21, Count: 40}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := gjson.ParseBytes(body)
+	if doc.Get("totalResults").Int() != 42 || doc.Get("itemsPerPage").Int() != 22 || doc.Get("startIndex").Int() != 21 ||
+		doc.Get("Resources.0.id").String() != "21" || doc.Get("Resources.9.id").String() != "30" || doc.Get("Resources.10.id").String() != "1" || doc.Get("Resources.21.id").String() != "12" {
+		t.Fatalf("%s", body)
+	}
+	if ca != 1 || cb != 1 {
+		t.Fatalf("calls: %d and %d", ca, cb)
+	}
+	// 40 from the start: two calls of at most 25 to the first listing.
+	ca, cb = 0, 0
+	body, _ = ListPage(ctx, Query{StartIndex: 1, Count: 40}, p)
+	if gjson.GetBytes(body, "itemsPerPage").Int() != 40 || gjson.GetBytes(body, "Resources.39.id").String() != "10" || ca != 2 || cb != 1 {
+		t.Fatalf("calls %d %d: %s", ca, cb, body)
+	}
+	// A page the first listing fills asks the second only for its total.
+	ca, cb = 0, 0
+	body, _ = ListPage(ctx, Query{StartIndex: 1, Count: 5}, p)
+	if gjson.GetBytes(body, "totalResults").Int() != 42 || gjson.GetBytes(body, "itemsPerPage").Int() != 5 || ca != 1 || cb != 1 {
+		t.Fatalf("calls %d %d: %s", ca, cb, body)
+	}
+}

@@ -5,13 +5,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/scimgw/scimgw/mappings"
-	"github.com/scimgw/scimgw/mappings/scim"
 )
 
 // MapList applies fn to every element of a ListResponse's "Resources" and
@@ -114,15 +112,9 @@ func ListPage(ctx context.Context, q Query, p Page) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	buf.WriteString(`{"schemas":["` + scim.ListResponseURN + `"],"totalResults":` + strconv.Itoa(total) +
-		`,"startIndex":` + strconv.Itoa(q.StartIndex) + `,"itemsPerPage":` + strconv.Itoa(len(items)) + `,"Resources":[`)
+	raw := make([]string, len(items))
 	for i, it := range items {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		buf.WriteString(it.Raw)
+		raw[i] = it.Raw
 	}
-	buf.WriteString("]}")
-	return buf.Bytes(), nil
+	return listResponse(total, q.StartIndex, raw), nil
 }

@@ -64,6 +64,27 @@ tenants:
     backend: ` + backend + "\n"
 }
 
+// quickRetry is a retry policy for tests: three attempts, short waits.
+const quickRetry = `{max_attempts: 3, min_backoff: 10ms, max_backoff: 50ms}`
+
+// oauthTenant is a config with one emulated tenant of the dialect that
+// reaches its backend with the emulator's OAuth client at tokenPath (a path
+// on the backend's host); options and retry are YAML in flow style.
+func oauthTenant(id, dialect, token, tokenPath, options, retry string) string {
+	return `
+server: {public_url: "https://gw.example.com", max_results: 200}
+tenants:
+  ` + id + `:
+    dialect: ` + dialect + `
+    inbound: {bearer_tokens: ["` + token + `"]}
+    backend:
+      emulated: true
+      auth: {type: oauth2, token_url: ` + tokenPath + `, client_id: emulator-client, client_secret: emulator-client-secret}
+      timeout: 2s
+      retry: ` + retry + `
+    options: ` + options + "\n"
+}
+
 // harness is a gateway behind a real HTTP server, with its logs captured.
 type harness struct {
 	t    *testing.T

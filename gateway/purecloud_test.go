@@ -1,26 +1,27 @@
 package gateway
 
 import (
+	"net/url"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/scimgw/scimgw/dialects/emulator"
 )
 
 const pcToken = "pc-token-123456"
 
 // purecloudConfig has one emulated Genesys Cloud tenant "pc", reached with
-// OAuth client credentials; options are given as YAML in flow style.
+// OAuth client credentials.
 func purecloudConfig(options string) string {
-	return `
-server: {public_url: "https://gw.example.com", max_results: 200}
-tenants:
-  pc:
-    dialect: purecloud
-    inbound: {bearer_tokens: ["` + pcToken + `"]}
-    backend:
-      emulated: true
-      auth: {type: oauth2, token_url: /oauth/token, client_id: emulator-client, client_secret: emulator-client-secret}
-      timeout: 2s
-      retry: {max_attempts: 3, min_backoff: 10ms, max_backoff: 50ms}
-    options: ` + options + "\n"
+	return purecloudConfigRetry(options, quickRetry)
+}
+
+func purecloudConfigRetry(options, retry string) string {
+	return oauthTenant("pc", "purecloud", pcToken, "/oauth/token", options, retry)
 }
 
 func newPurecloud(t *testing.T, options string) *harness {
@@ -33,22 +34,326 @@ func (h *harness) pc(method, path, body string, headers ...string) response {
 	return h.do(method, "/pc/scim/v2"+path, pcToken, body, headers...)
 }
 
-func TestPurecloudExplore(t *testing.T) {
-	h := newPurecloud(t, `{}`)
-	r := h.pc("POST", "/Users", enterpriseUser("m-1"))
-	t.Logf("%d %s", r.status, r.body)
+// genesysUser is an enterprise user as Okta or Entra ID sends it, with what
+// Genesys Cloud does not take: a name, the userName among the emails, phone
+// numbers in local notation, a fax.
+func genesysUser(managerID string) string {
+	return `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User","urn:ietf:params:scim:schemas:extension:genesys:purecloud:2.0:User"],
+ "externalId":"00u1a2b3c4","userName":"bjensen@example.com","active":true,
+ "name":{"formatted":"Barbara Jensen","givenName":"Barbara","familyName":"Jensen"},"title":"Tour Guide","locale":"en-US",
+ "emails":[{"value":"bjensen@example.com","type":"work","primary":true},{"value":"babs@home.example","type":"home"}],
+ "phoneNumbers":[{"value":"+31 20 555 0100","type":"work"},{"value":"0031 (20) 555-0101 x12","type":"work"},{"value":"+31 6 5555 0102","type":"mobile"},{"value":"+31 20 555 0199","type":"fax"}],
+ "roles":[{"value":"agent"},{"value":"admin"}],
+ "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"701984","department":"Tours","division":"EMEA","costCenter":"4130","manager":{"value":"` + managerID + `","displayName":"Kim"}},
+ "urn:ietf:params:scim:schemas:extension:genesys:purecloud:2.0:User":{"routingSkills":[{"name":"Dutch","proficiency":4.5}]}}`
+}
+
+// The lifecycle of a user and a group's membership, with the exact
+// requests Genesys Cloud receives kept in a golden file.
+func TestPurecloudLifecycle(t *testing.T) {
+	h := newPurecloud(t, `{role_map: {admin: Master Admin}}`)
+	emu := h.emu("pc")
+	var golden strings.Builder
+	section := func(title string, mark int) {
+		golden.WriteString("### " + title + "\n" + sent(emu, mark) + "\n")
+	}
+	mgr := h.pc("POST", "/Users", `{"userName":"kim@example.com","displayName":"Kim Manager"}`).wantStatus(t, 201).json.Get("id").String()
+
+	mark := len(emu.Requests())
+	r := h.pc("POST", "/Users", genesysUser(mgr)).wantStatus(t, 201)
+	section("create", mark)
 	id := r.json.Get("id").String()
-	r = h.pc("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"name.givenName","value":"Babs"},{"op":"Replace","path":"active","value":false}]}`)
-	t.Logf("%d %s", r.status, r.body)
-	r = h.pc("GET", "/Users", "")
-	t.Logf("%d %s", r.status, r.body)
-	r = h.pc("GET", "/Groups", "")
-	t.Logf("%d %s", r.status, r.body)
-	for _, rq := range h.emu("pc").Requests() {
-		t.Logf("%s %s?%s %s", rq.Method, rq.Path, rq.Query, rq.Body)
+	body := gjson.Parse(emu.Requests()[mark].Body)
+	switch {
+	case body.Get("name").Exists() || body.Get("locale").Exists() || body.Get(`urn:ietf:params:scim:schemas:extension:enterprise:2\.0:User.costCenter`).Exists():
+		t.Fatalf("sent what Genesys does not hold: %s", body.Raw)
+	case body.Get("displayName").String() != "Barbara Jensen":
+		t.Fatalf("displayName not composed: %s", body.Raw)
+	case body.Get("emails").Raw != `[{"value":"babs@home.example","type":"work"}]`:
+		t.Fatalf("emails: %s", body.Get("emails").Raw)
+	case body.Get("phoneNumbers").Raw != `[{"value":"+31205550100","type":"work"},{"value":"tel:+31205550101;ext=12","type":"work2"},{"value":"+31655550102","type":"mobile"}]`:
+		t.Fatalf("phoneNumbers: %s", body.Get("phoneNumbers").Raw)
+	case body.Get("roles").Raw != `[{"value":"agent"},{"value":"Master Admin"}]`:
+		t.Fatalf("roles: %s", body.Get("roles").Raw)
+	}
+	switch {
+	case r.json.Get("roles").Raw != `[{"value":"agent"},{"value":"admin"}]`:
+		t.Fatalf("roles back: %s", r.json.Get("roles").Raw)
+	case r.json.Get("name.givenName").String() != "Barbara" || r.json.Get("name.familyName").String() != "Jensen":
+		t.Fatalf("name back: %s", r.json.Get("name").Raw)
+	case r.json.Get(`emails.#(type=="other").value`).String() != "bjensen@example.com":
+		t.Fatalf("emails back: %s", r.json.Get("emails").Raw)
+	case r.json.Get(`urn:ietf:params:scim:schemas:extension:genesys:purecloud:2\.0:User.routingSkills.0.name`).String() != "Dutch":
+		t.Fatalf("genesys extension: %s", r.body)
+	case r.header.Get("ETag") != `"1"` || r.json.Get("meta.version").String() != `"1"`:
+		t.Fatalf("ETag %q, meta.version %s", r.header.Get("ETag"), r.json.Get("meta.version").Raw)
+	}
+
+	// PATCH is native; a name change becomes a displayName change, and
+	// only the given name needs the current displayName.
+	mark = len(emu.Requests())
+	r = h.pc("PATCH", "/Users/"+id, patchOp+`[{"op":"Replace","path":"name.givenName","value":"Babs"},
+		{"op":"replace","path":"phoneNumbers[type eq \"mobile\"].value","value":"+31 6 5555 0199"},
+		{"op":"Add","path":"roles","value":[{"value":"admin"}]},
+		{"op":"replace","path":"active","value":false}]}`).wantStatus(t, 200)
+	section("patch", mark)
+	if r.json.Get("displayName").String() != "Babs Jensen" || r.json.Get("active").Bool() || r.json.Get(`phoneNumbers.#(type=="mobile").value`).String() != "+31655550199" {
+		t.Fatalf("patch: %s", r.body)
+	}
+
+	// PUT replaces; the answer carries the new version.
+	mark = len(emu.Requests())
+	r = h.pc("PUT", "/Users/"+id, `{"userName":"bjensen@example.com","name":{"givenName":"Barbara","familyName":"Jensen-Smith"},"active":true,
+		"emails":[{"value":"bjensen@example.com","type":"work","primary":true}]}`, "If-Match", r.header.Get("ETag")).wantStatus(t, 200)
+	section("replace", mark)
+	if r.json.Get("displayName").String() != "Barbara Jensen-Smith" || r.json.Get("title").Exists() || r.header.Get("ETag") != `"3"` {
+		t.Fatalf("replace: %s %s", r.header.Get("ETag"), r.body)
+	}
+
+	// Groups exist in Genesys: find one, change its members.
+	mark = len(emu.Requests())
+	g := h.pc("GET", "/Groups?filter="+url.QueryEscape(`displayName eq "Support"`), "").wantStatus(t, 200)
+	gid := g.json.Get("Resources.0.id").String()
+	h.pc("PATCH", "/Groups/"+gid, patchOp+`[{"op":"add","path":"members","value":[{"value":"`+id+`"},{"value":"`+mgr+`"}]}]}`).wantStatus(t, 200)
+	r = h.pc("PATCH", "/Groups/"+gid, patchOp+`[{"op":"remove","path":"members[value eq \"`+mgr+`\"]"}]}`).wantStatus(t, 200)
+	if r.json.Get("members.#").Int() != 1 || r.json.Get("members.0.value").String() != id {
+		t.Fatalf("members: %s", r.body)
+	}
+	r = h.pc("PUT", "/Groups/"+gid, `{"displayName":"Support","members":[{"value":"`+mgr+`"}]}`).wantStatus(t, 200)
+	if r.json.Get("members.#").Int() != 1 || r.json.Get("members.0.value").String() != mgr {
+		t.Fatalf("members after PUT: %s", r.body)
+	}
+	if h.pc("GET", "/Users/"+mgr, "").json.Get("groups.0.value").String() != gid {
+		t.Fatal("the user's groups do not show the group")
+	}
+	section("group membership", mark)
+
+	mark = len(emu.Requests())
+	h.pc("DELETE", "/Users/"+id, "").wantStatus(t, 204)
+	section("delete", mark)
+	if emu.Resource("Users", id) != nil {
+		t.Fatal("user still stored")
+	}
+	checkGolden(t, "testdata/purecloud/lifecycle.golden", golden.String())
+}
+
+func TestPurecloudRefusedBeforeSending(t *testing.T) {
+	cases := []struct{ name, body, scimType string }{
+		{"userName not an email", `{"userName":"bjensen","displayName":"B J"}`, "invalidValue"},
+		{"userName with a display name", `{"userName":"Babs <bjensen@example.com>","displayName":"B J"}`, "invalidValue"},
+		{"no displayName and no name", `{"userName":"bjensen@example.com"}`, "invalidValue"},
+		{"a local phone number", `{"userName":"bjensen@example.com","displayName":"B J","phoneNumbers":[{"value":"555-0100","type":"work"}]}`, "invalidValue"},
+		{"five work numbers", `{"userName":"bjensen@example.com","displayName":"B J","phoneNumbers":[{"value":"+31205550101"},{"value":"+31205550102"},{"value":"+31205550103"},{"value":"+31205550104"},{"value":"+31205550105"}]}`, "invalidValue"},
+		{"two home numbers", `{"userName":"bjensen@example.com","displayName":"B J","phoneNumbers":[{"value":"+31205550101","type":"home"},{"value":"+31205550102","type":"home"}]}`, "invalidValue"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newPurecloud(t, `{}`)
+			h.pc("POST", "/Users", c.body).wantError(t, 400, c.scimType)
+			if n := len(h.emu("pc").Requests()); n != 0 {
+				t.Fatalf("%d requests forwarded", n)
+			}
+		})
+	}
+	t.Run("composed from given and family name", func(t *testing.T) {
+		h := newPurecloud(t, `{}`)
+		h.pc("POST", "/Users", `{"userName":"bjensen@example.com","name":{"givenName":"Barbara","familyName":"Jensen"}}`).wantStatus(t, 201)
+		if d := gjson.Get(h.emu("pc").Requests()[0].Body, "displayName").String(); d != "Barbara Jensen" {
+			t.Fatalf("displayName %q", d)
+		}
+	})
+	t.Run("a PATCH to a userName that is not an email", func(t *testing.T) {
+		h := newPurecloud(t, `{}`)
+		id := h.pc("POST", "/Users", `{"userName":"bjensen@example.com","displayName":"B J"}`).json.Get("id").String()
+		mark := len(h.emu("pc").Requests())
+		h.pc("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"userName","value":"bjensen"}]}`).wantError(t, 400, "invalidValue")
+		if len(h.emu("pc").Requests()) != mark {
+			t.Fatal("forwarded")
+		}
+	})
+}
+
+// seedGenesys creates n users p0@example.com… with titles t0, t1, t2 and
+// deactivates every user whose number is in inactive.
+func seedGenesys(t *testing.T, h *harness, prefix string, n int, inactive ...int) []string {
+	var ids []string
+	for i := range n {
+		active := "true"
+		for _, x := range inactive {
+			if x == i {
+				active = "false"
+			}
+		}
+		r := h.pc("POST", "/Users", `{"userName":"`+prefix+itoa(i)+`@example.com","displayName":"P `+itoa(i)+`","title":"t`+itoa(i%3)+`","active":`+active+`,
+			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"`+itoa(1000+i)+`"}}`).wantStatus(t, 201)
+		ids = append(ids, r.json.Get("id").String())
+	}
+	return ids
+}
+
+func TestPurecloudLists(t *testing.T) {
+	h := newPurecloud(t, `{scan_limit: 100}`)
+	emu := h.emu("pc")
+	seedGenesys(t, h, "p", 8, 2, 5)
+	names := func(r response) string {
+		var out []string
+		for _, u := range r.json.Get("Resources.#.userName").Array() {
+			out = append(out, strings.TrimSuffix(u.String(), "@example.com"))
+		}
+		return strings.Join(out, ",")
+	}
+	cases := []struct {
+		filter string
+		want   string   // userNames, without the domain
+		sent   []string // the filters Genesys received
+	}{
+		{``, "p0,p1,p3,p4,p6,p7,p2,p5", []string{"", "active eq false"}},
+		{`userName eq "p2@example.com"`, "p2", []string{`userName eq "p2@example.com"`}},
+		{`emails[value eq "p3@example.com"]`, "p3", []string{`email eq "p3@example.com"`}},
+		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "1004"`, "p4", []string{`employeeNumber eq "1004"`}},
+		{`active eq false`, "p2,p5", []string{`active eq false`}},
+		{`active eq true`, "p0,p1,p3,p4,p6,p7", []string{""}},
+		// Evaluated by the gateway:
+		{`title eq "t2" and userName eq "p5@example.com"`, "p5", []string{`userName eq "p5@example.com"`}},
+		{`userName sw "p1"`, "p1", []string{"", "active eq false"}},
+		{`title eq "t1" or title eq "t0"`, "p0,p1,p3,p4,p6,p7", []string{"", "active eq false"}},
+		{`active eq false and title eq "t2"`, "p2,p5", []string{`active eq false`}},
+		{`not (active eq true)`, "p2,p5", []string{"", "active eq false"}},
+	}
+	for _, c := range cases {
+		t.Run(c.filter, func(t *testing.T) {
+			mark := len(emu.Requests())
+			q := ""
+			if c.filter != "" {
+				q = "?filter=" + url.QueryEscape(c.filter)
+			}
+			r := h.pc("GET", "/Users"+q, "").wantStatus(t, 200)
+			if got := names(r); got != c.want || r.json.Get("totalResults").Int() != int64(len(strings.Split(c.want, ","))) {
+				t.Fatalf("got %s (total %d), want %s", got, r.json.Get("totalResults").Int(), c.want)
+			}
+			var sent []string
+			for _, rq := range emu.Requests()[mark:] {
+				v, _ := url.ParseQuery(rq.Query)
+				sent = append(sent, v.Get("filter"))
+			}
+			if strings.Join(sent, "|") != strings.Join(c.sent, "|") {
+				t.Fatalf("Genesys received filters %q, want %q", sent, c.sent)
+			}
+		})
+	}
+	t.Run("pages above 25 take several calls", func(t *testing.T) {
+		h := newPurecloud(t, `{}`)
+		emu := h.emu("pc")
+		seedGenesys(t, h, "q", 60, 10, 50)
+		mark := len(emu.Requests())
+		r := h.pc("GET", "/Users?count=100", "").wantStatus(t, 200)
+		if r.json.Get("totalResults").Int() != 60 || r.json.Get("itemsPerPage").Int() != 60 || len(r.json.Get("Resources").Array()) != 60 {
+			t.Fatalf("total %d, items %d", r.json.Get("totalResults").Int(), r.json.Get("itemsPerPage").Int())
+		}
+		for _, rq := range emu.Requests()[mark:] {
+			v, _ := url.ParseQuery(rq.Query)
+			if n, err := strconv.Atoi(v.Get("count")); err != nil || n > 25 {
+				t.Fatalf("a call asked for %q users", v.Get("count"))
+			}
+		}
+		// The second page spans the active and the inactive users.
+		r = h.pc("GET", "/Users?startIndex=41&count=30", "").wantStatus(t, 200)
+		if r.json.Get("itemsPerPage").Int() != 20 || r.json.Get("startIndex").Int() != 41 || names(r)[len(names(r))-7:] != "q10,q50" {
+			t.Fatalf("second page: %d items, ends %s", r.json.Get("itemsPerPage").Int(), names(r))
+		}
+		// count=0: only the total.
+		if r := h.pc("GET", "/Users?count=0", ""); r.json.Get("totalResults").Int() != 60 || r.json.Get("Resources.#").Int() != 0 {
+			t.Fatalf("count=0: %s", r.body)
+		}
+	})
+	t.Run("too wide to scan", func(t *testing.T) {
+		h := newPurecloud(t, `{scan_limit: 5}`)
+		seedGenesys(t, h, "r", 6)
+		h.pc("GET", "/Users?filter="+url.QueryEscape(`title eq "t1"`), "").wantError(t, 400, "tooMany")
+	})
+}
+
+func TestPurecloudVersions(t *testing.T) {
+	h := newPurecloud(t, `{}`)
+	emu := h.emu("pc")
+	id := seedGenesys(t, h, "v", 1)[0]
+	r := h.pc("GET", "/Users/"+id, "").wantStatus(t, 200)
+	etag := r.header.Get("ETag")
+	if h.pc("GET", "/Users/"+id, "", "If-None-Match", etag).status != 304 {
+		t.Fatal("If-None-Match with the current version should give 304")
+	}
+	// Genesys answers a stale If-Match with 400 invalidVers: the client sees 412.
+	h.pc("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"title","value":"x"}]}`, "If-Match", `"9"`).wantError(t, 412, "")
+	h.pc("PUT", "/Users/"+id, `{"userName":"v0@example.com","displayName":"V"}`, "If-Match", `"9"`).wantError(t, 412, "")
+	if gjson.GetBytes(emu.Resource("Users", id), "title").String() != "t0" {
+		t.Fatal("a stale write changed the user")
+	}
+	r = h.pc("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"title","value":"x"}]}`, "If-Match", etag).wantStatus(t, 200)
+	if r.header.Get("ETag") != `"2"` {
+		t.Fatalf("ETag after PATCH %q", r.header.Get("ETag"))
 	}
 }
 
-func TestPurecloudReplay(t *testing.T) {
-	replay(t, func(t *testing.T) *harness { return newPurecloud(t, `{}`) }, "pc", pcToken, "purecloud")
+func TestPurecloudRateLimits(t *testing.T) {
+	t.Run("a wait that fits is waited for", func(t *testing.T) {
+		h := newHarness(t, purecloudConfigRetry(`{}`, `{max_attempts: 3, min_backoff: 10ms, max_backoff: 2s}`))
+		emu := h.emu("pc")
+		emu.Inject(emulator.Fault{Method: "POST", Status: 429, RetryAfter: "1"})
+		start := time.Now()
+		h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"A"}`).wantStatus(t, 201)
+		if time.Since(start) < time.Second || emu.Count("Users") != 1 {
+			t.Fatalf("after %v, %d users", time.Since(start), emu.Count("Users"))
+		}
+	})
+	t.Run("a longer one goes to the client, with Retry-After, and nothing is created twice", func(t *testing.T) {
+		h := newPurecloud(t, `{}`)
+		emu := h.emu("pc")
+		emu.SetRateLimit(&emulator.RateLimit{Requests: 1, Per: time.Hour, RetryAfter: 30})
+		h.pc("GET", "/Users/nope", "").wantError(t, 404, "")
+		r := h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"A"}`).wantError(t, 429, "")
+		if r.header.Get("Retry-After") != "30" || !strings.Contains(r.json.Get("detail").String(), "Rate limit exceeded") {
+			t.Fatalf("429: Retry-After %q, %s", r.header.Get("Retry-After"), r.body)
+		}
+		emu.SetRateLimit(nil)
+		if emu.Count("Users") != 0 {
+			t.Fatal("a refused create was applied")
+		}
+		h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"A"}`).wantStatus(t, 201)
+		if emu.Count("Users") != 1 {
+			t.Fatalf("%d users", emu.Count("Users"))
+		}
+	})
+}
+
+func TestPurecloudGroupsAndDiscovery(t *testing.T) {
+	h := newPurecloud(t, `{}`)
+	emu := h.emu("pc")
+	r := h.pc("POST", "/Groups", `{"displayName":"New"}`).wantError(t, 501, "")
+	if !strings.Contains(r.json.Get("detail").String(), "created and deleted in Genesys Cloud") {
+		t.Fatalf("detail: %s", r.body)
+	}
+	gid := h.pc("GET", "/Groups?filter="+url.QueryEscape(`displayName eq "Sales"`), "").json.Get("Resources.0.id").String()
+	h.pc("DELETE", "/Groups/"+gid, "").wantError(t, 501, "")
+	if emu.Count("Groups") != 2 || len(emu.Requests()) != 1 {
+		t.Fatalf("%d groups, %d requests", emu.Count("Groups"), len(emu.Requests()))
+	}
+	h.pc("GET", "/Groups/"+gid, "").wantStatus(t, 200)
+	rt := h.pc("GET", "/ResourceTypes/Group", "").wantStatus(t, 200)
+	if !strings.Contains(rt.json.Get("description").String(), "501") {
+		t.Fatalf("discovery does not say groups cannot be created: %s", rt.body)
+	}
+	spc := h.pc("GET", "/ServiceProviderConfig", "").wantStatus(t, 200)
+	if !spc.json.Get("etag.supported").Bool() || spc.json.Get("sort.supported").Bool() {
+		t.Fatalf("ServiceProviderConfig: %s", spc.body)
+	}
+}
+
+func TestPurecloudOAuth(t *testing.T) {
+	h := newPurecloud(t, `{}`)
+	seedGenesys(t, h, "o", 1)
+	for _, r := range h.emu("pc").Requests() {
+		if !strings.HasPrefix(r.Auth, "Bearer ") || strings.Contains(r.Auth, "emulator-backend-token") {
+			t.Fatalf("backend saw Authorization %q", r.Auth)
+		}
+	}
 }

@@ -18,21 +18,9 @@ import (
 const wsToken = "ws-token-123456"
 
 // workspaceConfig has one emulated Workspace ONE tenant "ws", reached with
-// OAuth client credentials at the vendor's token path; options are given
-// as YAML in flow style.
+// OAuth client credentials at the vendor's token path.
 func workspaceConfig(options string) string {
-	return `
-server: {public_url: "https://gw.example.com", max_results: 50}
-tenants:
-  ws:
-    dialect: workspace
-    inbound: {bearer_tokens: ["` + wsToken + `"]}
-    backend:
-      emulated: true
-      auth: {type: oauth2, token_url: /SAAS/auth/oauthtoken, client_id: emulator-client, client_secret: emulator-client-secret}
-      timeout: 2s
-      retry: {max_attempts: 3, min_backoff: 10ms, max_backoff: 50ms}
-    options: ` + options + "\n"
+	return oauthTenant("ws", "workspace", wsToken, "/SAAS/auth/oauthtoken", options, quickRetry)
 }
 
 func newWorkspace(t *testing.T, options string) *harness {

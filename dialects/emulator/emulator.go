@@ -172,6 +172,13 @@ func (s *Server) Inject(f Fault) {
 	s.mu.Unlock()
 }
 
+// SetRateLimit replaces the rate limit; nil lifts it.
+func (s *Server) SetRateLimit(rl *RateLimit) {
+	s.mu.Lock()
+	s.p.RateLimit, s.inWindow, s.window = rl, 0, time.Time{}
+	s.mu.Unlock()
+}
+
 // Requests returns the SCIM requests received so far, oldest first.
 func (s *Server) Requests() []Recorded {
 	s.mu.Lock()
@@ -345,9 +352,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "bad rate limit: "+err.Error(), http.StatusBadRequest)
 			return
 		}
-		s.mu.Lock()
-		s.p.RateLimit, s.inWindow = &rl, 0
-		s.mu.Unlock()
+		s.SetRateLimit(&rl)
 		w.WriteHeader(http.StatusNoContent)
 	case r.URL.Path == "/_emulator/requests" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/json")
