@@ -16,9 +16,9 @@ import (
 // are relative to the tenant's /scim/v2; {{name}} is a value captured from
 // an earlier response ("capture": {"name": "<gjson path>"}).
 type replayFile struct {
-	Name     string       `json:"name"`
-	Source   string       `json:"source"`
-	Dialects []string     `json:"dialects,omitempty"` // only these tenants' dialects; empty: all
+	Name     string   `json:"name"`
+	Source   string   `json:"source"`
+	Dialects []string `json:"dialects,omitempty"` // only these tenants' dialects; empty: all
 	// Skip names dialects the file does not apply to, with the reason.
 	Skip  map[string]string `json:"skip,omitempty"`
 	Steps []replayStep      `json:"steps"`
@@ -49,7 +49,7 @@ type replayExpect struct {
 }
 
 type replayBackend struct {
-	Resource string                     `json:"resource"` // "Users/{{userId}}"
+	Resource string                     `json:"resource"`       // "Users/{{userId}}"
 	Skip     map[string]string          `json:"skip,omitempty"` // dialect -> why the check does not apply
 	JSON     map[string]json.RawMessage `json:"json,omitempty"`
 	Count    map[string]int             `json:"count,omitempty"`
