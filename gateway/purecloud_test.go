@@ -357,3 +357,21 @@ func TestPurecloudOAuth(t *testing.T) {
 		}
 	}
 }
+
+// Path-less PATCH operations (as Okta and Entra send them) get the same
+// treatment as pathed ones.
+func TestPurecloudPathlessPatch(t *testing.T) {
+	h := newPurecloud(t, `{role_map: {admin: Master Admin}}`)
+	emu := h.emu("pc")
+	id := h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"Ann Smith"}`).wantStatus(t, 201).json.Get("id").String()
+	mark := len(emu.Requests())
+	r := h.pc("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","value":{"name.familyName":"Jones","phoneNumbers":[{"value":"+44 20 7946 0000","type":"mobile"}],
+		"roles":[{"value":"admin"}],"emails":[{"value":"a@example.com","type":"other"},{"value":"ann@work.example","type":"work"}]}}]}`).wantStatus(t, 200)
+	if r.json.Get("displayName").String() != "Ann Jones" || r.json.Get("phoneNumbers.0.value").String() != "+442079460000" ||
+		r.json.Get("roles.0.value").String() != "admin" || r.json.Get(`emails.#(type=="work").value`).String() != "ann@work.example" {
+		t.Fatalf("patch: %s", r.body)
+	}
+	if body := emu.Requests()[len(emu.Requests())-1].Body; strings.Contains(body, "familyName") || !strings.Contains(body, `"Master Admin"`) {
+		t.Fatalf("sent %s (requests since mark: %d)", body, len(emu.Requests())-mark)
+	}
+}

@@ -405,18 +405,22 @@ func (d *dialect) patch(ctx context.Context, req *dialects.Request) ([]byte, err
 		val := gjson.ParseBytes(op.Value)
 		switch {
 		case op.Path == "" && val.IsObject():
-			// Path-less: split out the name.
+			// Path-less: split out the name, reshape the rest.
 			rest := map[string]json.RawMessage{}
 			json.Unmarshal(op.Value, &rest)
 			for k, v := range rest {
-				kp, _ := scim.ParseAttrPath(k)
-				if kp.Is("name", kp.Sub) {
+				kp, _ := scim.ParsePatchPath(k)
+				switch {
+				case kp.Attr.Is("name", kp.Attr.Sub):
 					touchesName = true
-					collectName(name, kp.Sub, gjson.ParseBytes(v))
+					collectName(name, kp.Attr.Sub, gjson.ParseBytes(v))
 					delete(rest, k)
-				}
-				if kp.Is("displayName", "") {
+					continue
+				case kp.Attr.Is("displayName", ""):
 					setsDisplay = true
+				}
+				if rest[k], err = d.patchValue(kp, gjson.ParseBytes(v)); err != nil {
+					return nil, err
 				}
 			}
 			op.Value, _ = json.Marshal(rest)
@@ -429,20 +433,10 @@ func (d *dialect) patch(ctx context.Context, req *dialects.Request) ([]byte, err
 			continue
 		case p.Attr.Is("displayName", ""):
 			setsDisplay = true
-		case p.Attr.Is("userName", "") && !strings.EqualFold(op.Op, "remove"):
-			if err := checkUserName(val.String()); err != nil {
+		case !strings.EqualFold(op.Op, "remove") && val.Exists():
+			if op.Value, err = d.patchValue(p, val); err != nil {
 				return nil, err
 			}
-		case p.Attr.Is("phoneNumbers", p.Attr.Sub) && !strings.EqualFold(op.Op, "remove"):
-			if op.Value, err = d.patchPhones(p, val); err != nil {
-				return nil, err
-			}
-		case p.Attr.Is("roles", p.Attr.Sub) && p.Attr.Sub == "" && p.Filter == nil && val.Exists():
-			arr := val
-			if !val.IsArray() {
-				arr = gjson.Parse("[" + val.Raw + "]")
-			}
-			op.Value = d.rolesOut(arr)
 		}
 		ops = append(ops, op)
 	}
@@ -499,6 +493,38 @@ func (d *dialect) displayFromName(ctx context.Context, id string, name map[strin
 		return "", dialects.Errorf(http.StatusBadRequest, "invalidValue", "Genesys Cloud needs a displayName; this PATCH would leave the name empty")
 	}
 	return display, nil
+}
+
+// patchValue reshapes the value a PATCH sets at p as prepare does for a
+// whole user: userName must be an email, phone numbers are normalised,
+// roles mapped, and emails sent as the work email (the "other" one is the
+// userName, read-only).
+func (d *dialect) patchValue(p scim.PatchPath, val gjson.Result) (json.RawMessage, error) {
+	arr := val
+	if !val.IsArray() {
+		arr = gjson.Parse("[" + val.Raw + "]")
+	}
+	whole := p.Filter == nil && p.Attr.Sub == "" && p.Sub == ""
+	switch {
+	case p.Attr.Is("userName", ""):
+		if err := checkUserName(val.String()); err != nil {
+			return nil, err
+		}
+	case p.Attr.Is("phoneNumbers", p.Attr.Sub):
+		return d.patchPhones(p, val)
+	case p.Attr.Is("roles", "") && whole:
+		return d.rolesOut(arr), nil
+	case p.Attr.Is("emails", "") && whole:
+		var out []string
+		arr.ForEach(func(_, e gjson.Result) bool {
+			if !strings.EqualFold(scim.Field(e, "type").String(), "other") {
+				out = append(out, `{"value":`+scim.Quote(scim.Field(e, "value").String())+`,"type":"work"}`)
+			}
+			return true
+		})
+		return json.RawMessage("[" + strings.Join(out, ",") + "]"), nil
+	}
+	return json.RawMessage(val.Raw), nil
 }
 
 // patchPhones normalises the phone numbers in a PATCH value.
