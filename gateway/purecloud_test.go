@@ -375,3 +375,17 @@ func TestPurecloudPathlessPatch(t *testing.T) {
 		t.Fatalf("sent %s (requests since mark: %d)", body, len(emu.Requests())-mark)
 	}
 }
+
+// What the gateway adds to Genesys' users (name, the client's role values)
+// can be filtered on.
+func TestPurecloudFilterOnDerivedAttributes(t *testing.T) {
+	h := newPurecloud(t, `{role_map: {admin: Master Admin}}`)
+	h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"Ann Smith","roles":[{"value":"admin"}]}`).wantStatus(t, 201)
+	h.pc("POST", "/Users", `{"userName":"b@example.com","displayName":"Bob Smith"}`).wantStatus(t, 201)
+	for filter, want := range map[string]int64{`name.givenName eq "Ann"`: 1, `name.familyName eq "Smith"`: 2, `roles.value eq "admin"`: 1} {
+		r := h.pc("GET", "/Users?filter="+url.QueryEscape(filter), "").wantStatus(t, 200)
+		if r.json.Get("totalResults").Int() != want {
+			t.Errorf("%s: %s", filter, r.body)
+		}
+	}
+}

@@ -99,14 +99,10 @@ func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Resp
 		// RFC 7644 §3.14: a version that does not match is 412.
 		return nil, &dialects.Error{Status: http.StatusPreconditionFailed, Detail: de.Detail, Err: de}
 	}
-	if err != nil || req.Type != dialects.User || len(resp.Body) == 0 {
-		return resp, err
+	if err != nil || req.Type != dialects.User || req.Action == dialects.List || len(resp.Body) == 0 {
+		return resp, err // lists are finished user by user, before filtering
 	}
-	if req.Action == dialects.List {
-		resp.Body, err = dialects.MapList(resp.Body, d.userBack)
-	} else {
-		resp.Body, err = d.userBack(resp.Body)
-	}
+	resp.Body, err = d.userBack(resp.Body)
 	return resp, err
 }
 
@@ -666,6 +662,9 @@ func (d *dialect) page(rt dialects.ResourceType, filter string) dialects.Page {
 		var items []gjson.Result
 		for _, r := range doc.Get("Resources").Array() {
 			out, err := d.m.Response(rt.MappingIndex(), []byte(r.Raw))
+			if err == nil && rt == dialects.User {
+				out, err = d.userBack(out)
+			}
 			if err != nil {
 				return nil, 0, err
 			}
