@@ -67,4 +67,19 @@ func TestAdminAPIAndStrictness(t *testing.T) {
 	if s, _ := do("DELETE", "/_emulator/state", "", false); s != 204 || emu.Count("Users") != 0 {
 		t.Fatal("state not reset")
 	}
+	// A rate limit: two requests an hour, then 429 with Retry-After.
+	if s, _ := do("POST", "/_emulator/ratelimit", `{"requests":2,"per":3600000000000,"retry_after":9}`, false); s != 204 {
+		t.Fatalf("rate limit: %d", s)
+	}
+	for i, want := range []int{200, 200, 429} {
+		if s, _ := do("GET", "/api/scim/v2/Users", "", true); s != want {
+			t.Fatalf("request %d under the rate limit: %d, want %d", i, s, want)
+		}
+	}
+	if s, _ := do("POST", "/_emulator/ratelimit", `{"requests":0}`, false); s != 204 {
+		t.Fatal("rate limit not lifted")
+	}
+	if s, _ := do("GET", "/api/scim/v2/Users", "", true); s != 200 {
+		t.Fatalf("after lifting the rate limit: %d", s)
+	}
 }
