@@ -76,17 +76,22 @@ type Query struct {
 
 // Request is one SCIM 2.0 operation, validated by the gateway.
 type Request struct {
-	Action  Action
-	Type    ResourceType
-	ID      string // Get, Replace, Patch, Delete
-	Body    []byte // Create, Replace: the resource; Patch: the PatchOp message
-	Query   Query  // List
-	IfMatch string // RFC 7644 §3.14
-	// Attributes is the client's ?attributes= on Create and Get (RFC 7644
-	// §3.9), for backends that take it; the gateway projects the answer
-	// itself in any case.
-	Attributes  []scim.AttrPath
+	Action      Action
+	Type        ResourceType
+	ID          string // Get, Replace, Patch, Delete
+	Body        []byte // Create, Replace: the resource; Patch: the PatchOp message
+	Query       Query  // List
+	IfMatch     string // RFC 7644 §3.14
 	IfNoneMatch string
+	// Attributes and ExcludedAttributes are the client's ?attributes= and
+	// ?excludedAttributes= (RFC 7644 §3.9, §3.4.2.5) on Create, Get and
+	// List, for backends that take them; the gateway projects the answer
+	// itself in any case.
+	Attributes, ExcludedAttributes []scim.AttrPath
+	// Current is, on a Replace, the resource as the caller has just read
+	// it (SCIM 2.0), when it has: a dialect that must compare the new
+	// resource with the current one need not read it again.
+	Current []byte
 }
 
 // Response is a successful result in SCIM 2.0 form. Body is a resource, or a

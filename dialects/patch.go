@@ -43,7 +43,7 @@ func PatchByReplace(ctx context.Context, d Dialect, req *Request) (*Response, er
 		if ours {
 			ifMatch = cur.ETag
 		}
-		resp, err := d.Do(ctx, &Request{Action: Replace, Type: req.Type, ID: req.ID, Body: body, IfMatch: ifMatch})
+		resp, err := d.Do(ctx, &Request{Action: Replace, Type: req.Type, ID: req.ID, Body: body, IfMatch: ifMatch, Current: cur.Body})
 		var de *Error
 		if ours && attempt < 2 && errors.As(err, &de) && de.Status == http.StatusPreconditionFailed {
 			continue // changed since we read it: read again

@@ -168,7 +168,8 @@ func (g *Gateway) get(c *gin.Context, t *tenant, rt dialects.ResourceType, id st
 		return nil, err
 	}
 	ctx := c.Request.Context()
-	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Get, Type: rt, ID: id, IfNoneMatch: t.conditional(c, "If-None-Match"), Attributes: proj.include})
+	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Get, Type: rt, ID: id, IfNoneMatch: t.conditional(c, "If-None-Match"),
+		Attributes: proj.include, ExcludedAttributes: proj.exclude})
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +201,8 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	}
 	ctx, cancel := backendCtx(c, t)
 	defer cancel()
-	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match"), Attributes: proj.include}
+	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match"),
+		Attributes: proj.include, ExcludedAttributes: proj.exclude}
 	var resp *dialects.Response
 	if action == dialects.Create {
 		resp, err = g.safeCreate(ctx, t, req)
@@ -282,10 +284,10 @@ func (g *Gateway) list(c *gin.Context, t *tenant, rt dialects.ResourceType, sear
 	if q.Count == 0 {
 		// Only the total is wanted; still ask the backend for it.
 		q.Count = 1
-		resp, err = t.dialect.Do(ctx, &dialects.Request{Action: dialects.List, Type: rt, Query: q})
+		resp, err = t.dialect.Do(ctx, &dialects.Request{Action: dialects.List, Type: rt, Query: q, Attributes: proj.include, ExcludedAttributes: proj.exclude})
 		q.Count = 0
 	} else {
-		resp, err = t.dialect.Do(ctx, &dialects.Request{Action: dialects.List, Type: rt, Query: q})
+		resp, err = t.dialect.Do(ctx, &dialects.Request{Action: dialects.List, Type: rt, Query: q, Attributes: proj.include, ExcludedAttributes: proj.exclude})
 	}
 	var de *dialects.Error
 	if errors.As(err, &de) && de.Status == http.StatusNotFound {

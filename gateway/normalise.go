@@ -70,10 +70,12 @@ func (t *tenant) normalize(rt dialects.ResourceType, body []byte) (normalized, e
 		buf.WriteString(k.Raw)
 		buf.WriteByte(':')
 		switch {
-		case (foldEq(name, "members") || foldEq(name, "groups")) && v.IsArray():
+		case v.IsArray() && (foldEq(name, "members") || foldEq(name, "groups") || strings.Contains(v.Raw, `"$ref"`)):
 			t.writeRefArray(&buf, v)
 		case foldEq(name, scim.EnterpriseSchema) && v.IsObject():
 			t.writeEnterprise(&buf, v)
+		case v.IsObject() && strings.Contains(v.Raw, `"$ref"`):
+			t.writeRefObject(&buf, v)
 		default:
 			buf.WriteString(v.Raw)
 		}
@@ -137,8 +139,8 @@ func (t *tenant) writeEnterprise(buf *bytes.Buffer, ext gjson.Result) {
 		buf.WriteString(ext.Raw)
 		return
 	}
-	fixed, err := sjson.SetBytes([]byte(mgr.Raw), "$ref", t.rewriteRef(ref.Str))
-	if err != nil {
+	fixed := t.fixRef(mgr)
+	if string(fixed) == mgr.Raw {
 		buf.WriteString(ext.Raw)
 		return
 	}
@@ -158,27 +160,72 @@ func (t *tenant) writeEnterprise(buf *bytes.Buffer, ext gjson.Result) {
 // every element in one pass, so large groups cost linear time.
 func (t *tenant) writeRefArray(buf *bytes.Buffer, arr gjson.Result) {
 	scim.WriteArray(buf, arr, func(buf *bytes.Buffer, el gjson.Result) {
-		if ref := el.Get("$ref"); ref.Type == gjson.String {
-			if nr := t.rewriteRef(ref.Str); nr != ref.Str {
-				if fixed, err := sjson.SetBytes([]byte(el.Raw), "$ref", nr); err == nil {
-					buf.Write(fixed)
-					return
-				}
-			}
-		}
-		buf.WriteString(el.Raw)
+		buf.Write(t.fixRef(el))
 	})
+}
+
+// fixRef returns a complex value with its $ref pointing at the gateway, or
+// without it when it names a backend resource the gateway does not serve.
+func (t *tenant) fixRef(el gjson.Result) []byte {
+	ref := el.Get("$ref")
+	if ref.Type != gjson.String {
+		return []byte(el.Raw)
+	}
+	nr, keep := t.rewriteRef(ref.Str)
+	var fixed []byte
+	var err error
+	switch {
+	case !keep:
+		fixed, err = sjson.DeleteBytes([]byte(el.Raw), "$ref")
+	case nr != ref.Str:
+		fixed, err = sjson.SetBytes([]byte(el.Raw), "$ref", nr)
+	default:
+		return []byte(el.Raw)
+	}
+	if err != nil {
+		return []byte(el.Raw)
+	}
+	return fixed
+}
+
+// writeRefObject copies an extension object, fixing the $ref of its
+// complex attributes, single- or multi-valued (IdentityIQ's
+// administrator, regionOwner, roles, entitlements, accounts).
+func (t *tenant) writeRefObject(buf *bytes.Buffer, obj gjson.Result) {
+	buf.WriteByte('{')
+	n := 0
+	obj.ForEach(func(k, v gjson.Result) bool {
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		buf.WriteString(k.Raw)
+		buf.WriteByte(':')
+		switch {
+		case v.IsArray():
+			t.writeRefArray(buf, v)
+		case v.IsObject():
+			buf.Write(t.fixRef(v))
+		default:
+			buf.WriteString(v.Raw)
+		}
+		return true
+	})
+	buf.WriteByte('}')
 }
 
 // rewriteRef points a backend resource URL at the gateway: whatever its
 // host and base, ".../Users/{id}" becomes "{tenant base}/Users/{id}".
-func (t *tenant) rewriteRef(ref string) string {
+// keep is false for a backend SCIM URL of another resource type, which the
+// gateway does not serve: such a $ref is left out rather than leak the
+// backend's address.
+func (t *tenant) rewriteRef(ref string) (out string, keep bool) {
 	for _, ep := range [...]string{"Users", "Groups"} {
 		if i := lastIndexFold(ref, "/"+ep+"/"); i >= 0 {
-			return t.base + "/" + ep + ref[i+len(ep)+1:]
+			return t.base + "/" + ep + ref[i+len(ep)+1:], true
 		}
 	}
-	return ref
+	return ref, lastIndexFold(ref, "/scim/") < 0
 }
 
 // lastIndexFold is strings.LastIndex ignoring ASCII case, without allocating.

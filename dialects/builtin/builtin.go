@@ -5,6 +5,7 @@ package builtin
 import (
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/cube"
+	"github.com/scimgw/scimgw/dialects/identityiq"
 	"github.com/scimgw/scimgw/dialects/purecloud"
 	"github.com/scimgw/scimgw/dialects/scim2"
 	"github.com/scimgw/scimgw/dialects/workspace"
@@ -16,6 +17,7 @@ func Registry() *dialects.Registry {
 		scim2.Factory,
 		cube.Factory,
 		purecloud.Factory,
+		identityiq.Factory,
 		workspace.Factory,
 	)
 }

@@ -89,8 +89,19 @@ type Profile struct {
 	// Filter checks a list filter (nil when there is none) and returns the
 	// filter to match resources with (nil: all), or why it is refused.
 	Filter func(rt string, f *scim.Expr) (*scim.Expr, string)
-	// View decorates a resource as the vendor returns it.
-	View func(rt string, doc map[string]any)
+	// View decorates a resource as the vendor returns it to request r.
+	View func(r *http.Request, rt string, doc map[string]any)
+	// MalformedETags renders versions as IdentityIQ does, W"n", with no
+	// ETag header; If-Match takes W"n" or W/"n".
+	MalformedETags bool
+	// LookupByName lets ?lookupByName=true name a user by its userName
+	// instead of its id (IdentityIQ).
+	LookupByName bool
+	// Basic, when set, accepts HTTP Basic authentication with this user
+	// and password, like Token.
+	Basic *[2]string
+	// NoItemsPerPage leaves itemsPerPage out of lists (IdentityIQ).
+	NoItemsPerPage bool
 	// RateLimit, when set, answers 429 (with Retry-After) to requests
 	// beyond Requests per Per; /_emulator/ratelimit changes it.
 	RateLimit *RateLimit
@@ -393,6 +404,11 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) 
 	if st == s.groups {
 		rt = "Group"
 	}
+	if s.p.LookupByName && id != "" && r.URL.Query().Get("lookupByName") == "true" {
+		if byName, ok := st.byKey[strings.ToLower(id)]; ok {
+			id = byName
+		}
+	}
 	if s.p.Validate != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
 		if status, scimType, detail := s.p.Validate(r.Method, rt, body); status != 0 {
 			s.scimError(w, status, scimType, detail)
@@ -479,7 +495,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, st *store, rt stri
 	var hits []*resource
 	for _, id := range st.order {
 		res := st.byID[id]
-		if f == nil || f.Match(gjson.ParseBytes(s.view(res, rt))) {
+		if f == nil || f.Match(gjson.ParseBytes(s.view(r, res, rt))) {
 			hits = append(hits, res)
 		}
 	}
@@ -502,15 +518,19 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, st *store, rt stri
 	total := len(hits)
 	page := []json.RawMessage{}
 	for i := start - 1; i < total && len(page) < count; i++ {
-		page = append(page, s.view(hits[i], rt))
+		page = append(page, s.view(r, hits[i], rt))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	list := map[string]any{
 		"schemas":      []string{scim.ListResponseURN},
 		"totalResults": total,
 		"startIndex":   start,
 		"itemsPerPage": len(page),
 		"Resources":    page,
-	})
+	}
+	if s.p.NoItemsPerPage {
+		delete(list, "itemsPerPage")
+	}
+	writeJSON(w, http.StatusOK, list)
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, st *store, rt, id string) {
@@ -630,7 +650,7 @@ func (s *Server) preconditionOK(w http.ResponseWriter, r *http.Request, res *res
 	if !s.p.ETags {
 		return true
 	}
-	if im := r.Header.Get("If-Match"); im != "" && im != "*" && im != s.etag(res) {
+	if im := r.Header.Get("If-Match"); im != "" && im != "*" && strings.Replace(im, `W/"`, `W"`, 1) != strings.Replace(s.etag(res), `W/"`, `W"`, 1) {
 		if s.p.MismatchStatus != 0 {
 			s.scimError(w, s.p.MismatchStatus, s.p.MismatchType, "resource version does not match If-Match")
 			return false
@@ -756,7 +776,7 @@ func (s *Server) store(st *store, res *resource, rt string, doc map[string]any, 
 }
 
 // view renders a stored resource as the backend returns it.
-func (s *Server) view(res *resource, rt string) []byte {
+func (s *Server) view(r *http.Request, res *resource, rt string) []byte {
 	var doc map[string]any
 	json.Unmarshal(res.raw, &doc)
 	meta := doc["meta"].(map[string]any)
@@ -776,7 +796,7 @@ func (s *Server) view(res *resource, rt string) []byte {
 		}
 	}
 	if s.p.View != nil {
-		s.p.View(rt, doc)
+		s.p.View(r, rt, doc)
 	}
 	if rt == "User" && s.p.UserGroups {
 		var gs []any
@@ -802,10 +822,10 @@ func (s *Server) view(res *resource, rt string) []byte {
 
 // writeResource answers with a stored resource, changed by decorate if given.
 func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource, rt string, decorate ...func(map[string]any)) {
-	if s.p.ETags {
+	if s.p.ETags && !s.p.MalformedETags {
 		w.Header().Set("ETag", s.etag(res))
 	}
-	raw := s.view(res, rt)
+	raw := s.view(r, res, rt)
 	if s.p.SCIM11 {
 		raw = s.shape11(r, raw, decorate...)
 	}

@@ -3,6 +3,7 @@ package emulator
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -124,7 +125,7 @@ func (s *Server) list11(w http.ResponseWriter, r *http.Request, st *store, rt st
 	var hits []*resource
 	for _, id := range st.order {
 		res := st.byID[id]
-		if f == nil || f.Match(gjson.ParseBytes(s.view(res, rt))) {
+		if f == nil || f.Match(gjson.ParseBytes(s.view(r, res, rt))) {
 			hits = append(hits, res)
 		}
 	}
@@ -143,7 +144,7 @@ func (s *Server) list11(w http.ResponseWriter, r *http.Request, st *store, rt st
 	}
 	page := []json.RawMessage{}
 	for i := start - s.p.StartIndexBase; i < len(hits) && len(page) < count; i++ {
-		page = append(page, s.shape11(r, s.view(hits[i], rt)))
+		page = append(page, s.shape11(r, s.view(r, hits[i], rt)))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"schemas":      []string{Core11URN},
@@ -260,8 +261,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 // authorized checks the Authorization header against Profile.Token and
 // the OAuth tokens issued.
 func (s *Server) authorized(h string) bool {
-	if s.p.Token == "" && s.p.OAuth == nil {
+	if s.p.Token == "" && s.p.OAuth == nil && s.p.Basic == nil {
 		return true
+	}
+	if s.p.Basic != nil {
+		want := "Basic " + base64.StdEncoding.EncodeToString([]byte(s.p.Basic[0]+":"+s.p.Basic[1]))
+		if subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
+			return true
+		}
 	}
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {

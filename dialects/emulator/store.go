@@ -15,6 +15,9 @@ func (s *Server) etag(r *resource) string {
 	if s.p.StrongETags {
 		return `"` + strconv.Itoa(r.version) + `"`
 	}
+	if s.p.MalformedETags {
+		return `W"` + strconv.Itoa(r.version) + `"`
+	}
 	return `W/"` + strconv.Itoa(r.version) + `"`
 }
 

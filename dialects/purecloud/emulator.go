@@ -165,7 +165,7 @@ func filter(rt string, f *scim.Expr) (*scim.Expr, string) {
 }
 
 // view adds the userName as the read-only email of type other.
-func view(rt string, doc map[string]any) {
+func view(_ *http.Request, rt string, doc map[string]any) {
 	if rt != "User" {
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/emulator"
 	"github.com/scimgw/scimgw/mappings"
+	"github.com/scimgw/scimgw/mappings/scim"
 )
 
 // Factory registers the scim2 dialect.
@@ -54,6 +55,10 @@ type Config struct {
 	Caps dialects.Capabilities
 	// LowerCasePaths sends /users and /groups (Genesys Cloud).
 	LowerCasePaths bool
+	// ForwardAttributes sends the client's attributes and
+	// excludedAttributes, in the backend's names, on create, get, replace
+	// and list: for backends that return some attributes only when asked.
+	ForwardAttributes bool
 }
 
 // Client executes SCIM 2.0 operations against a SCIM 2.0 backend, with the
@@ -126,6 +131,20 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 		br.Method, br.Body = http.MethodPatch, body
 	case dialects.Delete:
 		br.Method, want = http.MethodDelete, http.StatusNoContent
+	}
+	if c.cfg.ForwardAttributes && req.Action != dialects.Patch && req.Action != dialects.Delete {
+		if br.Query == nil {
+			br.Query = url.Values{}
+		}
+		for param, list := range map[string][]scim.AttrPath{"attributes": req.Attributes, "excludedAttributes": req.ExcludedAttributes} {
+			if names := c.m.Attributes(rt, list); len(names) > 0 {
+				s := make([]string, len(names))
+				for i, n := range names {
+					s[i] = n.String()
+				}
+				br.Query.Set(param, strings.Join(s, ","))
+			}
+		}
 	}
 	if req.IfMatch != "" {
 		br.Header.Set("If-Match", req.IfMatch)

@@ -1,0 +1,242 @@
+// Package identityiq is the SailPoint IdentityIQ dialect: SCIM 2.0 under
+// /identityiq/scim/v2 (seed 004; sailpoint-oss/api-specs iiq) with the
+// urn:ietf:params:scim:schemas:sailpoint:1.0:User extension, Users only and
+// no PATCH. The mapping (mappings/identityiq.yaml) relocates the enterprise
+// attributes into that extension; this package does the rest:
+//
+//   - PATCH is read, applied by the gateway's PatchOp engine, and PUT back
+//     with the version read as If-Match (dialects.PatchByReplace);
+//   - userName cannot change (400 mutability), and read-only attributes
+//     (roles, entitlements, accounts, riskScore, …) are never sent;
+//   - answers are coerced: string booleans, JSON-encoded arrays, the
+//     malformed weak ETag W"n";
+//   - attributes and excludedAttributes are forwarded, so that roles and
+//     entitlements, which IdentityIQ returns only when asked, come back;
+//   - a lookup by userName is a GET with lookupByName=true.
+package identityiq
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/scim2"
+	"github.com/scimgw/scimgw/mappings"
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// Extension is IdentityIQ's user extension.
+const Extension = "urn:ietf:params:scim:schemas:sailpoint:1.0:User"
+
+// extKey is Extension escaped for gjson and sjson paths.
+const extKey = `urn:ietf:params:scim:schemas:sailpoint:1\.0:User`
+
+// Factory registers the identityiq dialect.
+var Factory = &dialects.Factory{
+	Name:        "identityiq",
+	Description: "SailPoint IdentityIQ SCIM v2 (users; no groups, no PATCH)",
+	New: func(cfg dialects.Config) (dialects.Dialect, error) {
+		d := &dialect{b: cfg.Backend, m: cfg.Mapping}
+		d.c = scim2.NewClient(cfg.Backend, cfg.Mapping, scim2.Config{Name: "identityiq", Caps: d.Capabilities(), ForwardAttributes: true})
+		return d, nil
+	},
+	NewEmulator: func(map[string]string) dialects.Emulator { return NewEmulator() },
+}
+
+type dialect struct {
+	c *scim2.Client
+	b dialects.Backend
+	m *mappings.Mapping
+}
+
+func (d *dialect) Capabilities() dialects.Capabilities {
+	return dialects.Capabilities{Filter: true, Sort: true, ETag: true, Enterprise: true}
+}
+
+// readOnly are the attributes IdentityIQ sets itself, as SCIM 2.0 paths.
+var readOnly = []string{"roles", "entitlements", Extension + ":roles", Extension + ":entitlements",
+	Extension + ":accounts", Extension + ":riskScore", Extension + ":isManager", Extension + ":lastRefresh"}
+
+func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
+	if req.Type == dialects.Group {
+		return nil, dialects.Unsupported("SailPoint IdentityIQ has no SCIM groups; its roles and entitlements come with each user (attributes=roles,entitlements) and are read-only")
+	}
+	var resp *dialects.Response
+	var err error
+	switch req.Action {
+	case dialects.Create:
+		r := *req
+		r.Body = withoutReadOnly(req.Body)
+		resp, err = d.c.Do(ctx, &r)
+	case dialects.Replace:
+		if err := d.checkUserName(ctx, req); err != nil {
+			return nil, err
+		}
+		r := *req
+		r.Body = withoutReadOnly(req.Body)
+		resp, err = d.c.Do(ctx, &r)
+	case dialects.Patch:
+		if err := checkPatch(req.Body); err != nil {
+			return nil, err
+		}
+		// IdentityIQ has no PATCH: read, apply, PUT with If-Match; a
+		// concurrent change (412) makes it read again.
+		return dialects.PatchByReplace(ctx, d, req)
+	case dialects.List:
+		if name, ok := userNameLookup(req.Query.Filter); ok {
+			return d.lookup(ctx, req, name)
+		}
+		resp, err = d.c.Do(ctx, req)
+	default:
+		resp, err = d.c.Do(ctx, req)
+	}
+	if err != nil || len(resp.Body) == 0 {
+		return resp, err
+	}
+	if req.Action == dialects.List {
+		resp.Body, err = dialects.MapList(resp.Body, func(r []byte) ([]byte, error) { b, _ := coerce(r); return b, nil })
+		return resp, err
+	}
+	var version string
+	resp.Body, version = coerce(resp.Body)
+	if resp.ETag == "" {
+		resp.ETag = version
+	}
+	return resp, nil
+}
+
+// withoutReadOnly leaves out what IdentityIQ sets itself: RFC 7644 §3.3
+// and §3.5.1 say read-only values in a create or replace are ignored.
+func withoutReadOnly(body []byte) []byte {
+	for _, p := range readOnly {
+		path := p
+		if strings.HasPrefix(p, Extension) {
+			path = extKey + "." + p[len(Extension)+1:]
+		}
+		if gjson.GetBytes(body, path).Exists() {
+			body, _ = sjson.DeleteBytes(body, path)
+		}
+	}
+	return body
+}
+
+// checkPatch refuses PATCH operations on read-only attributes (RFC 7644
+// §3.5.2: 400 mutability).
+func checkPatch(body []byte) error {
+	pr, err := scim.ParsePatch(body)
+	if err != nil {
+		return err
+	}
+	for _, op := range pr.Operations {
+		p, _ := scim.ParsePatchPath(op.Path)
+		name := p.Attr.Attr
+		if p.Attr.URN != "" {
+			name = p.Attr.URN + ":" + name
+		}
+		for _, ro := range readOnly {
+			if strings.EqualFold(name, ro) || op.Path == "" && (scim.Field(gjson.ParseBytes(op.Value), ro).Exists() ||
+				strings.HasPrefix(ro, Extension) && scim.Field(scim.Field(gjson.ParseBytes(op.Value), Extension), ro[len(Extension)+1:]).Exists()) {
+				return dialects.Errorf(http.StatusBadRequest, "mutability", "%s is read-only in IdentityIQ (roles and entitlements are assigned by IdentityIQ itself)", ro)
+			}
+		}
+	}
+	return nil
+}
+
+// checkUserName refuses a replace that changes userName, which IdentityIQ
+// cannot change: it compares with the resource the caller just read, or
+// reads its userName.
+func (d *dialect) checkUserName(ctx context.Context, req *dialects.Request) error {
+	cur := req.Current
+	if cur == nil {
+		resp, err := d.c.Do(ctx, &dialects.Request{Action: dialects.Get, Type: req.Type, ID: req.ID, Attributes: []scim.AttrPath{{Attr: "userName"}}})
+		if err != nil {
+			return err
+		}
+		cur = resp.Body
+	}
+	was, now := gjson.GetBytes(cur, "userName").String(), scim.Field(scim.Parse(req.Body), "userName").String()
+	if !strings.EqualFold(was, now) {
+		return dialects.Errorf(http.StatusBadRequest, "mutability", "IdentityIQ cannot change userName (%q to %q)", was, now)
+	}
+	return nil
+}
+
+// userNameLookup reports whether a filter is exactly userName eq "x".
+func userNameLookup(f *scim.Expr) (string, bool) {
+	if f == nil || f.Kind != scim.Compare || f.Op != scim.OpEq || !f.Path.Is("userName", "") || f.Value.Kind != scim.StringValue {
+		return "", false
+	}
+	return f.Value.Str, true
+}
+
+// lookup answers userName eq "x" with GET /Users/x?lookupByName=true:
+// one read, with no filter for IdentityIQ to evaluate.
+func (d *dialect) lookup(ctx context.Context, req *dialects.Request, name string) (*dialects.Response, error) {
+	q := url.Values{"lookupByName": {"true"}}
+	for param, list := range map[string][]scim.AttrPath{"attributes": req.Attributes, "excludedAttributes": req.ExcludedAttributes} {
+		if names := d.m.Attributes(mappings.User, list); len(names) > 0 {
+			s := make([]string, len(names))
+			for i, n := range names {
+				s[i] = n.String()
+			}
+			q.Set(param, strings.Join(s, ","))
+		}
+	}
+	resp, err := d.b.Do(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: "/Users/" + url.PathEscape(name), Query: q, Header: http.Header{}})
+	if err != nil {
+		return nil, err
+	}
+	empty := `{"totalResults":0,"startIndex":` + strconv.Itoa(req.Query.StartIndex) + `,"Resources":[]}`
+	switch {
+	case resp.Status == http.StatusNotFound:
+		return &dialects.Response{Status: http.StatusOK, Body: []byte(empty)}, nil
+	case resp.Status != http.StatusOK:
+		return nil, dialects.FromResponse("identityiq", resp)
+	case !gjson.ValidBytes(resp.Body):
+		return nil, dialects.Errorf(http.StatusBadGateway, "", "identityiq backend answered a user that is not JSON")
+	}
+	user, err := d.m.Response(mappings.User, resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	user, _ = coerce(user)
+	if req.Query.StartIndex > 1 || req.Query.Count < 1 {
+		return &dialects.Response{Status: http.StatusOK, Body: []byte(`{"totalResults":1,"startIndex":` + strconv.Itoa(req.Query.StartIndex) + `,"Resources":[]}`)}, nil
+	}
+	return &dialects.Response{Status: http.StatusOK, Body: append(append([]byte(`{"totalResults":1,"startIndex":1,"Resources":[`), user...), "]}"...)}, nil
+}
+
+// coerce repairs what IdentityIQ returns: "true"/"false" strings in
+// active, emails[].primary and isManager become booleans, the
+// JSON-encoded string array capabilities becomes an array, and the
+// malformed weak version W"n" becomes W/"n", which it also returns.
+func coerce(body []byte) ([]byte, string) {
+	fixBool := func(path string) {
+		if v := gjson.GetBytes(body, path); v.Type == gjson.String {
+			if b, err := strconv.ParseBool(strings.TrimSpace(v.Str)); err == nil {
+				body, _ = sjson.SetBytes(body, path, b)
+			}
+		}
+	}
+	fixBool("active")
+	for i := range gjson.GetBytes(body, "emails").Array() {
+		fixBool("emails." + strconv.Itoa(i) + ".primary")
+	}
+	fixBool(extKey + ".isManager")
+	if v := gjson.GetBytes(body, extKey+".capabilities"); v.Type == gjson.String && gjson.Valid(v.Str) && gjson.Parse(v.Str).IsArray() {
+		body, _ = sjson.SetRawBytes(body, extKey+".capabilities", []byte(v.Str))
+	}
+	version := gjson.GetBytes(body, "meta.version").String()
+	if strings.HasPrefix(version, `W"`) {
+		version = `W/` + version[1:]
+		body, _ = sjson.SetBytes(body, "meta.version", version)
+	}
+	return body, version
+}
