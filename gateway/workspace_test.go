@@ -44,6 +44,9 @@ func sent(emu *emulator.Server, mark int) string {
 			b.WriteString("?" + q)
 		}
 		b.WriteByte('\n')
+		if r.IfMatch != "" {
+			b.WriteString("  If-Match: " + r.IfMatch + "\n")
+		}
 		if r.Body != "" {
 			var buf bytes.Buffer
 			json.Indent(&buf, []byte(r.Body), "  ", "  ")

@@ -142,7 +142,9 @@ type Recorded struct {
 	Path   string `json:"path"`
 	Query  string `json:"query,omitempty"`
 	Body   string `json:"body,omitempty"`
-	Auth   string `json:"-"`
+	// IfMatch is the request's If-Match header.
+	IfMatch string `json:"if_match,omitempty"`
+	Auth    string `json:"-"`
 }
 
 // Server is an emulated backend. It is safe for concurrent use.
@@ -265,7 +267,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.requests = append(s.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Auth: r.Header.Get("Authorization")})
+	s.requests = append(s.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body),
+		IfMatch: r.Header.Get("If-Match"), Auth: r.Header.Get("Authorization")})
 	f, faulty := s.takeFault(r.Method)
 	limited := s.limited()
 	s.mu.Unlock()
