@@ -1,7 +1,15 @@
 package gateway
 
 import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/scimgw/scimgw/dialects/emulator"
 )
 
 const iiqToken = "iiq-token-123456"
@@ -32,23 +40,240 @@ func (h *harness) iiq(method, path, body string, headers ...string) response {
 	return h.do(method, "/iiq/scim/v2"+path, iiqToken, body, headers...)
 }
 
-func TestIdentityIQExplore(t *testing.T) {
+func TestIdentityIQReplay(t *testing.T) {
+	replay(t, newIdentityIQ, "iiq", iiqToken, "identityiq")
+}
+
+// iiqUser is an enterprise user with what IdentityIQ keeps elsewhere
+// (title, employeeNumber, department, costCenter), what it does not keep
+// (externalId, phoneNumbers, locale) and what is read-only there.
+func iiqUser(managerID string) string {
+	return `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+ "userName":"bjensen","externalId":"00u1a2b3c4","active":true,"userType":"Employee","password":"s3cret-pass",
+ "name":{"formatted":"Barbara Jensen","givenName":"Barbara","familyName":"Jensen"},"displayName":"Babs Jensen","title":"Tour Guide","locale":"en-US",
+ "emails":[{"value":"bjensen@example.com","type":"work","primary":true},{"value":"babs@home.example","type":"home"}],
+ "phoneNumbers":[{"value":"+31 20 555 0100","type":"work"}],"roles":[{"value":"admin"}],
+ "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"701984","department":"Tours","costCenter":"4130","manager":{"value":"` + managerID + `"}},
+ "urn:ietf:params:scim:schemas:sailpoint:1.0:User":{"region":"EMEA","capabilities":["HelpDesk"],"riskScore":99}}`
+}
+
+// The lifecycle of a user, with the exact requests IdentityIQ receives
+// kept in a golden file.
+func TestIdentityIQLifecycle(t *testing.T) {
 	h := newIdentityIQ(t)
-	mgr := h.iiq("POST", "/Users", `{"userName":"kim"}`).json.Get("id").String()
-	r := h.iiq("POST", "/Users", enterpriseUser(mgr))
-	t.Logf("%d %s", r.status, r.body)
+	emu := h.emu("iiq")
+	var golden strings.Builder
+	section := func(title string, mark int) {
+		golden.WriteString("### " + title + "\n" + sent(emu, mark) + "\n")
+	}
+	mgr := h.iiq("POST", "/Users", `{"userName":"kim","name":{"givenName":"Kim","familyName":"Manager"}}`).wantStatus(t, 201).json.Get("id").String()
+
+	mark := len(emu.Requests())
+	r := h.iiq("POST", "/Users", iiqUser(mgr)).wantStatus(t, 201)
+	section("create", mark)
 	id := r.json.Get("id").String()
-	r = h.iiq("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"title","value":"Boss"},{"op":"replace","path":"emails[type eq \"work\"].value","value":"b@x.com"}]}`)
-	t.Logf("%d %s", r.status, r.body)
-	r = h.iiq("GET", "/Users/"+id+"?attributes=roles,userName", "")
-	t.Logf("%d %s", r.status, r.body)
-	r = h.iiq("GET", "/Users?filter=userName%20eq%20%22bjensen@example.com%22", "")
-	t.Logf("%d %s", r.status, r.body)
-	for _, rq := range h.emu("iiq").Requests() {
-		t.Logf("%s %s?%s %s", rq.Method, rq.Path, rq.Query, rq.Body)
+	sentBody := gjson.Parse(emu.Requests()[mark].Body)
+	sp := `urn:ietf:params:scim:schemas:sailpoint:1\.0:User`
+	switch {
+	case sentBody.Get("externalId").Exists() || sentBody.Get("phoneNumbers").Exists() || sentBody.Get("locale").Exists() || sentBody.Get("roles").Exists():
+		t.Fatalf("sent what IdentityIQ does not hold: %s", sentBody.Raw)
+	case sentBody.Get(sp+".riskScore").Exists() || sentBody.Get(sp+".roles").Exists():
+		t.Fatalf("sent read-only attributes: %s", sentBody.Raw)
+	case sentBody.Get(sp+".jobtitle").String() != "Tour Guide" || sentBody.Get(sp+".empId").String() != "701984" ||
+		sentBody.Get(sp+".Department").String() != "Tours" || sentBody.Get(sp+".costcenter").Raw != `["4130"]`:
+		t.Fatalf("not relocated: %s", sentBody.Raw)
+	}
+	ent := r.json.Get(`urn:ietf:params:scim:schemas:extension:enterprise:2\.0:User`)
+	switch {
+	case r.json.Get("title").String() != "Tour Guide" || ent.Get("employeeNumber").String() != "701984" || ent.Get("department").String() != "Tours" || ent.Get("costCenter").String() != "4130":
+		t.Fatalf("not relocated back: %s", r.body)
+	case ent.Get("manager.$ref").String() != "https://gw.example.com/iiq/scim/v2/Users/"+mgr:
+		t.Fatalf("manager $ref: %s", ent.Raw)
+	case r.json.Get("emails.0.primary").Type != gjson.True || r.json.Get("active").Type != gjson.True || r.json.Get(sp+".isManager").Type != gjson.False:
+		t.Fatalf("string booleans left: %s", r.body)
+	case r.json.Get(sp+".capabilities").Raw != `["HelpDesk"]`:
+		t.Fatalf("capabilities: %s", r.json.Get(sp+".capabilities").Raw)
+	case r.json.Get("meta.version").String() != `W/"1"` || r.header.Get("ETag") != `W/"1"`:
+		t.Fatalf("version %q, ETag %q", r.json.Get("meta.version").String(), r.header.Get("ETag"))
+	case r.json.Get("roles").Exists():
+		t.Fatalf("roles returned without being asked for: %s", r.body)
+	}
+
+	// Roles and entitlements come back when asked for, as SCIM roles and
+	// entitlements; their $refs name IdentityIQ resources the gateway does
+	// not serve, so they are left out.
+	mark = len(emu.Requests())
+	r = h.iiq("GET", "/Users/"+id+"?attributes=roles,entitlements,title", "").wantStatus(t, 200)
+	section("get with attributes", mark)
+	if r.json.Get("roles.0.value").String() != "r-employee" || r.json.Get("entitlements.0.value").String() != "e-mail" ||
+		r.json.Get("title").String() != "Tour Guide" || r.json.Get("emails").Exists() || strings.Contains(string(r.body), "/iiq/scim/v2/Roles") {
+		t.Fatalf("get: %s", r.body)
+	}
+	r = h.iiq("GET", "/Users/"+id+"?excludedAttributes=emails,name", "").wantStatus(t, 200)
+	if r.json.Get("emails").Exists() || r.json.Get("name").Exists() || !r.json.Get("userName").Exists() {
+		t.Fatalf("excluded: %s", r.body)
+	}
+	if q := emu.Requests()[len(emu.Requests())-1].Query; !strings.Contains(q, "excludedAttributes=emails%2Cname") {
+		t.Fatalf("excludedAttributes not forwarded: %s", q)
+	}
+
+	// PATCH: read, apply, PUT with the version read.
+	mark = len(emu.Requests())
+	r = h.iiq("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"title","value":"Senior Tour Guide"},
+		{"op":"replace","path":"emails[type eq \"work\"].value","value":"babs.jensen@example.com"},
+		{"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"}]}`).wantStatus(t, 200)
+	section("patch", mark)
+	if r.json.Get("title").String() != "Senior Tour Guide" || r.json.Get(`emails.#(type=="work").value`).String() != "babs.jensen@example.com" ||
+		r.json.Get(`urn:ietf:params:scim:schemas:extension:enterprise:2\.0:User.costCenter`).Exists() || r.header.Get("ETag") != `W/"2"` {
+		t.Fatalf("patch: %s %s", r.header.Get("ETag"), r.body)
+	}
+	if got := len(emu.Requests()) - mark; got != 2 || emu.Requests()[mark+1].IfMatch != `W/"1"` {
+		t.Fatalf("%d calls, If-Match %q", got, emu.Requests()[mark+1].IfMatch)
+	}
+	if gjson.GetBytes(emu.Resource("Users", id), sp+".riskScore").Int() != 12 {
+		t.Fatal("the PUT lost a read-only attribute")
+	}
+
+	// PUT: userName checked against the current one first.
+	mark = len(emu.Requests())
+	r = h.iiq("PUT", "/Users/"+id, `{"userName":"bjensen","name":{"givenName":"Barbara","familyName":"Jensen-Smith"},"active":false,
+		"roles":[{"value":"r-employee"}]}`).wantStatus(t, 200)
+	section("replace", mark)
+	if r.json.Get("name.familyName").String() != "Jensen-Smith" || r.json.Get("active").Type != gjson.False || r.json.Get("title").Exists() {
+		t.Fatalf("replace: %s", r.body)
+	}
+
+	// A lookup by userName is one GET with lookupByName.
+	mark = len(emu.Requests())
+	r = h.iiq("GET", "/Users?filter="+url.QueryEscape(`userName eq "bjensen"`), "").wantStatus(t, 200)
+	section("lookup by userName", mark)
+	if r.json.Get("totalResults").Int() != 1 || r.json.Get("itemsPerPage").Int() != 1 || r.json.Get("Resources.0.id").String() != id {
+		t.Fatalf("lookup: %s", r.body)
+	}
+	if r := h.iiq("GET", "/Users?filter="+url.QueryEscape(`userName eq "nobody"`), "").wantStatus(t, 200); r.json.Get("totalResults").Int() != 0 {
+		t.Fatalf("lookup of nobody: %s", r.body)
+	}
+
+	mark = len(emu.Requests())
+	h.iiq("DELETE", "/Users/"+id, "").wantStatus(t, 204)
+	section("delete", mark)
+	checkGolden(t, "testdata/identityiq/lifecycle.golden", golden.String())
+}
+
+func TestIdentityIQUserNameIsImmutable(t *testing.T) {
+	h := newIdentityIQ(t)
+	emu := h.emu("iiq")
+	id := h.iiq("POST", "/Users", `{"userName":"ann","name":{"givenName":"Ann"}}`).wantStatus(t, 201).json.Get("id").String()
+	for name, call := range map[string]func() response{
+		"PUT":   func() response { return h.iiq("PUT", "/Users/"+id, `{"userName":"anna"}`) },
+		"PATCH": func() response { return h.iiq("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"userName","value":"anna"}]}`) },
+		"path-less PATCH": func() response {
+			return h.iiq("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","value":{"userName":"anna","displayName":"A"}}]}`)
+		},
+	} {
+		mark := len(emu.Requests())
+		call().wantError(t, 400, "mutability")
+		for _, r := range emu.Requests()[mark:] {
+			if r.Method == "PUT" {
+				t.Fatalf("%s: a PUT was sent", name)
+			}
+		}
+	}
+	// Only the case differs: the same userName (IdentityIQ compares
+	// names without case).
+	h.iiq("PUT", "/Users/"+id, `{"userName":"ANN"}`).wantStatus(t, 200)
+}
+
+func TestIdentityIQPatchSafety(t *testing.T) {
+	h := newIdentityIQ(t)
+	emu := h.emu("iiq")
+	id := h.iiq("POST", "/Users", `{"userName":"ann","title":"t"}`).wantStatus(t, 201).json.Get("id").String()
+
+	// Atomic: a failing operation writes nothing.
+	mark := len(emu.Requests())
+	h.iiq("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"title","value":"x"},{"op":"replace","path":"emails[type eq \"work\"].value","value":"a@x.com"}]}`).wantError(t, 400, "noTarget")
+	for _, r := range emu.Requests()[mark:] {
+		if r.Method != "GET" {
+			t.Fatalf("%s sent for a PATCH that fails", r.Method)
+		}
+	}
+	// Read-only attributes: 400 mutability, nothing read or written.
+	mark = len(emu.Requests())
+	for _, op := range []string{
+		`{"op":"add","path":"roles","value":[{"value":"admin"}]}`,
+		`{"op":"replace","path":"urn:ietf:params:scim:schemas:sailpoint:1.0:User:riskScore","value":1}`,
+		`{"op":"replace","value":{"entitlements":[{"value":"x"}]}}`,
+	} {
+		h.iiq("PATCH", "/Users/"+id, patchOp+`[`+op+`]}`).wantError(t, 400, "mutability")
+	}
+	if len(emu.Requests()) != mark {
+		t.Fatal("a PATCH of a read-only attribute reached IdentityIQ")
+	}
+	// A concurrent change between the read and the PUT: IdentityIQ refuses
+	// the stale version, the gateway reads again and applies the PATCH to
+	// the new state.
+	emu.Inject(emulator.Fault{Method: "PUT", Status: 412})
+	mark = len(emu.Requests())
+	r := h.iiq("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"displayName","value":"Ann S"}]}`).wantStatus(t, 200)
+	var calls []string
+	for _, rq := range emu.Requests()[mark:] {
+		calls = append(calls, rq.Method)
+	}
+	if strings.Join(calls, " ") != "GET PUT GET PUT" || r.json.Get("displayName").String() != "Ann S" {
+		t.Fatalf("calls %v: %s", calls, r.body)
+	}
+	// The client's own stale If-Match is 412, not retried.
+	h.iiq("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"displayName","value":"B"}]}`, "If-Match", `W/"1"`).wantError(t, 412, "")
+	if gjson.GetBytes(emu.Resource("Users", id), "displayName").String() != "Ann S" {
+		t.Fatal("a stale PATCH was applied")
 	}
 }
 
-func TestIdentityIQReplay(t *testing.T) {
-	replay(t, newIdentityIQ, "iiq", iiqToken, "identityiq")
+func TestIdentityIQGroupsAndDiscovery(t *testing.T) {
+	h := newIdentityIQ(t)
+	for _, c := range []struct{ method, path, body string }{{"GET", "/Groups", ""}, {"POST", "/Groups", `{"displayName":"G"}`}, {"GET", "/Groups/1", ""}, {"DELETE", "/Groups/1", ""}} {
+		r := h.iiq(c.method, c.path, c.body).wantError(t, 501, "")
+		if !strings.Contains(r.json.Get("detail").String(), "no SCIM groups") {
+			t.Fatalf("%s %s: %s", c.method, c.path, r.body)
+		}
+	}
+	if n := len(h.emu("iiq").Requests()); n != 0 {
+		t.Fatalf("%d requests reached IdentityIQ", n)
+	}
+	rts := h.iiq("GET", "/ResourceTypes", "").wantStatus(t, 200)
+	if rts.json.Get("totalResults").Int() != 1 || rts.json.Get("Resources.0.id").String() != "User" {
+		t.Fatalf("ResourceTypes: %s", rts.body)
+	}
+	h.iiq("GET", "/ResourceTypes/Group", "").wantStatus(t, 404)
+	if !h.iiq("GET", "/ServiceProviderConfig", "").json.Get("patch.supported").Bool() {
+		t.Fatal("PATCH works (emulated) and should say so")
+	}
+}
+
+func TestIdentityIQUnheldAttributes(t *testing.T) {
+	// A tenant mapping may refuse what IdentityIQ does not hold instead of
+	// dropping it.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "strict.yaml"), []byte("version: 1\nUser:\n  unmapped: reject\n"), 0o644)
+	cfg := strings.Replace(identityiqConfig(), "    backend:", "    mapping: strict.yaml\n    backend:", 1)
+	h := newHarnessAt(t, filepath.Join(dir, "config.yaml"), cfg)
+	r := h.iiq("POST", "/Users", `{"userName":"ann","externalId":"x"}`).wantError(t, 400, "invalidValue")
+	if !strings.Contains(r.json.Get("detail").String(), "externalId") || len(h.emu("iiq").Requests()) != 0 {
+		t.Fatalf("reject: %s", r.body)
+	}
+}
+
+func TestIdentityIQOAuth(t *testing.T) {
+	cfg := strings.Replace(identityiqConfig(), "auth: {type: basic, username: spadmin, password: emulator-password}",
+		"auth: {type: oauth2, token_url: /identityiq/oauth2/token, client_id: emulator-client, client_secret: emulator-client-secret}", 1)
+	h := newHarness(t, cfg)
+	h.iiq("POST", "/Users", `{"userName":"ann"}`).wantStatus(t, 201)
+	if a := h.emu("iiq").Requests()[0].Auth; !strings.HasPrefix(a, "Bearer ") {
+		t.Fatalf("Authorization %q", a)
+	}
+	hb := newIdentityIQ(t)
+	hb.iiq("POST", "/Users", `{"userName":"ann"}`).wantStatus(t, 201)
+	if a := hb.emu("iiq").Requests()[0].Auth; !strings.HasPrefix(a, "Basic ") {
+		t.Fatalf("Authorization %q", a)
+	}
 }

@@ -76,6 +76,9 @@ func check(method, rt string, cur, next map[string]any) (int, string) {
 		ext = map[string]any{}
 		next[Extension] = ext
 	}
+	if _, ok := next["active"]; !ok {
+		next["active"] = true
+	}
 	if cur == nil {
 		ext["roles"] = []any{map[string]any{"value": "r-employee", "display": "Employee", "type": "business", "acquired": "Assigned"}}
 		ext["entitlements"] = []any{map[string]any{"value": "e-mail", "display": "Mail user", "type": "group", "application": "Exchange"}}
