@@ -165,8 +165,10 @@ func TestIdentityIQUserNameIsImmutable(t *testing.T) {
 	emu := h.emu("iiq")
 	id := h.iiq("POST", "/Users", `{"userName":"ann","name":{"givenName":"Ann"}}`).wantStatus(t, 201).json.Get("id").String()
 	for name, call := range map[string]func() response{
-		"PUT":   func() response { return h.iiq("PUT", "/Users/"+id, `{"userName":"anna"}`) },
-		"PATCH": func() response { return h.iiq("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"userName","value":"anna"}]}`) },
+		"PUT": func() response { return h.iiq("PUT", "/Users/"+id, `{"userName":"anna"}`) },
+		"PATCH": func() response {
+			return h.iiq("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"userName","value":"anna"}]}`)
+		},
 		"path-less PATCH": func() response {
 			return h.iiq("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","value":{"userName":"anna","displayName":"A"}}]}`)
 		},
