@@ -29,7 +29,7 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("bad config: exit %d", code)
 	}
 	want := []string{
-		bad + `:3:14: tenants.a.dialect: unknown dialect "scim3" (known: cube, purecloud, scim2, workspace) (did you mean "scim2"?)`,
+		bad + `:3:14: tenants.a.dialect: unknown dialect "scim3" (known: cube, identityiq, purecloud, scim2, workspace) (did you mean "scim2"?)`,
 		bad + `:5:31: unknown key "timout" in tenants.a.backend (did you mean "timeout"?)`,
 	}
 	if got := strings.TrimSpace(out.String()); got != strings.Join(want, "\n") {
