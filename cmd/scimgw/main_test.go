@@ -102,6 +102,8 @@ func TestTranslate(t *testing.T) {
 		{"purecloud create", "--tenant purecloud-demo --op create", `{"userName":"a@b.co","name":{"givenName":"A","familyName":"B"},"phoneNumbers":[{"value":"+1 415 555 0100"}],"roles":[{"value":"admin"}]}`, 0,
 			[]string{"POST https://api.mypurecloud.com/api/v2/scim/v2/users\n", `"displayName": "A B"`, `"value": "+14155550100"`, `"value": "Master Admin"`}},
 		{"purecloud userName not an email", "--tenant purecloud-demo --op create", `{"userName":"ab","displayName":"A"}`, 1, nil},
+		{"identityiq create", "--tenant identityiq-demo --op create", `{"userName":"ann","title":"Chief","externalId":"x"}`, 0,
+			[]string{"POST https://iiq.example.com/identityiq/scim/v2/Users\n", `"jobtitle": "Chief"`}},
 		{"unfilterable", "--tenant cube-demo --op filter", `title eq "x"`, 1, nil},
 		{"missing userName", "--tenant acme --op create", `{"name":{}}`, 1, nil},
 		{"unknown tenant", "--tenant nope --op create", `{}`, 1, nil},
