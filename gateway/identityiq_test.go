@@ -153,6 +153,11 @@ func TestIdentityIQLifecycle(t *testing.T) {
 	if r := h.iiq("GET", "/Users?filter="+url.QueryEscape(`userName eq "nobody"`), "").wantStatus(t, 200); r.json.Get("totalResults").Int() != 0 {
 		t.Fatalf("lookup of nobody: %s", r.body)
 	}
+	// IdentityIQ's lists have no itemsPerPage; the client's do.
+	r = h.iiq("GET", "/Users?count=1&sortBy=userName", "").wantStatus(t, 200)
+	if r.json.Get("itemsPerPage").Int() != 1 || r.json.Get("totalResults").Int() != 2 || r.json.Get("Resources.0.emails.0.primary").Type == gjson.String {
+		t.Fatalf("list: %s", r.body)
+	}
 
 	mark = len(emu.Requests())
 	h.iiq("DELETE", "/Users/"+id, "").wantStatus(t, 204)
