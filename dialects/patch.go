@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/scimgw/scimgw/mappings/scim"
 )
@@ -50,4 +53,45 @@ func PatchByReplace(ctx context.Context, d Dialect, req *Request) (*Response, er
 		}
 		return resp, err
 	}
+}
+
+// ExpandPathless rewrites a PatchOp (RFC 7644 §3.5.2) so that every
+// operation has a path, for backends that require one: an add or replace
+// without a path becomes one operation per attribute of its value —
+// per sub-attribute for a complex one ("name.givenName"), per attribute of
+// an extension ("urn:…:employeeNumber"). Operations keep their order.
+func ExpandPathless(body []byte) ([]byte, error) {
+	pr, err := scim.ParsePatch(body)
+	if err != nil {
+		return nil, err
+	}
+	var ops []scim.PatchOperation
+	for _, op := range pr.Operations {
+		if op.Path != "" {
+			ops = append(ops, op)
+			continue
+		}
+		val := gjson.ParseBytes(op.Value)
+		if !val.IsObject() {
+			return nil, &scim.PatchError{ScimType: "invalidValue", Msg: op.Op + " without a path needs an object value"}
+		}
+		val.ForEach(func(k, v gjson.Result) bool {
+			switch {
+			case v.IsObject() && strings.HasPrefix(strings.ToLower(k.Str), "urn:"):
+				v.ForEach(func(sk, sv gjson.Result) bool {
+					ops = append(ops, scim.PatchOperation{Op: op.Op, Path: k.Str + ":" + sk.Str, Value: json.RawMessage(sv.Raw)})
+					return true
+				})
+			case v.IsObject() && !strings.Contains(k.Str, "."):
+				v.ForEach(func(sk, sv gjson.Result) bool {
+					ops = append(ops, scim.PatchOperation{Op: op.Op, Path: k.Str + "." + sk.Str, Value: json.RawMessage(sv.Raw)})
+					return true
+				})
+			default:
+				ops = append(ops, scim.PatchOperation{Op: op.Op, Path: k.Str, Value: json.RawMessage(v.Raw)})
+			}
+			return true
+		})
+	}
+	return json.Marshal(scim.PatchRequest{Schemas: []string{scim.PatchOpURN}, Operations: ops})
 }

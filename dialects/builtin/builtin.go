@@ -5,6 +5,7 @@ package builtin
 import (
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/cube"
+	"github.com/scimgw/scimgw/dialects/firehydrant"
 	"github.com/scimgw/scimgw/dialects/identityiq"
 	"github.com/scimgw/scimgw/dialects/purecloud"
 	"github.com/scimgw/scimgw/dialects/scim2"
@@ -18,6 +19,7 @@ func Registry() *dialects.Registry {
 		cube.Factory,
 		purecloud.Factory,
 		identityiq.Factory,
+		firehydrant.Factory,
 		workspace.Factory,
 	)
 }

@@ -102,6 +102,14 @@ type Profile struct {
 	Basic *[2]string
 	// NoItemsPerPage leaves itemsPerPage out of lists (IdentityIQ).
 	NoItemsPerPage bool
+	// NoGroupPatch answers PATCH on groups with 405 (FireHydrant).
+	NoGroupPatch bool
+	// SoftDelete makes DELETE of a user deactivate it (active: false)
+	// instead of removing it (FireHydrant).
+	SoftDelete bool
+	// ConflictStatus is the status of a duplicate userName or displayName;
+	// zero: 409.
+	ConflictStatus int
 	// RateLimit, when set, answers 429 (with Retry-After) to requests
 	// beyond Requests per Per; /_emulator/ratelimit changes it.
 	RateLimit *RateLimit
@@ -432,11 +440,19 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) 
 		s.replace(w, r, st, rt, id, body)
 	case id != "" && r.Method == http.MethodPatch && s.p.SCIM11:
 		s.patch11(w, r, st, rt, id, body)
-	case id != "" && r.Method == http.MethodPatch && s.p.Patch:
+	case id != "" && r.Method == http.MethodPatch && s.p.Patch && !(rt == "Group" && s.p.NoGroupPatch):
 		s.patch(w, r, st, rt, id, body)
 	case id != "" && r.Method == http.MethodDelete:
 		if st.byID[id] == nil {
 			s.scimError(w, http.StatusNotFound, "", fmt.Sprintf("Resource %s not found", id))
+			return
+		}
+		if s.p.SoftDelete && rt == "User" {
+			var doc map[string]any
+			json.Unmarshal(st.byID[id].raw, &doc)
+			doc["active"] = false
+			s.store(st, st.byID[id], rt, doc, time.Now().UTC().Format(time.RFC3339))
+			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		st.remove(id)
@@ -747,7 +763,11 @@ func (s *Server) unique(w http.ResponseWriter, st *store, rt string, doc map[str
 	}
 	key := strings.ToLower(doc[scim.FindKey(doc, attr)].(string))
 	if other, taken := st.byKey[key]; taken && other != self {
-		s.scimError(w, http.StatusConflict, "uniqueness", fmt.Sprintf("%s %q is already taken", attr, doc[scim.FindKey(doc, attr)]))
+		status := http.StatusConflict
+		if s.p.ConflictStatus != 0 {
+			status = s.p.ConflictStatus
+		}
+		s.scimError(w, status, "uniqueness", fmt.Sprintf("%s %q is already taken", attr, doc[scim.FindKey(doc, attr)]))
 		return false
 	}
 	return true

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/emulator"
@@ -59,6 +60,9 @@ type Config struct {
 	// excludedAttributes, in the backend's names, on create, get, replace
 	// and list: for backends that return some attributes only when asked.
 	ForwardAttributes bool
+	// NoSchemas leaves "schemas" out of request bodies, for backends that
+	// do not take it (FireHydrant).
+	NoSchemas bool
 }
 
 // Client executes SCIM 2.0 operations against a SCIM 2.0 backend, with the
@@ -131,6 +135,9 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 		br.Method, br.Body = http.MethodPatch, body
 	case dialects.Delete:
 		br.Method, want = http.MethodDelete, http.StatusNoContent
+	}
+	if c.cfg.NoSchemas && br.Body != nil {
+		br.Body, _ = sjson.DeleteBytes(br.Body, "schemas")
 	}
 	if c.cfg.ForwardAttributes && req.Action != dialects.Patch && req.Action != dialects.Delete {
 		if br.Query == nil {

@@ -1,0 +1,351 @@
+// Package firehydrant is the FireHydrant dialect: a cut-down SCIM 2.0 under
+// /v1/scim/v2 (seed 000; FireHydrant's SDKs and OpenAPI) with no schemas,
+// no discovery, roles as plain strings, and Teams as Groups. The mapping
+// (mappings/firehydrant.yaml) keeps what FireHydrant models; this package
+// does the rest:
+//
+//   - a user is created with given and family name (derived from
+//     name.formatted or displayName when missing), emails with a primary
+//     one, and roles from the tenant's allowed set; active: false on
+//     create is a create followed by a PATCH, since create takes no active;
+//   - userName cannot change (400 mutability);
+//   - every PATCH operation gets a path (path-less ones are expanded);
+//   - filters: FireHydrant evaluates userName eq and email eq; the gateway
+//     evaluates the rest over a wider listing;
+//   - Teams have no PATCH: it is GET, the PatchOp applied by the gateway,
+//     and PUT of the whole roster;
+//   - a duplicate reported as 400 or 422 "has already been taken" is 409.
+package firehydrant
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/scim2"
+	"github.com/scimgw/scimgw/mappings"
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+// Factory registers the firehydrant dialect.
+var Factory = &dialects.Factory{
+	Name:        "firehydrant",
+	Description: "FireHydrant SCIM (users with string roles; Teams as Groups)",
+	Options: []dialects.OptionSpec{
+		{Name: "allowed_roles", Kind: dialects.String, Default: "owner,member,collaborator", Description: "the roles a user may have, separated by commas; others are refused with 400"},
+		{Name: "scan_limit", Kind: dialects.Int, Default: "1000", Description: "most users the gateway reads to evaluate a filter FireHydrant cannot"},
+	},
+	New: func(cfg dialects.Config) (dialects.Dialect, error) {
+		d := &dialect{b: cfg.Backend, m: cfg.Mapping, roles: map[string]bool{}}
+		for _, r := range strings.Split(cfg.Options["allowed_roles"], ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				d.roles[strings.ToLower(r)] = true
+				d.roleList = append(d.roleList, r)
+			}
+		}
+		d.scanLimit, _ = strconv.Atoi(cfg.Options["scan_limit"])
+		d.c = scim2.NewClient(cfg.Backend, cfg.Mapping, scim2.Config{Name: "firehydrant", Caps: d.Capabilities(), NoSchemas: true})
+		return d, nil
+	},
+	NewEmulator: func(o map[string]string) dialects.Emulator { return NewEmulator(o["allowed_roles"]) },
+}
+
+type dialect struct {
+	c         *scim2.Client
+	b         dialects.Backend
+	m         *mappings.Mapping
+	roles     map[string]bool
+	roleList  []string
+	scanLimit int
+}
+
+// Capabilities: PATCH (the gateway emulates it for Teams) and filters (the
+// gateway evaluates what FireHydrant cannot); no sort, no versions, no
+// enterprise extension.
+func (d *dialect) Capabilities() dialects.Capabilities {
+	return dialects.Capabilities{Patch: true, Filter: true, Groups: true}
+}
+
+func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
+	resp, err := d.do(ctx, req)
+	var de *dialects.Error
+	if errors.As(err, &de) && de.Status == http.StatusBadRequest && duplicateRE.MatchString(de.Detail) {
+		// FireHydrant reports a duplicate as a validation error.
+		return nil, &dialects.Error{Status: http.StatusConflict, ScimType: "uniqueness", Detail: de.Detail, Err: de}
+	}
+	return resp, err
+}
+
+var duplicateRE = regexp.MustCompile(`(?i)\b(taken|exists?|already)\b`)
+
+func (d *dialect) do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
+	switch {
+	case req.Action == dialects.List:
+		return d.list(ctx, req.Type, req.Query)
+	case req.Type == dialects.Group && req.Action == dialects.Patch:
+		// Teams have no PATCH: read, apply, PUT the whole roster.
+		return dialects.PatchByReplace(ctx, d, req)
+	case req.Type == dialects.Group && req.Action == dialects.Create:
+		// FireHydrant requires members, even none.
+		body := req.Body
+		if !scim.Field(scim.Parse(body), "members").Exists() {
+			body, _ = sjson.SetRawBytes(body, "members", []byte("[]"))
+		}
+		return d.c.Do(ctx, with(req, body))
+	case req.Type == dialects.Group:
+		return d.c.Do(ctx, req)
+	case req.Action == dialects.Create:
+		return d.create(ctx, req)
+	case req.Action == dialects.Replace:
+		body, err := d.prepare(req.Body)
+		if err == nil {
+			err = d.checkUserName(ctx, req.ID, scim.Field(scim.Parse(body), "userName").String(), req.Current)
+		}
+		if err != nil {
+			return nil, err
+		}
+		body, _ = sjson.DeleteBytes(body, "password") // a PUT takes no password
+		return d.c.Do(ctx, with(req, body))
+	case req.Action == dialects.Patch:
+		body, err := d.patch(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return d.c.Do(ctx, with(req, body))
+	}
+	return d.c.Do(ctx, req)
+}
+
+func with(req *dialects.Request, body []byte) *dialects.Request {
+	r := *req
+	r.Body = body
+	return &r
+}
+
+// create creates the user; since FireHydrant's create takes no active, a
+// user created inactive is created and then deactivated with a PATCH.
+func (d *dialect) create(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
+	body, err := d.prepare(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	inactive := scim.Field(scim.Parse(body), "active").Type == gjson.False
+	body, _ = sjson.DeleteBytes(body, "active")
+	resp, err := d.c.Do(ctx, with(req, body))
+	if err != nil || !inactive {
+		return resp, err
+	}
+	id := gjson.GetBytes(resp.Body, "id").String()
+	deactivated, err := d.c.Do(ctx, &dialects.Request{Action: dialects.Patch, Type: dialects.User, ID: id,
+		Body: []byte(`{"schemas":["` + scim.PatchOpURN + `"],"Operations":[{"op":"replace","path":"active","value":false}]}`)})
+	if err != nil {
+		return nil, dialects.Errorf(http.StatusBadGateway, "", "FireHydrant created user %s but did not deactivate it: %v", id, err)
+	}
+	deactivated.Status = http.StatusCreated
+	return deactivated, nil
+}
+
+// prepare checks and completes a SCIM 2.0 user as FireHydrant requires:
+// given and family name (split from name.formatted or displayName when
+// missing, else 400), at least one email (the userName when it is an email
+// address) with one primary, and roles from the allowed set.
+func (d *dialect) prepare(body []byte) ([]byte, error) {
+	doc := scim.Parse(body)
+	var err error
+	name := scim.Field(doc, "name")
+	given, family := scim.Field(name, "givenName").String(), scim.Field(name, "familyName").String()
+	if given == "" || family == "" {
+		full := strings.Fields(scim.Field(name, "formatted").String())
+		if len(full) < 2 {
+			full = strings.Fields(scim.Field(doc, "displayName").String())
+		}
+		if len(full) < 2 {
+			return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "FireHydrant needs name.givenName and name.familyName (or a name.formatted or displayName to derive them from)")
+		}
+		if given == "" {
+			given = strings.Join(full[:len(full)-1], " ")
+		}
+		if family == "" {
+			family = full[len(full)-1]
+		}
+		if body, err = sjson.SetBytes(body, "name", map[string]string{"givenName": given, "familyName": family}); err != nil {
+			return nil, err
+		}
+	}
+	emails := scim.Field(doc, "emails").Array()
+	if len(emails) == 0 {
+		un := scim.Field(doc, "userName").String()
+		if !strings.Contains(un, "@") {
+			return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "FireHydrant needs an email")
+		}
+		body, _ = sjson.SetBytes(body, "emails", []map[string]any{{"value": un, "primary": true}})
+	} else {
+		// Every email gets a boolean primary; the first is primary when none is.
+		primary := -1
+		for i, e := range emails {
+			if scim.Field(e, "primary").Bool() && primary < 0 {
+				primary = i
+			}
+		}
+		primary = max(primary, 0)
+		out := make([]map[string]any, 0, len(emails))
+		for i, e := range emails {
+			out = append(out, map[string]any{"value": scim.Field(e, "value").String(), "primary": i == primary})
+		}
+		body, _ = sjson.SetBytes(body, "emails", out)
+	}
+	if err := d.checkRoles(scim.Field(doc, "roles")); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// checkRoles refuses roles outside options.allowed_roles.
+func (d *dialect) checkRoles(roles gjson.Result) error {
+	var bad string
+	arr := roles
+	if roles.Exists() && !roles.IsArray() {
+		arr = gjson.Parse("[" + roles.Raw + "]")
+	}
+	arr.ForEach(func(_, r gjson.Result) bool {
+		v := r.String()
+		if r.IsObject() {
+			v = scim.Field(r, "value").String()
+		}
+		if !d.roles[strings.ToLower(v)] {
+			bad = v
+		}
+		return bad == ""
+	})
+	if bad != "" {
+		return dialects.Errorf(http.StatusBadRequest, "invalidValue", "role %q is not one of FireHydrant's roles (%s)", bad, strings.Join(d.roleList, ", "))
+	}
+	return nil
+}
+
+// checkUserName refuses a change of userName, which FireHydrant cannot
+// make: it compares with cur when the caller has the user, else reads it.
+func (d *dialect) checkUserName(ctx context.Context, id, userName string, cur []byte) error {
+	if cur == nil {
+		resp, err := d.c.Do(ctx, &dialects.Request{Action: dialects.Get, Type: dialects.User, ID: id})
+		if err != nil {
+			return err
+		}
+		cur = resp.Body
+	}
+	if was := gjson.GetBytes(cur, "userName").String(); !strings.EqualFold(was, userName) {
+		return dialects.Errorf(http.StatusBadRequest, "mutability", "FireHydrant cannot change userName (%q to %q)", was, userName)
+	}
+	return nil
+}
+
+// patch gives every operation a path, checks roles, and refuses a change
+// of userName.
+func (d *dialect) patch(ctx context.Context, req *dialects.Request) ([]byte, error) {
+	body, err := dialects.ExpandPathless(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	pr, _ := scim.ParsePatch(body)
+	for _, op := range pr.Operations {
+		p, _ := scim.ParsePatchPath(op.Path)
+		switch {
+		case p.Attr.Is("roles", "") && p.Filter == nil && !strings.EqualFold(op.Op, "remove"):
+			if err := d.checkRoles(gjson.ParseBytes(op.Value)); err != nil {
+				return nil, err
+			}
+		case p.Attr.Is("userName", "") && strings.EqualFold(op.Op, "remove"):
+			return nil, dialects.Errorf(http.StatusBadRequest, "mutability", "FireHydrant cannot change userName")
+		case p.Attr.Is("userName", ""):
+			if err := d.checkUserName(ctx, req.ID, gjson.ParseBytes(op.Value).String(), nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return body, nil
+}
+
+// filterNames are what FireHydrant filters users and Teams on.
+func native(rt dialects.ResourceType) func(e *scim.Expr) bool {
+	return func(e *scim.Expr) bool {
+		if e.Op != scim.OpEq || e.Value.Kind != scim.StringValue {
+			return false
+		}
+		if rt == dialects.Group {
+			return e.Path.Is("displayName", "")
+		}
+		return e.Path.Is("userName", "") || e.Path.Is("emails", "value")
+	}
+}
+
+// list sends the one comparison FireHydrant evaluates (userName eq, email
+// eq; displayName eq for Teams) and evaluates the rest of the filter in the
+// gateway.
+func (d *dialect) list(ctx context.Context, rt dialects.ResourceType, q dialects.Query) (*dialects.Response, error) {
+	filter, exact := "", q.Filter == nil
+	if q.Filter != nil {
+		var e *scim.Expr
+		e, exact = dialects.Widen(q.Filter, native(rt))
+		if e != nil && e.Kind != scim.Compare {
+			// One comparison is all FireHydrant takes: the first one of the
+			// "and", or none for an "or".
+			exact = false
+			for e != nil && e.Kind == scim.And {
+				e = e.Left
+			}
+		}
+		if e != nil && e.Kind == scim.Compare {
+			name := e.Path.Attr
+			if e.Path.Is("emails", "value") {
+				name = "email"
+			}
+			filter = name + " eq " + e.Value.Raw
+		}
+	}
+	page := func(ctx context.Context, start, count int) ([]gjson.Result, int, error) {
+		v := url.Values{"startIndex": {strconv.Itoa(start)}, "count": {strconv.Itoa(count)}}
+		if filter != "" {
+			v.Set("filter", filter)
+		}
+		resp, err := d.b.Do(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: "/" + rt.Endpoint(), Query: v, Header: http.Header{}})
+		if err != nil {
+			return nil, 0, err
+		}
+		if resp.Status != http.StatusOK {
+			return nil, 0, dialects.FromResponse("firehydrant", resp)
+		}
+		doc := gjson.ParseBytes(resp.Body)
+		var items []gjson.Result
+		for _, r := range doc.Get("Resources").Array() {
+			out, err := d.m.Response(rt.MappingIndex(), []byte(r.Raw))
+			if err != nil {
+				return nil, 0, err
+			}
+			items = append(items, gjson.ParseBytes(out))
+		}
+		total := int(doc.Get("totalResults").Int())
+		if !doc.Get("totalResults").Exists() {
+			total = start - 1 + len(items)
+		}
+		return items, total, nil
+	}
+	var body []byte
+	var err error
+	if exact {
+		body, err = dialects.ListPage(ctx, q, page)
+	} else {
+		body, err = dialects.FilterList(ctx, q, page, 100, d.scanLimit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &dialects.Response{Status: http.StatusOK, Body: body}, nil
+}
