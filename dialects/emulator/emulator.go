@@ -110,6 +110,9 @@ type Profile struct {
 	// ConflictStatus is the status of a duplicate userName or displayName;
 	// zero: 409.
 	ConflictStatus int
+	// ContentType, when set, is the only media type request bodies may
+	// have (415 otherwise).
+	ContentType string
 	// RateLimit, when set, answers 429 (with Retry-After) to requests
 	// beyond Requests per Per; /_emulator/ratelimit changes it.
 	RateLimit *RateLimit
@@ -419,6 +422,10 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) 
 		if byName, ok := st.byKey[strings.ToLower(id)]; ok {
 			id = byName
 		}
+	}
+	if ct := r.Header.Get("Content-Type"); s.p.ContentType != "" && len(body) > 0 && !strings.HasPrefix(ct, s.p.ContentType) {
+		s.scimError(w, http.StatusUnsupportedMediaType, "", fmt.Sprintf("Content-Type %q is not supported; send %s", ct, s.p.ContentType))
+		return
 	}
 	if s.p.Validate != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
 		if status, scimType, detail := s.p.Validate(r.Method, rt, body); status != 0 {

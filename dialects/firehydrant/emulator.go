@@ -37,6 +37,7 @@ func NewEmulator(allowedRoles string) *emulator.Server {
 	return emulator.New(emulator.Profile{
 		Name: "firehydrant", BasePath: BasePath, Token: dialects.EmulatorToken,
 		Groups: true, Patch: true, NoGroupPatch: true, SoftDelete: true, ConflictStatus: http.StatusUnprocessableEntity,
+		ContentType: "application/scim+json",
 		Allowed: map[string]map[string][]string{
 			"User":  {"id": nil, "meta": nil, "userName": nil, "name": {"givenName", "familyName"}, "emails": {"value", "primary"}, "roles": nil, "active": nil, "password": nil},
 			"Group": {"id": nil, "meta": nil, "displayName": nil, "members": {"value"}},
