@@ -119,3 +119,43 @@ func TestChunkedConcatListPage(t *testing.T) {
 		t.Fatalf("calls %d %d: %s", ca, cb, body)
 	}
 }
+
+func TestExpandPathless(t *testing.T) {
+	out, err := ExpandPathless([]byte(`{"Operations":[{"op":"Replace","value":{"active":false,"name":{"givenName":"G","familyName":"F"},"name.formatted":"G F",
+		"urn:x:1.0":{"employeeNumber":"7"}}},{"op":"remove","path":"title"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := gjson.GetBytes(out, "Operations.#.path").Raw
+	if got != `["active","name.givenName","name.familyName","name.formatted","urn:x:1.0:employeeNumber","title"]` ||
+		gjson.GetBytes(out, "Operations.0.value").Raw != "false" || gjson.GetBytes(out, "Operations.4.value").Raw != `"7"` ||
+		gjson.GetBytes(out, "Operations.0.op").String() != "Replace" {
+		t.Fatalf("%s", out)
+	}
+	if _, err := ExpandPathless([]byte(`{"Operations":[{"op":"add","value":[1]}]}`)); err == nil {
+		t.Fatal("a path-less add of an array accepted")
+	}
+}
+
+// FuzzExpandPathless: whatever PatchOp comes in, what comes out has a path
+// on every operation and parses.
+func FuzzExpandPathless(f *testing.F) {
+	f.Add(`{"Operations":[{"op":"replace","value":{"a":1,"b":{"c":2},"urn:x:1.0":{"d":3}}}]}`)
+	f.Add(`{"Operations":[{"op":"remove","path":"x"}]}`)
+	f.Add(`{"Operations":[]}`) // once gave "Operations": null
+	f.Add(`{"Operations":[{"op":"add","value":{"":1}}]}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		out, err := ExpandPathless([]byte(body))
+		if err != nil {
+			return
+		}
+		if _, err := scim.ParsePatch(out); err != nil {
+			t.Fatalf("%s -> %s: %v", body, out, err)
+		}
+		for _, p := range gjson.GetBytes(out, "Operations.#.path").Array() {
+			if p.String() == "" {
+				t.Fatalf("an operation without a path: %s", out)
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -65,7 +66,10 @@ func ExpandPathless(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ops []scim.PatchOperation
+	ops := []scim.PatchOperation{}
+	add := func(op, path string, v gjson.Result) {
+		ops = append(ops, scim.PatchOperation{Op: op, Path: path, Value: json.RawMessage(v.Raw)})
+	}
 	for _, op := range pr.Operations {
 		if op.Path != "" {
 			ops = append(ops, op)
@@ -79,19 +83,24 @@ func ExpandPathless(body []byte) ([]byte, error) {
 			switch {
 			case v.IsObject() && strings.HasPrefix(strings.ToLower(k.Str), "urn:"):
 				v.ForEach(func(sk, sv gjson.Result) bool {
-					ops = append(ops, scim.PatchOperation{Op: op.Op, Path: k.Str + ":" + sk.Str, Value: json.RawMessage(sv.Raw)})
+					add(op.Op, k.Str+":"+sk.Str, sv)
 					return true
 				})
 			case v.IsObject() && !strings.Contains(k.Str, "."):
 				v.ForEach(func(sk, sv gjson.Result) bool {
-					ops = append(ops, scim.PatchOperation{Op: op.Op, Path: k.Str + "." + sk.Str, Value: json.RawMessage(sv.Raw)})
+					add(op.Op, k.Str+"."+sk.Str, sv)
 					return true
 				})
 			default:
-				ops = append(ops, scim.PatchOperation{Op: op.Op, Path: k.Str, Value: json.RawMessage(v.Raw)})
+				add(op.Op, k.Str, v)
 			}
 			return true
 		})
+	}
+	for _, op := range ops {
+		if _, err := scim.ParsePatchPath(op.Path); err != nil || op.Path == "" {
+			return nil, &scim.PatchError{ScimType: "invalidPath", Msg: fmt.Sprintf("%q in a path-less %s is not an attribute path", op.Path, op.Op)}
+		}
 	}
 	return json.Marshal(scim.PatchRequest{Schemas: []string{scim.PatchOpURN}, Operations: ops})
 }
