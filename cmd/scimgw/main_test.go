@@ -29,7 +29,7 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("bad config: exit %d", code)
 	}
 	want := []string{
-		bad + `:3:14: tenants.a.dialect: unknown dialect "scim3" (known: cube, identityiq, purecloud, scim2, workspace) (did you mean "scim2"?)`,
+		bad + `:3:14: tenants.a.dialect: unknown dialect "scim3" (known: cube, firehydrant, identityiq, purecloud, scim2, workspace) (did you mean "scim2"?)`,
 		bad + `:5:31: unknown key "timout" in tenants.a.backend (did you mean "timeout"?)`,
 	}
 	if got := strings.TrimSpace(out.String()); got != strings.Join(want, "\n") {
@@ -104,6 +104,9 @@ func TestTranslate(t *testing.T) {
 		{"purecloud userName not an email", "--tenant purecloud-demo --op create", `{"userName":"ab","displayName":"A"}`, 1, nil},
 		{"identityiq create", "--tenant identityiq-demo --op create", `{"userName":"ann","title":"Chief","externalId":"x"}`, 0,
 			[]string{"POST https://iiq.example.com/identityiq/scim/v2/Users\n", `"jobtitle": "Chief"`}},
+		{"firehydrant create", "--tenant firehydrant-demo --op create", `{"userName":"a@b.co","displayName":"Ann Bo","roles":[{"value":"owner"}]}`, 0,
+			[]string{"POST https://api.firehydrant.io/v1/scim/v2/Users\n", `"givenName": "Ann"`, `"owner"`}},
+		{"firehydrant role not allowed", "--tenant firehydrant-demo --op create", `{"userName":"a@b.co","displayName":"Ann Bo","roles":[{"value":"god"}]}`, 1, nil},
 		{"unfilterable", "--tenant cube-demo --op filter", `title eq "x"`, 1, nil},
 		{"missing userName", "--tenant acme --op create", `{"name":{}}`, 1, nil},
 		{"unknown tenant", "--tenant nope --op create", `{}`, 1, nil},
