@@ -159,3 +159,17 @@ func FuzzExpandPathless(f *testing.F) {
 		}
 	})
 }
+
+func TestCompleteName(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"name":{"givenName":"A","familyName":"B"},"displayName":"X Y"}`: `{"givenName":"A","familyName":"B"}`,
+		`{"name":{"formatted":"Anna Maria de Vries"}}`:                    `{"formatted":"Anna Maria de Vries","givenName":"Anna Maria de","familyName":"Vries"}`,
+		`{"name":{"givenName":"Babs"},"displayName":"Barbara Jensen"}`:    `{"givenName":"Babs","familyName":"Jensen"}`,
+		`{"displayName":"Cher"}`: ``,
+	} {
+		out, ok := CompleteName([]byte(in))
+		if got := gjson.GetBytes(out, "name").Raw; ok != (want != "") || ok && got != want {
+			t.Errorf("%s: %v %s, want %s", in, ok, got, want)
+		}
+	}
+}

@@ -12,21 +12,10 @@ import (
 
 const fhToken = "fh-token-123456"
 
-// firehydrantConfig has one emulated FireHydrant tenant "fh"; options are
-// YAML in flow style.
+// firehydrantConfig has one emulated FireHydrant tenant "fh", reached
+// with an API key; options are YAML in flow style.
 func firehydrantConfig(options string) string {
-	return `
-server: {public_url: "https://gw.example.com", max_results: 200}
-tenants:
-  fh:
-    dialect: firehydrant
-    inbound: {bearer_tokens: ["` + fhToken + `"]}
-    backend:
-      emulated: true
-      auth: {type: bearer, token: emulator-backend-token}
-      timeout: 2s
-      retry: ` + quickRetry + `
-    options: ` + options + "\n"
+	return emulatedTenant("fh", "firehydrant", fhToken, `{type: bearer, token: emulator-backend-token}`, options, quickRetry)
 }
 
 func newFireHydrant(t *testing.T, options string) *harness {

@@ -67,10 +67,9 @@ tenants:
 // quickRetry is a retry policy for tests: three attempts, short waits.
 const quickRetry = `{max_attempts: 3, min_backoff: 10ms, max_backoff: 50ms}`
 
-// oauthTenant is a config with one emulated tenant of the dialect that
-// reaches its backend with the emulator's OAuth client at tokenPath (a path
-// on the backend's host); options and retry are YAML in flow style.
-func oauthTenant(id, dialect, token, tokenPath, options, retry string) string {
+// emulatedTenant is a config with one emulated tenant of the dialect;
+// auth, options and retry are YAML in flow style.
+func emulatedTenant(id, dialect, token, auth, options, retry string) string {
 	return `
 server: {public_url: "https://gw.example.com", max_results: 200}
 tenants:
@@ -79,10 +78,16 @@ tenants:
     inbound: {bearer_tokens: ["` + token + `"]}
     backend:
       emulated: true
-      auth: {type: oauth2, token_url: ` + tokenPath + `, client_id: emulator-client, client_secret: emulator-client-secret}
+      auth: ` + auth + `
       timeout: 2s
       retry: ` + retry + `
     options: ` + options + "\n"
+}
+
+// oauthTenant is emulatedTenant with the emulator's OAuth client at
+// tokenPath (a path on the backend's host).
+func oauthTenant(id, dialect, token, tokenPath, options, retry string) string {
+	return emulatedTenant(id, dialect, token, `{type: oauth2, token_url: `+tokenPath+`, client_id: emulator-client, client_secret: emulator-client-secret}`, options, retry)
 }
 
 // harness is a gateway behind a real HTTP server, with its logs captured.

@@ -17,17 +17,7 @@ const iiqToken = "iiq-token-123456"
 // identityiqConfig has one emulated IdentityIQ tenant "iiq", reached with
 // HTTP Basic as an IdentityIQ identity.
 func identityiqConfig() string {
-	return `
-server: {public_url: "https://gw.example.com", max_results: 200}
-tenants:
-  iiq:
-    dialect: identityiq
-    inbound: {bearer_tokens: ["` + iiqToken + `"]}
-    backend:
-      emulated: true
-      auth: {type: basic, username: spadmin, password: emulator-password}
-      timeout: 2s
-      retry: ` + quickRetry + "\n"
+	return emulatedTenant("iiq", "identityiq", iiqToken, `{type: basic, username: spadmin, password: emulator-password}`, `{}`, quickRetry)
 }
 
 func newIdentityIQ(t *testing.T) *harness {

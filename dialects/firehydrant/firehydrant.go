@@ -158,28 +158,11 @@ func (d *dialect) create(ctx context.Context, req *dialects.Request) (*dialects.
 // missing, else 400), at least one email (the userName when it is an email
 // address) with one primary, and roles from the allowed set.
 func (d *dialect) prepare(body []byte) ([]byte, error) {
-	doc := scim.Parse(body)
-	var err error
-	name := scim.Field(doc, "name")
-	given, family := scim.Field(name, "givenName").String(), scim.Field(name, "familyName").String()
-	if given == "" || family == "" {
-		full := strings.Fields(scim.Field(name, "formatted").String())
-		if len(full) < 2 {
-			full = strings.Fields(scim.Field(doc, "displayName").String())
-		}
-		if len(full) < 2 {
-			return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "FireHydrant needs name.givenName and name.familyName (or a name.formatted or displayName to derive them from)")
-		}
-		if given == "" {
-			given = strings.Join(full[:len(full)-1], " ")
-		}
-		if family == "" {
-			family = full[len(full)-1]
-		}
-		if body, err = sjson.SetBytes(body, "name", map[string]string{"givenName": given, "familyName": family}); err != nil {
-			return nil, err
-		}
+	body, ok := dialects.CompleteName(body)
+	if !ok {
+		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "FireHydrant needs name.givenName and name.familyName (or a name.formatted or displayName to derive them from)")
 	}
+	doc := scim.Parse(body)
 	emails := scim.Field(doc, "emails").Array()
 	if len(emails) == 0 {
 		un := scim.Field(doc, "userName").String()

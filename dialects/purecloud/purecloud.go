@@ -341,11 +341,9 @@ func (d *dialect) userBack(body []byte) ([]byte, error) {
 	doc := scim.Parse(body)
 	var err error
 	if display := scim.Field(doc, "displayName").String(); d.nameFromDisplay && display != "" && !scim.Field(doc, "name").Exists() {
-		name := map[string]string{"formatted": display}
-		if words := strings.Fields(display); len(words) > 1 {
-			name["givenName"], name["familyName"] = strings.Join(words[:len(words)-1], " "), words[len(words)-1]
-		} else {
-			name["familyName"] = display
+		name := map[string]string{"formatted": display, "familyName": display}
+		if given, family, ok := dialects.SplitName(display); ok {
+			name["givenName"], name["familyName"] = given, family
 		}
 		if body, err = sjson.SetBytes(body, "name", name); err != nil {
 			return nil, err
@@ -476,12 +474,15 @@ func (d *dialect) displayFromName(ctx context.Context, id string, name map[strin
 		if err != nil {
 			return "", err
 		}
-		words := strings.Fields(gjson.GetBytes(cur.Body, "displayName").String())
-		if len(words) > 0 && !hasFamily {
-			family = words[len(words)-1]
+		curGiven, curFamily, ok := dialects.SplitName(gjson.GetBytes(cur.Body, "displayName").String())
+		if !ok {
+			curFamily = strings.TrimSpace(gjson.GetBytes(cur.Body, "displayName").String())
 		}
-		if len(words) > 1 && !hasGiven {
-			given = strings.Join(words[:len(words)-1], " ")
+		if !hasFamily {
+			family = curFamily
+		}
+		if !hasGiven {
+			given = curGiven
 		}
 	}
 	display := strings.TrimSpace(strings.TrimSpace(given) + " " + strings.TrimSpace(family))

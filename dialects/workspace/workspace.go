@@ -247,23 +247,9 @@ func (d *dialect) prepareUser(body []byte, cur gjson.Result) ([]byte, error) {
 	if userType != "PROVISIONED" {
 		return body, nil
 	}
-	name := scim.Field(doc, "name")
-	given, family := scim.Field(name, "givenName").String(), scim.Field(name, "familyName").String()
-	if given == "" || family == "" {
-		// Split "Barbara Jensen" from name.formatted or displayName.
-		full := strings.Fields(scim.Field(name, "formatted").String())
-		if len(full) < 2 {
-			full = strings.Fields(scim.Field(doc, "displayName").String())
-		}
-		if len(full) < 2 {
-			return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE requires name.givenName and name.familyName for provisioned users")
-		}
-		if given == "" {
-			body, _ = sjson.SetBytes(body, "name.givenName", strings.Join(full[:len(full)-1], " "))
-		}
-		if family == "" {
-			body, _ = sjson.SetBytes(body, "name.familyName", full[len(full)-1])
-		}
+	body, ok := dialects.CompleteName(body)
+	if !ok {
+		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE requires name.givenName and name.familyName for provisioned users")
 	}
 	if len(scim.Field(doc, "emails").Array()) == 0 {
 		// A userName that is an email address is the user's email.
