@@ -165,7 +165,7 @@ func TestCompleteName(t *testing.T) {
 		`{"name":{"givenName":"A","familyName":"B"},"displayName":"X Y"}`: `{"givenName":"A","familyName":"B"}`,
 		`{"name":{"formatted":"Anna Maria de Vries"}}`:                    `{"formatted":"Anna Maria de Vries","givenName":"Anna Maria de","familyName":"Vries"}`,
 		`{"name":{"givenName":"Babs"},"displayName":"Barbara Jensen"}`:    `{"givenName":"Babs","familyName":"Jensen"}`,
-		`{"displayName":"Cher"}`: ``,
+		`{"displayName":"Cher"}`:                                          ``,
 	} {
 		out, ok := CompleteName([]byte(in))
 		if got := gjson.GetBytes(out, "name").Raw; ok != (want != "") || ok && got != want {
