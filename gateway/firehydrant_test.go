@@ -131,22 +131,13 @@ func TestFireHydrantLifecycle(t *testing.T) {
 }
 
 func TestFireHydrantRefusedBeforeSending(t *testing.T) {
-	cases := []struct{ name, options, body, scimType string }{
+	wantRefused(t, newFireHydrant, "fh", fhToken, []refusal{
 		{"no name at all", `{}`, `{"userName":"a@example.com","emails":[{"value":"a@example.com"}]}`, "invalidValue"},
 		{"a one-word displayName", `{}`, `{"userName":"a@example.com","displayName":"Cher"}`, "invalidValue"},
 		{"no email and a userName that is not one", `{}`, `{"userName":"ann","name":{"givenName":"A","familyName":"B"}}`, "invalidValue"},
 		{"a role FireHydrant does not have", `{}`, `{"userName":"a@example.com","name":{"givenName":"A","familyName":"B"},"roles":[{"value":"admin"}]}`, "invalidValue"},
 		{"a role outside the tenant's set", `{allowed_roles: "owner,member"}`, `{"userName":"a@example.com","name":{"givenName":"A","familyName":"B"},"roles":["collaborator"]}`, "invalidValue"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			h := newFireHydrant(t, c.options)
-			h.fh("POST", "/Users", c.body).wantError(t, 400, c.scimType)
-			if n := len(h.emu("fh").Requests()); n != 0 {
-				t.Fatalf("%d requests forwarded", n)
-			}
-		})
-	}
+	})
 	t.Run("a custom role set is accepted", func(t *testing.T) {
 		h := newFireHydrant(t, `{allowed_roles: "owner,responder"}`)
 		h.fh("POST", "/Users", `{"userName":"a@example.com","name":{"givenName":"A","familyName":"B"},"roles":[{"value":"responder"}]}`).wantStatus(t, 201)

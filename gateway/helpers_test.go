@@ -90,6 +90,25 @@ func oauthTenant(id, dialect, token, tokenPath, options, retry string) string {
 	return emulatedTenant(id, dialect, token, `{type: oauth2, token_url: `+tokenPath+`, client_id: emulator-client, client_secret: emulator-client-secret}`, options, retry)
 }
 
+// refusal is a create the gateway must refuse with 400 before sending
+// anything to the backend.
+type refusal struct{ name, options, body, scimType string }
+
+// wantRefused runs each refusal on a fresh gateway from newH (given the
+// refusal's options), whose tenant's emulated backend must see nothing.
+func wantRefused(t *testing.T, newH func(*testing.T, string) *harness, tenant, token string, cases []refusal) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newH(t, c.options)
+			h.do("POST", "/"+tenant+"/scim/v2/Users", token, c.body).wantError(t, 400, c.scimType)
+			if n := len(h.emu(tenant).Requests()); n != 0 {
+				t.Fatalf("%d requests forwarded", n)
+			}
+		})
+	}
+}
+
 // harness is a gateway behind a real HTTP server, with its logs captured.
 type harness struct {
 	t    *testing.T

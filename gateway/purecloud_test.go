@@ -138,23 +138,14 @@ func TestPurecloudLifecycle(t *testing.T) {
 }
 
 func TestPurecloudRefusedBeforeSending(t *testing.T) {
-	cases := []struct{ name, body, scimType string }{
-		{"userName not an email", `{"userName":"bjensen","displayName":"B J"}`, "invalidValue"},
-		{"userName with a display name", `{"userName":"Babs <bjensen@example.com>","displayName":"B J"}`, "invalidValue"},
-		{"no displayName and no name", `{"userName":"bjensen@example.com"}`, "invalidValue"},
-		{"a local phone number", `{"userName":"bjensen@example.com","displayName":"B J","phoneNumbers":[{"value":"555-0100","type":"work"}]}`, "invalidValue"},
-		{"five work numbers", `{"userName":"bjensen@example.com","displayName":"B J","phoneNumbers":[{"value":"+31205550101"},{"value":"+31205550102"},{"value":"+31205550103"},{"value":"+31205550104"},{"value":"+31205550105"}]}`, "invalidValue"},
-		{"two home numbers", `{"userName":"bjensen@example.com","displayName":"B J","phoneNumbers":[{"value":"+31205550101","type":"home"},{"value":"+31205550102","type":"home"}]}`, "invalidValue"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			h := newPurecloud(t, `{}`)
-			h.pc("POST", "/Users", c.body).wantError(t, 400, c.scimType)
-			if n := len(h.emu("pc").Requests()); n != 0 {
-				t.Fatalf("%d requests forwarded", n)
-			}
-		})
-	}
+	wantRefused(t, newPurecloud, "pc", pcToken, []refusal{
+		{"userName not an email", `{}`, `{"userName":"bjensen","displayName":"B J"}`, "invalidValue"},
+		{"userName with a display name", `{}`, `{"userName":"Babs <bjensen@example.com>","displayName":"B J"}`, "invalidValue"},
+		{"no displayName and no name", `{}`, `{"userName":"bjensen@example.com"}`, "invalidValue"},
+		{"a local phone number", `{}`, `{"userName":"bjensen@example.com","displayName":"B J","phoneNumbers":[{"value":"555-0100","type":"work"}]}`, "invalidValue"},
+		{"five work numbers", `{}`, `{"userName":"bjensen@example.com","displayName":"B J","phoneNumbers":[{"value":"+31205550101"},{"value":"+31205550102"},{"value":"+31205550103"},{"value":"+31205550104"},{"value":"+31205550105"}]}`, "invalidValue"},
+		{"two home numbers", `{}`, `{"userName":"bjensen@example.com","displayName":"B J","phoneNumbers":[{"value":"+31205550101","type":"home"},{"value":"+31205550102","type":"home"}]}`, "invalidValue"},
+	})
 	t.Run("composed from given and family name", func(t *testing.T) {
 		h := newPurecloud(t, `{}`)
 		h.pc("POST", "/Users", `{"userName":"bjensen@example.com","name":{"givenName":"Barbara","familyName":"Jensen"}}`).wantStatus(t, 201)
