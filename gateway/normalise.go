@@ -74,8 +74,8 @@ func (t *tenant) normalize(rt dialects.ResourceType, body []byte) (normalized, e
 			t.writeRefArray(&buf, v)
 		case foldEq(name, scim.EnterpriseSchema) && v.IsObject():
 			t.writeEnterprise(&buf, v)
-		case v.IsObject() && strings.Contains(v.Raw, `"$ref"`):
-			t.writeRefObject(&buf, v)
+		case len(extensions) > 0 && extensions[len(extensions)-1] == k.Raw && strings.Contains(v.Raw, `"$ref"`):
+			t.writeRefObject(&buf, v) // an extension (isExtension above)
 		default:
 			buf.WriteString(v.Raw)
 		}
@@ -134,11 +134,6 @@ func isExtension(key string, v gjson.Result) bool {
 // at the gateway.
 func (t *tenant) writeEnterprise(buf *bytes.Buffer, ext gjson.Result) {
 	mgr := scim.Field(ext, "manager")
-	ref := mgr.Get("$ref")
-	if ref.Type != gjson.String {
-		buf.WriteString(ext.Raw)
-		return
-	}
 	fixed := t.fixRef(mgr)
 	if string(fixed) == mgr.Raw {
 		buf.WriteString(ext.Raw)
