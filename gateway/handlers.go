@@ -280,15 +280,12 @@ func (g *Gateway) list(c *gin.Context, t *tenant, rt dialects.ResourceType, sear
 		q.Filter = scim.FoldUserNameFilter(q.Filter)
 	}
 	ctx := c.Request.Context()
-	var resp *dialects.Response
+	req := &dialects.Request{Action: dialects.List, Type: rt, Query: q, Attributes: proj.include, ExcludedAttributes: proj.exclude}
 	if q.Count == 0 {
 		// Only the total is wanted; still ask the backend for it.
-		q.Count = 1
-		resp, err = t.dialect.Do(ctx, &dialects.Request{Action: dialects.List, Type: rt, Query: q, Attributes: proj.include, ExcludedAttributes: proj.exclude})
-		q.Count = 0
-	} else {
-		resp, err = t.dialect.Do(ctx, &dialects.Request{Action: dialects.List, Type: rt, Query: q, Attributes: proj.include, ExcludedAttributes: proj.exclude})
+		req.Query.Count = 1
 	}
+	resp, err := t.dialect.Do(ctx, req)
 	var de *dialects.Error
 	if errors.As(err, &de) && de.Status == http.StatusNotFound {
 		// Some backends answer 404 to a query that matches nothing; a SCIM
