@@ -1,16 +1,14 @@
 package firehydrant
 
 import (
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/emulator/emulatortest"
 )
 
 // The emulator refuses what FireHydrant's API does not take.
@@ -19,18 +17,8 @@ func TestEmulatorIsStrict(t *testing.T) {
 	defer srv.Close()
 	do := func(method, path, body, ct string) (int, gjson.Result) {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+BasePath+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+dialects.EmulatorToken)
-		if body != "" {
-			req.Header.Set("Content-Type", ct)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, gjson.ParseBytes(b)
+		status, _, doc := emulatortest.Call(t, method, srv.URL+BasePath+path, body, "Authorization", "Bearer "+dialects.EmulatorToken, "Content-Type", ct)
+		return status, doc
 	}
 	const scimJSON = "application/scim+json"
 	status, u := do("POST", "/Users", `{"userName":"a@x.com","name":{"givenName":"A","familyName":"B"},"emails":[{"value":"a@x.com","primary":true}],"roles":["member"]}`, scimJSON)

@@ -1,13 +1,14 @@
 package identityiq
 
 import (
-	"io"
-	"net/http"
+	"encoding/base64"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/scimgw/scimgw/dialects/emulator/emulatortest"
 
 	"github.com/scimgw/scimgw/mappings/scim"
 )
@@ -65,19 +66,11 @@ func TestEmulator(t *testing.T) {
 	defer srv.Close()
 	do := func(method, path, body, auth string) (int, gjson.Result) {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+BasePath+path, strings.NewReader(body))
 		if auth == "" {
-			req.SetBasicAuth(EmulatorUser, EmulatorPassword)
-		} else {
-			req.Header.Set("Authorization", auth)
+			auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(EmulatorUser+":"+EmulatorPassword))
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, gjson.ParseBytes(b)
+		status, _, doc := emulatortest.Call(t, method, srv.URL+BasePath+path, body, "Authorization", auth)
+		return status, doc
 	}
 	status, u := do("POST", "/Users", `{"userName":"ann","emails":[{"value":"a@x.com","primary":true}],"urn:ietf:params:scim:schemas:sailpoint:1.0:User":{"capabilities":["HelpDesk"]}}`, "")
 	id := u.Get("id").String()

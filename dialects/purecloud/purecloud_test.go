@@ -1,16 +1,15 @@
 package purecloud
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/emulator/emulatortest"
 	"github.com/scimgw/scimgw/mappings/scim"
 )
 
@@ -132,17 +131,9 @@ func TestUserBack(t *testing.T) {
 func TestEmulatorIsStrict(t *testing.T) {
 	srv := httptest.NewServer(NewEmulator())
 	defer srv.Close()
-	do := func(method, path, body string) (int, http.Header, gjson.Result) {
+	do := func(method, path, body string, header ...string) (int, http.Header, gjson.Result) {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+BasePath+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+dialects.EmulatorToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, gjson.ParseBytes(b)
+		return emulatortest.Call(t, method, srv.URL+BasePath+path, body, append([]string{"Authorization", "Bearer " + dialects.EmulatorToken}, header...)...)
 	}
 	status, h, user := do("POST", "/users", `{"userName":"a@x.com","displayName":"A"}`)
 	if status != 201 || h.Get("ETag") != `"1"` || user.Get("roles.0.value").String() != "employee" || user.Get("emails.0.type").String() != "other" {
@@ -173,25 +164,19 @@ func TestEmulatorIsStrict(t *testing.T) {
 		{"stale If-Match", "PUT", "/users/" + id, `{"userName":"a@x.com","displayName":"A"}`, 400},
 	}
 	for _, c := range refused {
-		req, _ := http.NewRequest(c.method, srv.URL+BasePath+c.path, strings.NewReader(c.body))
-		req.Header.Set("Authorization", "Bearer "+dialects.EmulatorToken)
+		var header []string
 		if c.name == "stale If-Match" {
-			req.Header.Set("If-Match", `"7"`)
+			header = []string{"If-Match", `"7"`}
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		status, _, b := do(c.method, c.path, c.body, header...)
+		if status != c.status {
+			t.Errorf("%s: %d, want %d: %s", c.name, status, c.status, b.Raw)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != c.status {
-			t.Errorf("%s: %d, want %d: %s", c.name, resp.StatusCode, c.status, b)
+		if c.name == "stale If-Match" && b.Get("scimType").String() != "invalidVers" {
+			t.Errorf("stale If-Match: %s", b.Raw)
 		}
-		if c.name == "stale If-Match" && gjson.GetBytes(b, "scimType").String() != "invalidVers" {
-			t.Errorf("stale If-Match: %s", b)
-		}
-		if c.status == 429 && gjson.GetBytes(b, "status").Type != gjson.Number {
-			t.Errorf("429 without the platform body: %s", b)
+		if c.status == 429 && b.Get("status").Type != gjson.Number {
+			t.Errorf("429 without the platform body: %s", b.Raw)
 		}
 	}
 	// Without a filter only active users are listed.

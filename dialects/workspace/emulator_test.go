@@ -11,6 +11,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/emulator/emulatortest"
 )
 
 // The emulator must refuse what a real SCIM 1.1 Workspace ONE refuses, so
@@ -20,15 +21,8 @@ func TestEmulatorIsStrictSCIM11(t *testing.T) {
 	defer srv.Close()
 	do := func(method, path, body string) (int, gjson.Result) {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+BasePath+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+dialects.EmulatorToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, gjson.ParseBytes(b)
+		status, _, doc := emulatortest.Call(t, method, srv.URL+BasePath+path, body, "Authorization", "Bearer "+dialects.EmulatorToken)
+		return status, doc
 	}
 	const user = `{"schemas":["urn:scim:schemas:core:1.0","urn:scim:schemas:extension:workspace:1.0"],"userName":"a@x.com","externalId":"e1",
 		"name":{"givenName":"A","familyName":"B"},"emails":[{"value":"a@x.com","primary":true}],
