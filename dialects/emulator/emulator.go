@@ -7,6 +7,7 @@
 // Besides the SCIM API under Profile.BasePath, it serves an admin API:
 //
 //	POST   /_emulator/faults    body: Fault (JSON) — queue a fault
+//	POST   /_emulator/ratelimit body: RateLimit (JSON) — set or lift a rate limit
 //	GET    /_emulator/requests  the requests received, oldest first
 //	DELETE /_emulator/state     forget all resources, faults and requests
 package emulator
