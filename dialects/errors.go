@@ -103,6 +103,11 @@ func FromResponse(dialect string, resp *BackendResponse) *Error {
 	if resp.Status == http.StatusConflict {
 		e.ScimType = "uniqueness"
 	}
+	if e.Status == http.StatusBadRequest && e.ScimType == "invalidVers" {
+		// A version that does not match is 412 (RFC 7644 §3.14), however
+		// the backend reports it (Genesys Cloud: 400 invalidVers).
+		e.Status, e.ScimType = http.StatusPreconditionFailed, ""
+	}
 	if msg == "" {
 		msg = http.StatusText(resp.Status)
 		if msg == "" {

@@ -22,6 +22,7 @@ func TestFromResponse(t *testing.T) {
 		{"409 is always uniqueness", 409, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"409","detail":"exists"}`, nil, "uniqueness", "x: exists"},
 		{"SCIM 1.1", 404, `{"Errors":[{"description":"Resource 2819c223 not found","code":"404"}]}`, nil, "", "x: Resource 2819c223 not found"},
 		{"Workspace ONE", 409, `{"errors":[{"code":"user.name.taken","message":"User name is already taken"}]}`, nil, "uniqueness", "x: User name is already taken (vendorCode=user.name.taken)"},
+		{"Genesys version mismatch", 400, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidVers","detail":"version 3 is stale"}`, nil, "", "x: version 3 is stale"},
 		{"Genesys platform", 429, `{"message":"Rate limit exceeded","code":"too.many.requests","status":429,"contextId":"abc-123"}`, http.Header{"Retry-After": {"5"}}, "", "x: Rate limit exceeded (vendorCode=too.many.requests, correlationId=abc-123)"},
 		{"Genesys platform, as sent since 2021 (empty errors and details)", 429, `{"message":"Rate limit exceeded the maximum. Retry the request in [42] seconds","code":"too.many.requests.retry.after","status":429,"contextId":"c-1","details":[],"errors":[]}`,
 			http.Header{"Retry-After": {"42"}}, "", "x: Rate limit exceeded the maximum. Retry the request in [42] seconds (vendorCode=too.many.requests.retry.after, correlationId=c-1)"},
@@ -41,8 +42,11 @@ func TestFromResponse(t *testing.T) {
 			}
 			e := FromResponse("x", &BackendResponse{Status: tc.status, Header: h, Body: []byte(tc.body)})
 			want := tc.status
-			if want == 422 || want == 414 {
+			switch {
+			case want == 422 || want == 414:
 				want = 400
+			case strings.Contains(tc.body, "invalidVers"):
+				want = 412
 			}
 			if e.Status != want || e.ScimType != tc.scimType || e.Detail != tc.detail {
 				t.Fatalf("got %d %q %q, want %d %q %q", e.Status, e.ScimType, e.Detail, want, tc.scimType, tc.detail)

@@ -13,14 +13,12 @@
 //     lists only active users when there is no filter, and serves at most
 //     25 users a call; the gateway chooses the comparison to send,
 //     evaluates the rest, lists inactive users too, and pages for itself;
-//   - a version mismatch (400 invalidVers) is 412;
 //   - groups exist in Genesys: only their members change.
 package purecloud
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -94,11 +92,6 @@ func (d *dialect) Capabilities() dialects.Capabilities {
 
 func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
 	resp, err := d.do(ctx, req)
-	var de *dialects.Error
-	if errors.As(err, &de) && de.Status == http.StatusBadRequest && de.ScimType == "invalidVers" {
-		// RFC 7644 §3.14: a version that does not match is 412.
-		return nil, &dialects.Error{Status: http.StatusPreconditionFailed, Detail: de.Detail, Err: de}
-	}
 	if err != nil || req.Type != dialects.User || req.Action == dialects.List || len(resp.Body) == 0 {
 		return resp, err // lists are finished user by user, before filtering
 	}
