@@ -219,7 +219,7 @@ func mapTypes(m map[string]string) step {
 		if !el.IsObject() {
 			return el.Raw
 		}
-		key, t := memberFold(el, "type")
+		key, t := scim.Member(el, "type")
 		if !t.Exists() {
 			return el.Raw
 		}
@@ -237,20 +237,6 @@ func mapTypes(m map[string]string) step {
 
 // fieldFold returns obj's member named name, ignoring case.
 func fieldFold(obj gjson.Result, name string) gjson.Result {
-	_, v := memberFold(obj, name)
+	_, v := scim.Member(obj, name)
 	return v
-}
-
-// memberFold returns the key and value of obj's member named name, ignoring case.
-func memberFold(obj gjson.Result, name string) (string, gjson.Result) {
-	var key string
-	var out gjson.Result
-	obj.ForEach(func(k, v gjson.Result) bool {
-		if strings.EqualFold(k.Str, name) {
-			key, out = k.Str, v
-			return false
-		}
-		return true
-	})
-	return key, out
 }

@@ -18,11 +18,8 @@ import (
 	"github.com/scimgw/scimgw/mappings/scim"
 )
 
-// SCIM 1.1 URNs (simplecloud.info Core Schema 1.1).
-const (
-	Core11URN = "urn:scim:schemas:core:1.0"
-	urn20     = "urn:ietf:params:scim:"
-)
+// urn20 begins every SCIM 2.0 URN, which a SCIM 1.1 server does not know.
+const urn20 = "urn:ietf:params:scim:"
 
 // writable refuses a request body the API would not take: one that sets a
 // read-only attribute, or — for a SCIM 1.1 server — one in SCIM 2.0 shape.
@@ -47,10 +44,10 @@ func (s *Server) writable(w http.ResponseWriter, body []byte) bool {
 			s.scimError(w, http.StatusBadRequest, "invalidValue", fmt.Sprintf("unknown schema %q", u.String()))
 			return false
 		}
-		core = core || u.String() == Core11URN
+		core = core || u.String() == scim.Core11Schema
 	}
 	if !core {
-		s.scimError(w, http.StatusBadRequest, "invalidValue", `"schemas" must list `+Core11URN)
+		s.scimError(w, http.StatusBadRequest, "invalidValue", `"schemas" must list `+scim.Core11Schema)
 		return false
 	}
 	bad := ""
@@ -147,7 +144,7 @@ func (s *Server) list11(w http.ResponseWriter, r *http.Request, st *store, rt st
 		page = append(page, s.shape11(r, s.view(r, hits[i], rt)))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"schemas":      []string{Core11URN},
+		"schemas":      []string{scim.Core11Schema},
 		"totalResults": len(hits),
 		"startIndex":   start,
 		"itemsPerPage": len(page),

@@ -176,18 +176,13 @@ func (d *dialect) prepare(body []byte) ([]byte, error) {
 	return body, nil
 }
 
-// keyOf returns the key of doc's member name as written (names are
-// case-insensitive), escaped for sjson.
+// keyOf returns the key of doc's member name as the client wrote it
+// (names are case-insensitive), or name when there is none.
 func keyOf(doc gjson.Result, name string) string {
-	key := name
-	doc.ForEach(func(k, _ gjson.Result) bool {
-		if strings.EqualFold(k.Str, name) {
-			key = k.Str
-			return false
-		}
-		return true
-	})
-	return key
+	if key, _ := scim.Member(doc, name); key != "" {
+		return key
+	}
+	return name
 }
 
 // composeName is name.formatted, else givenName and familyName joined.

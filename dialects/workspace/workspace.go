@@ -38,7 +38,6 @@ import (
 
 // SCIM 1.1 and Workspace ONE URNs.
 const (
-	Core11       = "urn:scim:schemas:core:1.0"
 	Enterprise11 = "urn:scim:schemas:extension:enterprise:1.0"
 	Extension    = "urn:scim:schemas:extension:workspace:1.0"
 )
@@ -207,7 +206,7 @@ func (d *dialect) request(rt dialects.ResourceType, body []byte) ([]byte, error)
 }
 
 func withSchemas(body []byte) []byte {
-	schemas := []string{Core11}
+	schemas := []string{scim.Core11Schema}
 	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
 		if v.IsObject() && strings.HasPrefix(strings.ToLower(k.Str), "urn:") {
 			schemas = append(schemas, k.Str)

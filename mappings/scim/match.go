@@ -90,6 +90,21 @@ func Field(obj gjson.Result, name string) gjson.Result {
 	return out
 }
 
+// Member returns the key, as written, and the value of obj's member named
+// name ignoring case; the key is "" when there is none.
+func Member(obj gjson.Result, name string) (string, gjson.Result) {
+	var key string
+	var out gjson.Result
+	obj.ForEach(func(k, v gjson.Result) bool {
+		if strings.EqualFold(k.Str, name) {
+			key, out = k.Str, v
+			return false
+		}
+		return true
+	})
+	return key, out
+}
+
 // caseExact reports whether string comparisons on the attribute are
 // case-sensitive (RFC 7643 §3.1 "id", §3.1 "externalId", and references).
 func caseExact(p AttrPath) bool {

@@ -17,6 +17,9 @@ const (
 	ErrorURN         = "urn:ietf:params:scim:api:messages:2.0:Error"
 	PatchOpURN       = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 	SearchRequestURN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+	// Core11Schema is the SCIM 1.1 core schema (simplecloud.info Core
+	// Schema 1.1), of Users, Groups, lists and errors alike.
+	Core11Schema = "urn:scim:schemas:core:1.0"
 )
 
 // AttrPath is a parsed SCIM attribute path: [URN ":"] attr ["." sub]
