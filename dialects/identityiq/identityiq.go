@@ -111,14 +111,22 @@ func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Resp
 	return resp, nil
 }
 
+// readOnlyPaths are the read-only attributes as gjson and sjson paths.
+var readOnlyPaths = func() []string {
+	paths := make([]string, len(readOnly))
+	for i, p := range readOnly {
+		paths[i] = p
+		if strings.HasPrefix(p, Extension) {
+			paths[i] = extKey + "." + p[len(Extension)+1:]
+		}
+	}
+	return paths
+}()
+
 // withoutReadOnly leaves out what IdentityIQ sets itself: RFC 7644 §3.3
 // and §3.5.1 say read-only values in a create or replace are ignored.
 func withoutReadOnly(body []byte) []byte {
-	for _, p := range readOnly {
-		path := p
-		if strings.HasPrefix(p, Extension) {
-			path = extKey + "." + p[len(Extension)+1:]
-		}
+	for _, path := range readOnlyPaths {
 		if gjson.GetBytes(body, path).Exists() {
 			body, _ = sjson.DeleteBytes(body, path)
 		}
