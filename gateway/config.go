@@ -16,6 +16,7 @@ import (
 
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/mappings"
+	"github.com/scimgw/scimgw/mappings/scim"
 )
 
 // Config is the whole config.yaml.
@@ -46,6 +47,22 @@ type ServerConfig struct {
 	IdleTimeout  time.Duration `yaml:"idle_timeout"`
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string `yaml:"log_level"`
+	// Limits bound what one request may hold (scim.DefaultLimits): bodies
+	// and filters beyond them get 400 and are never forwarded.
+	Limits LimitsConfig `yaml:"limits"`
+}
+
+// LimitsConfig is `server.limits:`; zero fields take scim.DefaultLimits.
+type LimitsConfig struct {
+	MaxDepth  int `yaml:"max_depth"`  // nesting of objects and arrays; default 12
+	MaxValues int `yaml:"max_values"` // elements of one array; default 10000
+	MaxString int `yaml:"max_string"` // bytes of one string; default 32768
+	MaxFilter int `yaml:"max_filter"` // bytes of a filter; default 8192
+}
+
+// scim returns the limits with defaults applied.
+func (l LimitsConfig) scim() scim.Limits {
+	return scim.Limits{MaxDepth: l.MaxDepth, MaxValues: l.MaxValues, MaxString: l.MaxString, MaxFilter: l.MaxFilter}.Or(scim.DefaultLimits)
 }
 
 // Tenant is one `tenants.<id>:` entry.
@@ -154,6 +171,12 @@ var configSpec = []field{
 		{name: "write_timeout", kind: kDuration},
 		{name: "idle_timeout", kind: kDuration},
 		{name: "log_level", kind: kString, enum: []string{"debug", "info", "warn", "error"}},
+		{name: "limits", kind: kObject, fields: []field{
+			{name: "max_depth", kind: kInt},
+			{name: "max_values", kind: kInt},
+			{name: "max_string", kind: kInt},
+			{name: "max_filter", kind: kInt},
+		}},
 	}},
 	{name: "tenants", kind: kMap, required: true, fields: []field{
 		{name: "dialect", kind: kString, required: true},

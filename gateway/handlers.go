@@ -193,7 +193,7 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	if err != nil {
 		return nil, err
 	}
-	if body, err = canonicalResource(body, rt); err != nil {
+	if body, err = t.canonicalResource(body, rt); err != nil {
 		return nil, err
 	}
 	if t.foldUserName && rt == dialects.User {
@@ -225,10 +225,9 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := scim.ParsePatch(body); err != nil {
+	if body, err = t.canonicalPatch(body, rt); err != nil {
 		return nil, err
 	}
-	body = scim.CanonicalizePatch(body, rt == dialects.Group)
 	if t.foldUserName && rt == dialects.User {
 		body = scim.FoldUserNamePatch(body)
 	}
@@ -272,8 +271,14 @@ func (g *Gateway) list(c *gin.Context, t *tenant, rt dialects.ResourceType, sear
 			return nil, err
 		}
 	}
+	if len(p.filter) > t.limits.MaxFilter {
+		return nil, dialects.Errorf(http.StatusBadRequest, "invalidFilter", "the filter is longer than %d bytes", t.limits.MaxFilter)
+	}
 	q, proj, err := p.parse(t.maxResults)
 	if err != nil {
+		return nil, err
+	}
+	if err := t.schema(rt).CheckFilter(q.Filter); err != nil {
 		return nil, err
 	}
 	if t.foldUserName && rt == dialects.User {
@@ -402,17 +407,25 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	return body, nil
 }
 
-// canonicalResource canonicalises a resource for create or replace and
-// checks the attribute RFC 7643 requires on every User (userName, §4.1.1)
-// or Group (displayName, §4.2).
-func canonicalResource(body []byte, rt dialects.ResourceType) ([]byte, error) {
-	out, name := scim.Canonicalize(body, rt == dialects.Group)
-	if strings.TrimSpace(name) == "" {
-		required := "userName"
-		if rt == dialects.Group {
-			required = "displayName"
-		}
-		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "%s is required and must be a non-empty string", required)
+// canonicalResource checks a resource for create or replace against the
+// tenant's schema and returns its canonical form (scim.ResourceSchema.Resource):
+// nothing that fails reaches the backend.
+func (t *tenant) canonicalResource(body []byte, rt dialects.ResourceType) ([]byte, error) {
+	if err := scim.CheckJSON(body, t.limits); err != nil {
+		return nil, err
 	}
-	return out, nil
+	return t.schema(rt).Resource(body, scim.Lenient)
+}
+
+// canonicalPatch checks a PatchOp message against the tenant's schema and
+// returns its canonical form (scim.ResourceSchema.Patch).
+func (t *tenant) canonicalPatch(body []byte, rt dialects.ResourceType) ([]byte, error) {
+	if err := scim.CheckJSON(body, t.limits); err != nil {
+		return nil, err
+	}
+	pr, err := t.schema(rt).Patch(body, scim.Lenient)
+	if err != nil {
+		return nil, err
+	}
+	return pr.Marshal(), nil
 }

@@ -18,6 +18,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/mappings"
+	"github.com/scimgw/scimgw/mappings/scim"
 )
 
 // Gateway serves every configured tenant.
@@ -50,6 +52,34 @@ type tenant struct {
 	// foldUserName lower-cases userName towards the backend
 	// (tenants.<id>.username_case: fold).
 	foldUserName bool
+	// schemas are the tenant's resource types as clients write them, by
+	// dialects.ResourceType: the RFC schemas and the extensions its
+	// mapping takes. Every body is validated and canonicalised by them.
+	schemas [2]*scim.ResourceSchema
+	limits  scim.Limits
+}
+
+// schema returns the tenant's schema of a resource type.
+func (t *tenant) schema(rt dialects.ResourceType) *scim.ResourceSchema { return t.schemas[rt] }
+
+// newSchemas builds a tenant's resource schemas from its mapping: the RFC
+// core schemas and enterprise extension, and every other extension the
+// mapping's rules take (open: its rules say what it holds).
+func newSchemas(m *mappings.Mapping) [2]*scim.ResourceSchema {
+	open := func(rt int) []scim.Schema {
+		var out []scim.Schema
+		if m == nil {
+			return nil
+		}
+		for _, urn := range m.Extensions(rt) {
+			out = append(out, scim.Schema{ID: urn, Name: urn})
+		}
+		return out
+	}
+	return [2]*scim.ResourceSchema{
+		dialects.User:  scim.NewResourceSchema(scim.UserSchemaDef, append([]scim.Schema{scim.EnterpriseSchemaDef}, open(mappings.User)...)...),
+		dialects.Group: scim.NewResourceSchema(scim.GroupSchemaDef, open(mappings.Group)...),
+	}
 }
 
 // New builds the gateway from a checked config: it starts the in-process
@@ -86,6 +116,8 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 
 		patchNoContent: tc.PatchResponse == "no_content",
 		foldUserName:   tc.UserNameCase == "fold",
+		schemas:        newSchemas(tc.Compiled),
+		limits:         g.cfg.Server.Limits.scim(),
 	}
 	t.tokens = newTokenSet(tc.Inbound.BearerTokens)
 	backendURL := tc.Backend.URL

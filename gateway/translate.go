@@ -69,7 +69,8 @@ func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id s
 		return "", fmt.Errorf("the current resource is not valid JSON")
 	}
 	rec := &recorder{base: strings.TrimRight(base, "/"), current: current}
-	t := &tenant{id: tenantID, base: cfg.Server.PublicURL + "/" + tenantID + "/scim/v2", maxResults: tc.MaxResults, log: zap.NewNop()}
+	t := &tenant{id: tenantID, base: cfg.Server.PublicURL + "/" + tenantID + "/scim/v2", maxResults: tc.MaxResults, log: zap.NewNop(),
+		schemas: newSchemas(tc.Compiled), limits: cfg.Server.Limits.scim()}
 	if err := t.setDialect(f, tc, rec); err != nil {
 		return "", err
 	}
@@ -80,7 +81,7 @@ func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id s
 		if !json.Valid(input) {
 			return "", dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body is not valid JSON")
 		}
-		body, err := canonicalResource(input, rt)
+		body, err := t.canonicalResource(input, rt)
 		if err != nil {
 			return "", err
 		}
@@ -92,10 +93,11 @@ func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id s
 		if !json.Valid(input) {
 			return "", dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "PATCH body is not valid JSON")
 		}
-		if _, err := scim.ParsePatch(input); err != nil {
+		body, err := t.canonicalPatch(input, rt)
+		if err != nil {
 			return "", err
 		}
-		req.Action, req.Body, req.ID = dialects.Patch, scim.CanonicalizePatch(input, rt == dialects.Group), id
+		req.Action, req.Body, req.ID = dialects.Patch, body, id
 	case "filter":
 		filter, err := scim.ParseFilter(string(input))
 		if err != nil {

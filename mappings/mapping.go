@@ -678,3 +678,27 @@ func yamlJSON(n *yaml.Node, opts Options) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
 }
+
+// Extensions lists the extension schema URNs, other than the RFC's
+// enterprise User extension, that the mapping's rules take from clients:
+// the tenant serves them (RFC 7643 §3.3), with the attributes its rules
+// name.
+func (m *Mapping) Extensions(rt int) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(urn string) {
+		low := strings.ToLower(urn)
+		if urn == "" || seen[low] || strings.EqualFold(urn, scim.EnterpriseSchema) || strings.EqualFold(urn, m.res[rt].core) {
+			return
+		}
+		seen[low] = true
+		out = append(out, urn)
+	}
+	for _, r := range m.res[rt].rules {
+		add(r.scim.URN)
+	}
+	for _, s := range m.res[rt].schemas {
+		add(s[0])
+	}
+	return out
+}

@@ -3,7 +3,9 @@ package scim
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -20,15 +22,6 @@ type PatchOperation struct {
 	Path  string          `json:"path,omitempty"`
 	Value json.RawMessage `json:"value,omitempty"`
 }
-
-// PatchError is a PATCH that cannot be applied; ScimType is one of the
-// RFC 7644 §3.12 error types (invalidPath, noTarget, invalidValue, mutability).
-type PatchError struct {
-	ScimType string
-	Msg      string
-}
-
-func (e *PatchError) Error() string { return e.Msg }
 
 // ParsePatch decodes and checks a PatchOp body: every op is add, remove or
 // replace (in any case), every path parses, and remove has a path.
@@ -73,11 +66,77 @@ func ApplyPatch(doc map[string]any, ops []PatchOperation) (map[string]any, error
 				return nil, &PatchError{ScimType: "invalidValue", Msg: fmt.Sprintf("operation %d: value is not JSON", i)}
 			}
 		}
+		before := primaries(out)
 		if err := applyOne(out, strings.ToLower(op.Op), op.Path, val); err != nil {
+			return nil, err
+		}
+		if err := onePrimary(out, before); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// primaries returns the values of multi-valued attributes, in the resource
+// and its extensions, that are primary.
+func primaries(doc map[string]any) map[unsafe.Pointer]bool {
+	set := map[unsafe.Pointer]bool{}
+	eachValues(doc, func(_ string, vals []any) {
+		for _, el := range vals {
+			if m, ok := el.(map[string]any); ok && m[FindKey(m, "primary")] == true {
+				set[reflect.ValueOf(m).UnsafePointer()] = true
+			}
+		}
+	})
+	return set
+}
+
+// onePrimary keeps RFC 7643 §2.4 after an operation: a value it made
+// primary takes the flag from the others (RFC 7644 §3.5.2: "the server
+// SHALL set "primary" to false for any other values"), and two values made
+// primary at once are refused.
+func onePrimary(doc map[string]any, before map[unsafe.Pointer]bool) error {
+	var err error
+	eachValues(doc, func(name string, vals []any) {
+		var old, fresh []map[string]any
+		for _, el := range vals {
+			if m, ok := el.(map[string]any); ok && m[FindKey(m, "primary")] == true {
+				if before[reflect.ValueOf(m).UnsafePointer()] {
+					old = append(old, m)
+				} else {
+					fresh = append(fresh, m)
+				}
+			}
+		}
+		switch {
+		case len(fresh) > 1:
+			err = &Error{ScimType: "invalidValue", Msg: fmt.Sprintf("%s would have %d primary values; at most one may be primary (RFC 7643 §2.4)", name, len(fresh))}
+		case len(fresh) == 1:
+			for _, m := range old {
+				m[FindKey(m, "primary")] = false
+			}
+		}
+	})
+	return err
+}
+
+// eachValues calls fn for every multi-valued attribute of complex values,
+// in the resource and in its extensions.
+func eachValues(doc map[string]any, fn func(name string, vals []any)) {
+	for k, v := range doc {
+		switch t := v.(type) {
+		case []any:
+			fn(k, t)
+		case map[string]any:
+			if hasURNPrefix(k) {
+				for ek, ev := range t {
+					if vals, ok := ev.([]any); ok {
+						fn(k+":"+ek, vals)
+					}
+				}
+			}
+		}
+	}
 }
 
 func applyOne(doc map[string]any, op, path string, val any) error {
@@ -115,9 +174,9 @@ func applyOne(doc map[string]any, op, path string, val any) error {
 		if pp.Attr.Sub == "" {
 			switch op {
 			case "remove":
-				if val != nil {
-					return removeValues(parent, key, val)
-				}
+				// RFC 7644 §3.5.2.2: without a filter the attribute and
+				// all its values go. (Entra's value-list removal reaches
+				// here already turned into a filter: ResourceSchema.Patch.)
 				delete(parent, key)
 			default:
 				setAttr(parent, key, val, op == "add")
@@ -247,28 +306,6 @@ func setAttr(m map[string]any, key string, val any, add bool) {
 		}
 	}
 	m[key] = val
-}
-
-// removeValues removes from a multi-valued attribute only the values listed
-// (matched by "value"), as Entra's member removal requires.
-func removeValues(m map[string]any, key string, val any) error {
-	list, ok := val.([]any)
-	if !ok {
-		list = []any{val}
-	}
-	cur, _ := m[key].([]any)
-	var kept []any
-	for _, el := range cur {
-		if !containsValue(list, el) {
-			kept = append(kept, el)
-		}
-	}
-	if kept == nil {
-		delete(m, key)
-	} else {
-		m[key] = kept
-	}
-	return nil
 }
 
 func containsValue(list []any, v any) bool {

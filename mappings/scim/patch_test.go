@@ -16,7 +16,7 @@ func TestApplyPatch(t *testing.T) {
 		{"add sub-attribute", `[{"op":"add","path":"name.familyName","value":"J"}]`, `{"name":{"givenName":"Barbara","familyName":"J"}}`},
 		{"replace filtered value", `[{"op":"replace","path":"emails[type eq \"work\"].value","value":"c@x.com"}]`, `{"emails":[{"value":"c@x.com","type":"work"},{"value":"b@x.com","type":"home"}]}`},
 		{"add creates filtered element", `[{"op":"add","path":"emails[type eq \"other\"].value","value":"d@x.com"}]`, `{"emails":[{"value":"a@x.com","type":"work"},{"value":"b@x.com","type":"home"},{"type":"other","value":"d@x.com"}]}`},
-		{"remove listed members only", `[{"op":"remove","path":"members","value":[{"value":"2"}]}]`, `{"members":[{"value":"1"},{"value":"3"}]}`},
+		{"remove without a filter removes every member, whatever the value (RFC 7644 §3.5.2.2)", `[{"op":"remove","path":"members","value":[{"value":"2"}]}]`, `{"members":null}`},
 		{"remove member by filter", `[{"op":"remove","path":"members[value eq \"1\"]"}]`, `{"members":[{"value":"2"},{"value":"3"}]}`},
 		{"add members appends once", `[{"op":"add","path":"members","value":[{"value":"3"},{"value":"4"}]}]`, `{"members":[{"value":"1"},{"value":"2"},{"value":"3"},{"value":"4"}]}`},
 		{"extension path", `[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"R&D"}]`, `{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"R&D"}}`},

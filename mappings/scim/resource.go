@@ -1,0 +1,528 @@
+package scim
+
+import (
+	"bytes"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Mode says how a body is read.
+type Mode uint8
+
+const (
+	// Lenient reads a client's request: the coercions real IdPs need
+	// (string booleans, a one-element array or a bare id for a
+	// single-valued complex attribute, attribute names in any case,
+	// Entra's value-list member removal) are applied, and attributes and
+	// extensions outside the schema pass to the tenant's mapping, which
+	// keeps, drops or refuses them.
+	Lenient Mode = iota
+	// Strict reads as an RFC 7643/7644 server does: no coercion, and
+	// nothing outside the schema.
+	Strict
+)
+
+// attrDef is an attribute definition with its sub-attributes indexed.
+type attrDef struct {
+	*Attribute
+	subs map[string]*attrDef // lower-case name -> definition
+	// closed: values outside CanonicalValues are refused (members.type:
+	// the RFC names every kind of member there is).
+	closed bool
+}
+
+// schemaDef is a schema with its attributes indexed. An open schema has no
+// attribute definitions: its members are not checked.
+type schemaDef struct {
+	*Schema
+	attrs map[string]*attrDef
+	open  bool
+}
+
+func index(attrs []Attribute) map[string]*attrDef {
+	m := make(map[string]*attrDef, len(attrs))
+	for i := range attrs {
+		a := &attrDef{Attribute: &attrs[i]}
+		if len(attrs[i].SubAttributes) > 0 {
+			a.subs = index(attrs[i].SubAttributes)
+		}
+		m[strings.ToLower(attrs[i].Name)] = a
+	}
+	return m
+}
+
+// ResourceSchema is what one resource type is made of: its core schema,
+// the common attributes of RFC 7643 §3.1, and the extension schemas served
+// with it (RFC 7643 §3.3). It is built once, at load time, and is safe for
+// concurrent use.
+type ResourceSchema struct {
+	core     *schemaDef
+	exts     []*schemaDef
+	byURN    map[string]*schemaDef // lower-case URN -> extension
+	required []*attrDef
+}
+
+// commonAttributes are the attributes every resource has (RFC 7643 §3.1).
+var commonAttributes = []Attribute{
+	attr("id", "string", "A unique identifier for a SCIM resource as defined by the service provider.").mut("readOnly").exact().ret("always").unique("server"),
+	attr("externalId", "string", "A String that is an identifier for the resource as defined by the provisioning client.").exact(),
+	attr("meta", "complex", "A complex attribute containing resource metadata.").mut("readOnly").subs(
+		attr("resourceType", "string", "The name of the resource type of the resource.").mut("readOnly"),
+		attr("created", "dateTime", "The date and time the resource was added to the service provider.").mut("readOnly"),
+		attr("lastModified", "dateTime", "The most recent date and time that the details of this resource were updated.").mut("readOnly"),
+		attr("location", "reference", "The URI of the resource being returned.").mut("readOnly"),
+		attr("version", "string", "The version of the resource being returned.").mut("readOnly"),
+	),
+}
+
+// NewResourceSchema compiles a resource type from its core schema and its
+// extensions; an extension without attributes is open (its members are
+// not checked, as for a tenant's own extension its mapping names).
+func NewResourceSchema(core Schema, exts ...Schema) *ResourceSchema {
+	all := append(append([]Attribute(nil), commonAttributes...), core.Attributes...)
+	core.Attributes = all
+	rs := &ResourceSchema{core: &schemaDef{Schema: &core, attrs: index(core.Attributes)}, byURN: map[string]*schemaDef{}}
+	for _, name := range []string{"members", "groups"} {
+		if a := rs.core.attrs[name]; a != nil && a.subs["type"] != nil {
+			a.subs["type"].closed = true
+		}
+	}
+	for i := range exts {
+		e := exts[i]
+		d := &schemaDef{Schema: &e, attrs: index(e.Attributes), open: len(e.Attributes) == 0}
+		rs.exts = append(rs.exts, d)
+		rs.byURN[strings.ToLower(e.ID)] = d
+	}
+	for _, a := range rs.core.attrs {
+		if a.Required {
+			rs.required = append(rs.required, a)
+		}
+	}
+	return rs
+}
+
+// Core returns the URN of the core schema.
+func (rs *ResourceSchema) Core() string { return rs.core.ID }
+
+// Extensions returns the URNs of the extension schemas, in order.
+func (rs *ResourceSchema) Extensions() []string {
+	out := make([]string, len(rs.exts))
+	for i, e := range rs.exts {
+		out[i] = e.ID
+	}
+	return out
+}
+
+// Resource validates a resource body (POST, PUT: RFC 7644 §3.3, §3.5.1)
+// and returns its canonical form:
+//
+//   - "schemas" is the core URN and the URN of every extension the body
+//     uses, whatever the client listed (Entra lists URIs no server serves);
+//   - attribute names take their schema spelling ("UserName" → "userName");
+//   - every value has its attribute's type and shape: single- or
+//     multi-valued, simple or complex (RFC 7643 §2.3, §2.4), with at most
+//     one primary value (§2.4);
+//   - null and [] are unassigned and left out (RFC 7643 §2.5);
+//   - read-only attributes (id, meta, groups) are ignored (RFC 7644 §3.3);
+//   - the required attributes (userName, a Group's displayName) are there.
+//
+// A value that cannot be read is a 400 invalidValue (or invalidSyntax)
+// naming the attribute. The body must already have passed CheckJSON.
+func (rs *ResourceSchema) Resource(body []byte, mode Mode) ([]byte, error) {
+	doc := Parse(body)
+	if !doc.IsObject() {
+		return nil, errf("invalidSyntax", "the body must be a JSON object")
+	}
+	listed, err := rs.listedSchemas(doc, mode)
+	if err != nil {
+		return nil, err
+	}
+	var members bytes.Buffer
+	members.Grow(len(body))
+	used := make([]bool, len(rs.exts))
+	var unknown []string // extension URNs outside the schema (Lenient)
+	present := map[*attrDef]bool{}
+	n := 0
+	sep := func() {
+		if n > 0 {
+			members.WriteByte(',')
+		}
+		n++
+	}
+	doc.ForEach(func(k, v gjson.Result) bool {
+		key := k.Str
+		if strings.EqualFold(key, "schemas") || unassigned(v) {
+			return true
+		}
+		if hasURNPrefix(key) {
+			ext := rs.byURN[strings.ToLower(key)]
+			if ext == nil {
+				if mode == Strict {
+					err = errf("invalidValue", "schema %q is not served here (served: %s)", key, strings.Join(rs.Extensions(), ", "))
+					return false
+				}
+				if !v.IsObject() {
+					err = errf("invalidValue", "%q must be an object of that schema's attributes", key)
+					return false
+				}
+				sep()
+				members.WriteString(k.Raw + ":" + v.Raw)
+				unknown = append(unknown, key)
+				return true
+			}
+			if mode == Strict && !containsFold(listed, ext.ID) {
+				err = errf("invalidValue", "the body uses the extension %s but does not list it in \"schemas\" (RFC 7643 §3)", ext.ID)
+				return false
+			}
+			if !v.IsObject() {
+				err = errf("invalidValue", "%q must be an object of that schema's attributes", key)
+				return false
+			}
+			var sub bytes.Buffer
+			if err = writeMembers(&sub, v, ext, mode, ext.ID); err != nil {
+				return false
+			}
+			if sub.Len() > 2 {
+				sep()
+				members.WriteString(Quote(ext.ID) + ":")
+				members.Write(sub.Bytes())
+				for i := range rs.exts {
+					used[i] = used[i] || rs.exts[i] == ext
+				}
+			}
+			return true
+		}
+		a := rs.core.attrs[strings.ToLower(key)]
+		switch {
+		case a == nil && mode == Strict:
+			err = errf("invalidValue", "attribute %q is not defined by %s", key, rs.core.ID)
+			return false
+		case a == nil:
+			sep()
+			members.WriteString(k.Raw + ":" + v.Raw)
+			return true
+		case a.Mutability == "readOnly":
+			return true // RFC 7644 §3.3: ignored
+		}
+		var val bytes.Buffer
+		if err = writeValue(&val, a, v, mode, a.Name); err != nil {
+			return false
+		}
+		if isEmpty(val.Bytes()) {
+			return true
+		}
+		sep()
+		members.WriteString(Quote(a.Name) + ":")
+		members.Write(val.Bytes())
+		present[a] = a.Type != "string" || strings.TrimSpace(v.Str) != ""
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range rs.required {
+		if !present[a] {
+			return nil, errf("invalidValue", "%s is required and must not be empty (RFC 7643 §%s)", a.Name, requiredSection(a.Name))
+		}
+	}
+	var out bytes.Buffer
+	out.Grow(members.Len() + 128)
+	out.WriteString(`{"schemas":[` + Quote(rs.core.ID))
+	for i, e := range rs.exts {
+		if used[i] {
+			out.WriteString("," + Quote(e.ID))
+		}
+	}
+	for _, u := range unknown {
+		out.WriteString("," + Quote(u))
+	}
+	out.WriteByte(']')
+	if members.Len() > 0 {
+		out.WriteByte(',')
+		out.Write(members.Bytes())
+	}
+	out.WriteByte('}')
+	return out.Bytes(), nil
+}
+
+func requiredSection(name string) string {
+	if name == "displayName" {
+		return "4.2"
+	}
+	return "4.1.1"
+}
+
+// listedSchemas reads "schemas". In Strict mode it must be there, list the
+// core schema, and list only schemas served here (RFC 7643 §3).
+func (rs *ResourceSchema) listedSchemas(doc gjson.Result, mode Mode) ([]string, error) {
+	v := Field(doc, "schemas")
+	if mode == Lenient {
+		return nil, nil
+	}
+	if !v.IsArray() {
+		return nil, errf("invalidSyntax", `"schemas" must be an array of schema URIs (RFC 7643 §3)`)
+	}
+	var out []string
+	core := false
+	var err error
+	v.ForEach(func(_, s gjson.Result) bool {
+		switch {
+		case s.Type != gjson.String:
+			err = errf("invalidSyntax", `"schemas" must hold strings`)
+		case strings.EqualFold(s.Str, rs.core.ID):
+			core = true
+		case rs.byURN[strings.ToLower(s.Str)] == nil:
+			err = errf("invalidValue", "schema %q is not served here", s.Str)
+		}
+		out = append(out, s.Str)
+		return err == nil
+	})
+	if err == nil && !core {
+		err = errf("invalidValue", `"schemas" does not list the core schema %s`, rs.core.ID)
+	}
+	return out, err
+}
+
+// writeMembers writes an extension's (or a complex value's) members.
+func writeMembers(buf *bytes.Buffer, obj gjson.Result, s *schemaDef, mode Mode, at string) error {
+	if s.open {
+		buf.WriteString(obj.Raw)
+		return nil
+	}
+	buf.WriteByte('{')
+	n := 0
+	var err error
+	obj.ForEach(func(k, v gjson.Result) bool {
+		if unassigned(v) {
+			return true
+		}
+		a := s.attrs[strings.ToLower(k.Str)]
+		name := at + ":" + k.Str
+		var val bytes.Buffer
+		switch {
+		case a == nil && mode == Strict:
+			err = errf("invalidValue", "attribute %q is not defined by %s", k.Str, s.ID)
+			return false
+		case a == nil:
+			val.WriteString(v.Raw)
+		case a.Mutability == "readOnly":
+			return true
+		default:
+			if err = writeValue(&val, a, v, mode, name); err != nil {
+				return false
+			}
+		}
+		if isEmpty(val.Bytes()) {
+			return true
+		}
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		if a != nil {
+			buf.WriteString(Quote(a.Name))
+		} else {
+			buf.WriteString(k.Raw)
+		}
+		buf.WriteByte(':')
+		buf.Write(val.Bytes())
+		return true
+	})
+	buf.WriteByte('}')
+	return err
+}
+
+// isEmpty reports an unassigned value written out: nothing, {} or [].
+func isEmpty(b []byte) bool {
+	return len(b) == 0 || string(b) == "{}" || string(b) == "[]"
+}
+
+// writeValue writes a value of attribute a in canonical form, or says why
+// it is not one.
+func writeValue(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at string) error {
+	if a.MultiValued {
+		if !v.IsArray() {
+			if mode == Lenient && v.IsObject() && a.Type == "complex" {
+				v = gjson.Parse("[" + v.Raw + "]")
+			} else {
+				return errf("invalidValue", "%s is multi-valued: its value must be an array (RFC 7643 §2.4)", at)
+			}
+		}
+		return writeValues(buf, a, v, mode, at)
+	}
+	if v.IsArray() {
+		els := v.Array()
+		if mode == Strict || len(els) != 1 {
+			return errf("invalidValue", "%s is single-valued: its value must not be an array", at)
+		}
+		v = els[0]
+	}
+	return writeSingle(buf, a, v, mode, at)
+}
+
+// writeValues writes the values of a multi-valued attribute.
+func writeValues(buf *bytes.Buffer, a *attrDef, arr gjson.Result, mode Mode, at string) error {
+	buf.WriteByte('[')
+	n, primaries := 0, 0
+	var err error
+	arr.ForEach(func(_, el gjson.Result) bool {
+		if el.Type == gjson.Null {
+			return true
+		}
+		var one bytes.Buffer
+		if err = writeSingle(&one, a, el, mode, at); err != nil {
+			return false
+		}
+		if isEmpty(one.Bytes()) {
+			return true
+		}
+		if a.Type == "complex" && Parse(one.Bytes()).Get("primary").Type == gjson.True {
+			primaries++
+		}
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		buf.Write(one.Bytes())
+		return true
+	})
+	buf.WriteByte(']')
+	if err == nil && primaries > 1 {
+		err = errf("invalidValue", "%s has %d primary values; at most one may be primary (RFC 7643 §2.4)", at, primaries)
+	}
+	return err
+}
+
+// writeSingle writes one value of attribute a.
+func writeSingle(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at string) error {
+	switch a.Type {
+	case "complex":
+		if v.Type == gjson.String && mode == Lenient && !a.MultiValued && a.subs["value"] != nil {
+			// Entra sends the manager as a bare id: {"value": id}.
+			buf.WriteString(`{"value":` + Quote(v.Str) + `}`)
+			return nil
+		}
+		if !v.IsObject() {
+			return errf("invalidValue", "%s is complex: each value must be an object of its sub-attributes, not %s", at, kindOf(v))
+		}
+		buf.WriteByte('{')
+		n := 0
+		var err error
+		v.ForEach(func(k, sv gjson.Result) bool {
+			if unassigned(sv) {
+				return true
+			}
+			sd := a.subs[strings.ToLower(k.Str)]
+			var val bytes.Buffer
+			switch {
+			case sd == nil && mode == Strict:
+				err = errf("invalidValue", "%s has no sub-attribute %q", at, k.Str)
+				return false
+			case sd == nil:
+				val.WriteString(sv.Raw)
+			default:
+				if err = writeValue(&val, sd, sv, mode, at+"."+sd.Name); err != nil {
+					return false
+				}
+			}
+			if n > 0 {
+				buf.WriteByte(',')
+			}
+			n++
+			if sd != nil {
+				buf.WriteString(Quote(sd.Name))
+			} else {
+				buf.WriteString(k.Raw)
+			}
+			buf.WriteByte(':')
+			buf.Write(val.Bytes())
+			return true
+		})
+		buf.WriteByte('}')
+		return err
+	case "boolean":
+		switch {
+		case v.Type == gjson.True || v.Type == gjson.False:
+			buf.WriteString(v.Raw)
+			return nil
+		case v.Type == gjson.String && mode == Lenient:
+			switch strings.ToLower(strings.TrimSpace(v.Str)) {
+			case "true":
+				buf.WriteString("true")
+				return nil
+			case "false":
+				buf.WriteString("false")
+				return nil
+			}
+		}
+		return errf("invalidValue", "%s must be a boolean, not %s", at, kindOf(v))
+	case "integer", "decimal":
+		if v.Type != gjson.Number || a.Type == "integer" && strings.ContainsAny(v.Raw, ".eE") {
+			return errf("invalidValue", "%s must be a%s number, not %s", at, map[bool]string{true: "n integer"}[a.Type == "integer"], kindOf(v))
+		}
+		buf.WriteString(v.Raw)
+		return nil
+	}
+	// string, reference, binary, dateTime: JSON strings (RFC 7643 §2.3).
+	if v.Type != gjson.String {
+		return errf("invalidValue", "%s must be a string, not %s", at, kindOf(v))
+	}
+	if a.Type == "dateTime" {
+		if _, err := time.Parse(time.RFC3339Nano, v.Str); err != nil {
+			return errf("invalidValue", "%s must be an xsd:dateTime such as 2008-01-23T04:56:22Z (RFC 7643 §2.3.5)", at)
+		}
+	}
+	if len(a.CanonicalValues) > 0 {
+		if c := Pick(a.CanonicalValues, v.Str); c != "" {
+			buf.WriteString(Quote(c))
+			return nil
+		}
+		if a.closed {
+			return errf("invalidValue", "%s must be one of %s", at, strings.Join(a.CanonicalValues, ", "))
+		}
+	}
+	buf.WriteString(v.Raw)
+	return nil
+}
+
+// kindOf names a JSON value's kind, for error details.
+func kindOf(v gjson.Result) string {
+	switch {
+	case v.IsArray():
+		return "an array"
+	case v.IsObject():
+		return "an object"
+	case v.Type == gjson.String:
+		return "a string"
+	case v.Type == gjson.Number:
+		return "a number"
+	case v.Type == gjson.True || v.Type == gjson.False:
+		return "a boolean"
+	}
+	return "null"
+}
+
+func unassigned(v gjson.Result) bool {
+	if v.Type == gjson.Null {
+		return true
+	}
+	if !v.IsArray() {
+		return false
+	}
+	for i := 1; i < len(v.Raw); i++ { // "[" then only white space and "]"?
+		switch v.Raw[i] {
+		case ' ', '\t', '\n', '\r':
+		case ']':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func containsFold(list []string, s string) bool {
+	return Pick(list, s) != ""
+}
