@@ -36,9 +36,13 @@ type replayStep struct {
 	Headers  map[string]string `json:"headers,omitempty"`
 	Body     json.RawMessage   `json:"body,omitempty"`
 	// Token replaces the tenant's token ("" keeps it; "-" sends none).
-	Token  string            `json:"token,omitempty"`
-	Expect replayExpect      `json:"expect"`
-	Save   map[string]string `json:"capture,omitempty"`
+	Token  string       `json:"token,omitempty"`
+	Expect replayExpect `json:"expect"`
+	// Refused names dialects whose gateway must refuse the step with 400
+	// and this scimType, forwarding nothing, with the reason after a colon:
+	// "invalidPath: Cube keeps no email type".
+	Refused map[string]string `json:"refused,omitempty"`
+	Save    map[string]string `json:"capture,omitempty"`
 	// Backend checks the emulated backend's stored resource afterwards.
 	Backend *replayBackend `json:"backend,omitempty"`
 }
@@ -110,8 +114,17 @@ func replay(t *testing.T, newH func(*testing.T) *harness, tenant, token, dialect
 				for k, v := range st.Headers {
 					headers = append(headers, k, v)
 				}
+				sent := len(h.emu(tenant).Requests())
 				r := h.do(st.Method, "/"+tenant+"/scim/v2"+expand(st.Path), tok, expand(string(st.Body)), headers...)
 				where := func() string { return f + " step " + itoa(i+1) + " (" + st.Name + ")" }
+				if why := st.Refused[dialect]; why != "" {
+					scimType, _, _ := strings.Cut(why, ":")
+					r.wantError(t, 400, scimType)
+					if n := len(h.emu(tenant).Requests()) - sent; n != 0 {
+						t.Fatalf("%s: refused, yet %d request(s) reached the backend", where(), n)
+					}
+					continue
+				}
 				if r.status != st.Expect.Status {
 					t.Fatalf("%s: status %d, want %d: %s", where(), r.status, st.Expect.Status, r.body)
 				}

@@ -62,24 +62,12 @@ type tenant struct {
 // schema returns the tenant's schema of a resource type.
 func (t *tenant) schema(rt dialects.ResourceType) *scim.ResourceSchema { return t.schemas[rt] }
 
-// newSchemas builds a tenant's resource schemas from its mapping: the RFC
-// core schemas and enterprise extension, and every other extension the
-// mapping's rules take (open: its rules say what it holds).
+// newSchemas returns a tenant's resource schemas, from its mapping.
 func newSchemas(m *mappings.Mapping) [2]*scim.ResourceSchema {
-	open := func(rt int) []scim.Schema {
-		var out []scim.Schema
-		if m == nil {
-			return nil
-		}
-		for _, urn := range m.Extensions(rt) {
-			out = append(out, scim.Schema{ID: urn, Name: urn})
-		}
-		return out
+	if m == nil {
+		return [2]*scim.ResourceSchema{scim.UserResource, scim.GroupResource}
 	}
-	return [2]*scim.ResourceSchema{
-		dialects.User:  scim.NewResourceSchema(scim.UserSchemaDef, append([]scim.Schema{scim.EnterpriseSchemaDef}, open(mappings.User)...)...),
-		dialects.Group: scim.NewResourceSchema(scim.GroupSchemaDef, open(mappings.Group)...),
-	}
+	return [2]*scim.ResourceSchema{dialects.User: m.Schema(mappings.User), dialects.Group: m.Schema(mappings.Group)}
 }
 
 // New builds the gateway from a checked config: it starts the in-process

@@ -42,7 +42,8 @@ var resourceNames = [...]string{"User", "Group"}
 // rules, overridden rule by rule by the tenant's file, with the tenant's
 // options substituted. It is safe for concurrent use.
 type Mapping struct {
-	res [2]*resource
+	res    [2]*resource
+	schema [2]*scim.ResourceSchema
 }
 
 // policy says what happens to an attribute no rule places.
@@ -124,8 +125,22 @@ func Load(builtin Source, override *Source, opts Options) (*Mapping, error) {
 	if len(ls) > 0 {
 		return nil, ls.Sorted()
 	}
+	var ext [2][]scim.Schema
+	for rt := range ext {
+		for _, urn := range m.Extensions(rt) {
+			ext[rt] = append(ext[rt], scim.Schema{ID: urn, Name: urn}) // open: the rules say what it holds
+		}
+	}
+	m.schema[User] = scim.NewResourceSchema(scim.UserSchemaDef, append([]scim.Schema{scim.EnterpriseSchemaDef}, ext[User]...)...)
+	m.schema[Group] = scim.NewResourceSchema(scim.GroupSchemaDef, ext[Group]...)
 	return m, nil
 }
+
+// Schema returns the resource type as clients write it to this tenant: the
+// RFC core schema (with the enterprise extension for Users) and every other
+// extension the rules take. The gateway validates and canonicalises every
+// request body with it before the mapping runs.
+func (m *Mapping) Schema(rt int) *scim.ResourceSchema { return m.schema[rt] }
 
 // fileSpec is a parsed, checked mapping file.
 type fileSpec struct {

@@ -174,10 +174,18 @@ func runCase(file string, m *Mapping, n *yaml.Node) TestResult {
 	got, err := run(m, rt, c.Op, &c.Input)
 	if c.Error != "" {
 		var me *Error
+		var se *scim.Error
+		scimType := ""
+		switch {
+		case errors.As(err, &me):
+			scimType = me.ScimType
+		case errors.As(err, &se):
+			scimType = se.ScimType
+		}
 		switch {
 		case err == nil:
 			res.Err = fmt.Errorf("want error %s, got %s", c.Error, got)
-		case !errors.As(err, &me) || me.ScimType != c.Error:
+		case scimType != c.Error:
 			res.Err = fmt.Errorf("want error %s, got %v", c.Error, err)
 		}
 		return res
@@ -231,16 +239,28 @@ func Translate(m *Mapping, rt int, op string, input []byte) (string, error) {
 	}
 	switch op {
 	case "request":
-		out, err := m.Request(rt, input)
+		// What the backend receives: the contract's canonical form, mapped.
+		if err := scim.CheckJSON(input, scim.DefaultLimits); err != nil {
+			return "", err
+		}
+		canonical, err := m.schema[rt].Resource(input, scim.Lenient)
+		if err != nil {
+			return "", err
+		}
+		out, err := m.Request(rt, canonical)
 		return string(out), err
 	case "response":
 		out, err := m.Response(rt, input)
 		return string(out), err
 	case "patch":
-		if _, err := scim.ParsePatch(input); err != nil {
+		if err := scim.CheckJSON(input, scim.DefaultLimits); err != nil {
 			return "", err
 		}
-		out, _, err := m.Patch(rt, input)
+		pr, err := m.schema[rt].Patch(input, scim.Lenient)
+		if err != nil {
+			return "", err
+		}
+		out, _, err := m.Patch(rt, pr.Marshal())
 		return string(out), err
 	case "filter":
 		f, err := scim.ParseFilter(strings.TrimSpace(string(input)))

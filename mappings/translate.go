@@ -105,7 +105,7 @@ func (m *Mapping) Filter(rt int, f *scim.Expr) (*scim.Expr, error) {
 	if f == nil || m.res[rt].req.identity {
 		return f, nil
 	}
-	out, err := m.res[rt].req.filter(f, nil, false)
+	out, err := m.res[rt].req.filter(f, nil)
 	if err != nil {
 		return nil, errorf("invalidFilter", "%v", err)
 	}
@@ -113,39 +113,28 @@ func (m *Mapping) Filter(rt int, f *scim.Expr) (*scim.Expr, error) {
 }
 
 // filter translates e; within a value path, parent is the multi-valued
-// attribute's entry. When lenient (PATCH value paths), a condition on a
-// sub-attribute the backend does not hold cannot be checked and is dropped:
-// nil stands for "true". Cube keeps no email type, so Entra's
-// emails[type eq "work"].value becomes emails.value there.
-func (p *program) filter(e *scim.Expr, parent *entry, lenient bool) (*scim.Expr, error) {
+// attribute's entry. A condition on an attribute the backend does not hold
+// is an error, never dropped: a filter widened that way would select values
+// the client did not name (Cube keeps no email type, so
+// emails[type eq "work"] would select every email).
+func (p *program) filter(e *scim.Expr, parent *entry) (*scim.Expr, error) {
 	out := *e
 	switch e.Kind {
 	case scim.And, scim.Or:
-		l, err := p.filter(e.Left, parent, lenient)
+		l, err := p.filter(e.Left, parent)
 		if err != nil {
 			return nil, err
 		}
-		r, err := p.filter(e.Right, parent, lenient)
+		r, err := p.filter(e.Right, parent)
 		if err != nil {
 			return nil, err
-		}
-		switch {
-		case e.Kind == scim.Or && (l == nil || r == nil):
-			return nil, nil
-		case l == nil:
-			return r, nil
-		case r == nil:
-			return l, nil
 		}
 		out.Left, out.Right = l, r
 		return &out, nil
 	case scim.Not:
-		l, err := p.filter(e.Left, parent, lenient)
+		l, err := p.filter(e.Left, parent)
 		if err != nil {
 			return nil, err
-		}
-		if l == nil {
-			return nil, errorf("invalidFilter", "cannot negate a condition on an attribute the backend does not hold")
 		}
 		out.Left = l
 		return &out, nil
@@ -159,7 +148,7 @@ func (p *program) filter(e *scim.Expr, parent *entry, lenient bool) (*scim.Expr,
 		if inner == nil {
 			inner = &entry{}
 		}
-		l, err := p.filter(e.Left, inner, false)
+		l, err := p.filter(e.Left, inner)
 		if err != nil {
 			return nil, err
 		}
@@ -168,10 +157,7 @@ func (p *program) filter(e *scim.Expr, parent *entry, lenient bool) (*scim.Expr,
 	}
 	var pr *prule
 	if parent != nil && parent.whole != nil && parent.whole.r.kept != nil && parent.subs[strings.ToLower(e.Path.Attr)] == nil && !containsFold(parent.whole.r.kept, e.Path.Attr) {
-		if lenient {
-			return nil, nil
-		}
-		return nil, errorf("invalidFilter", "the backend does not hold %s.%s", parent.whole.r.key, e.Path.Attr)
+		return nil, errorf("invalidFilter", "the backend does not hold %s.%s, so a filter on it cannot be evaluated (it holds %s.%s)", parent.whole.r.key, e.Path.Attr, parent.whole.r.key, strings.Join(parent.whole.r.kept, ", "))
 	}
 	if parent != nil {
 		// A sub-attribute of the value path's attribute.
@@ -348,21 +334,15 @@ func (p *program) patchValuePath(name string, pp scim.PatchPath, val gjson.Resul
 	if e == nil {
 		e = &entry{}
 	}
-	f, err := p.filter(pp.Filter, e, true)
+	f, err := p.filter(pp.Filter, e)
 	if err != nil {
-		return nil, errorf("invalidPath", "%v", err)
+		return nil, errorf("invalidPath", "%s: %v; select the values by what it holds, or replace the whole %s", pp, err, pp.Attr.Attr)
 	}
 	sub := pp.Sub
 	if sr := e.subs[strings.ToLower(sub)]; sr != nil && sub != "" {
 		sub = toAttrPath(sr.to).Sub
 	}
 	out := scim.PatchPath{Attr: to, Filter: f, Sub: sub}
-	if f == nil {
-		// Nothing the backend can check is left: the path names the
-		// attribute (or that sub-attribute of every value).
-		out = scim.PatchPath{Attr: to}
-		out.Attr.Sub = sub
-	}
 	value := ""
 	if val.Exists() {
 		value = val.Raw
