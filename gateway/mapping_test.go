@@ -23,13 +23,13 @@ func TestTenantMapping(t *testing.T) {
 	cfg := mappedConfig("testdata/mapping/acme.yaml")
 	// Paths in a config are relative to the config file.
 	h := newHarnessAt(t, "config.yaml", cfg)
-	r := h.acme("POST", "/Users", `{"userName":"m@example.com","title":"Guide","active":true}`).wantStatus(t, http.StatusCreated)
+	r := h.acme("POST", "/Users", `{"userName":"m@example.com","title":"Guide","active":true,"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"701984"}}`).wantStatus(t, http.StatusCreated)
 	id := r.json.Get("id").String()
 	if r.json.Get("title").String() != "Guide" || r.json.Get("active").Type != gjson.True {
 		t.Fatalf("client sees: %s", r.body)
 	}
 	stored := gjson.ParseBytes(h.emu("acme").Resource("Users", id))
-	if stored.Get("title").Exists() || stored.Get(`urn:example:params:scim:schemas:acme:1\.0:User.jobTitle`).String() != "Guide" || stored.Get("active").String() != "true" || stored.Get("active").Type != gjson.String {
+	if stored.Get("title").Exists() || stored.Get(`urn:example:params:scim:schemas:acme:1\.0:User.jobTitle`).String() != "Guide" || stored.Get(`urn:example:params:scim:schemas:acme:1\.0:User.employeeNo`).String() != "701984" || stored.Get("active").Type != gjson.True {
 		t.Fatalf("backend stored: %s", stored.Raw)
 	}
 	if stored.Get(`urn:ietf:params:scim:schemas:extension:enterprise:2\.0:User.department`).String() != "7" {

@@ -111,6 +111,14 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 	backendURL := tc.Backend.URL
 	if tc.Backend.Emulated {
 		emu := f.NewEmulator(tc.Options)
+		if x, ok := emu.(interface {
+			Serve(rt string, urns ...string)
+		}); ok && tc.Compiled != nil {
+			// The emulated backend serves the extensions the tenant's
+			// mapping writes to, as the real one must.
+			x.Serve("User", tc.Compiled.BackendExtensions(mappings.User)...)
+			x.Serve("Group", tc.Compiled.BackendExtensions(mappings.Group)...)
+		}
 		addr, err := g.startEmulator(emu)
 		if err != nil {
 			return nil, fmt.Errorf("start emulator: %w", err)

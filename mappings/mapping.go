@@ -717,3 +717,20 @@ func (m *Mapping) Extensions(rt int) []string {
 	}
 	return out
 }
+
+// BackendExtensions lists the extension schema URNs the mapping's rules
+// write to, other than the core and enterprise ones: the schemas the
+// backend must serve for this mapping to work.
+func (m *Mapping) BackendExtensions(rt int) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range m.res[rt].rules {
+		urn := r.backend.URN
+		if urn == "" || r.drop != keep || seen[strings.ToLower(urn)] || strings.EqualFold(urn, scim.EnterpriseSchema) || strings.EqualFold(urn, m.res[rt].core) {
+			continue
+		}
+		seen[strings.ToLower(urn)] = true
+		out = append(out, urn)
+	}
+	return out
+}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	"github.com/scimgw/scimgw/mappings/scim"
 )
@@ -117,6 +118,104 @@ type Profile struct {
 	// RateLimit, when set, answers 429 (with Retry-After) to requests
 	// beyond Requests per Per; /_emulator/ratelimit changes it.
 	RateLimit *RateLimit
+	// UserSchema and GroupSchema are the vendor's resource types: a SCIM
+	// 2.0 emulator reads every body with them in scim.Strict mode, as an
+	// RFC 7643/7644 server does (no coercion, nothing outside the schema,
+	// at most one primary, lower-case PATCH ops, "schemas" that list what
+	// the body uses). Nil: the RFC's (scim.UserResource, GroupResource).
+	UserSchema, GroupSchema *scim.ResourceSchema
+	// NoSchemas: the vendor takes no "schemas" member (FireHydrant); the
+	// strict reading then checks everything else.
+	NoSchemas bool
+}
+
+// Serve adds extension schemas the emulated backend serves besides its
+// vendor's (open: their members are not checked), for a tenant whose
+// mapping writes to an extension of its own. Call it before serving.
+func (s *Server) Serve(rt string, urns ...string) {
+	if len(urns) == 0 {
+		return
+	}
+	rs := s.schema(rt)
+	core := scim.UserSchemaDef
+	if rt == "Group" {
+		core = scim.GroupSchemaDef
+	}
+	var exts []scim.Schema
+	for _, u := range rs.Extensions() {
+		if rs.Extension(u) != nil {
+			exts = append(exts, *rs.Extension(u))
+		}
+	}
+	for _, u := range urns {
+		exts = append(exts, scim.Schema{ID: u, Name: u})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rt == "Group" {
+		s.p.GroupSchema = scim.NewResourceSchema(core, exts...)
+	} else {
+		s.p.UserSchema = scim.NewResourceSchema(core, exts...)
+	}
+}
+
+// schema returns the vendor's schema of a resource type.
+func (s *Server) schema(rt string) *scim.ResourceSchema {
+	if rt == "Group" {
+		if s.p.GroupSchema != nil {
+			return s.p.GroupSchema
+		}
+		return scim.GroupResource
+	}
+	if s.p.UserSchema != nil {
+		return s.p.UserSchema
+	}
+	return scim.UserResource
+}
+
+// strict reads a resource body as an RFC 7643 server does; it reports
+// whether the body passed, having answered 400 when not.
+func (s *Server) strict(w http.ResponseWriter, body []byte, rt string) bool {
+	if s.p.SCIM11 {
+		return true // a SCIM 1.1 server: its own rules (scim11.go)
+	}
+	if err := scim.CheckJSON(body, scim.DefaultLimits); err != nil {
+		e := err.(*scim.Error)
+		s.scimError(w, http.StatusBadRequest, e.ScimType, e.Msg)
+		return false
+	}
+	if s.p.NoSchemas {
+		doc := map[string]any{}
+		if json.Unmarshal(body, &doc) == nil && doc != nil {
+			if _, listed := doc["schemas"]; !listed {
+				doc["schemas"] = listSchemas(doc, s.schema(rt).Core())
+				body, _ = json.Marshal(doc)
+			}
+		}
+	}
+	if _, err := s.schema(rt).Resource(body, scim.Strict); err != nil {
+		e := err.(*scim.Error)
+		s.scimError(w, http.StatusBadRequest, e.ScimType, e.Msg)
+		return false
+	}
+	return true
+}
+
+// listSchemas is what a server lists in "schemas" for a resource it holds:
+// its core schema and the extensions present.
+func listSchemas(doc map[string]any, core string) []any {
+	out := []any{core}
+	var exts []string
+	for k, v := range doc {
+		if _, obj := v.(map[string]any); obj && len(k) > 4 && strings.EqualFold(k[:4], "urn:") {
+			exts = append(exts, k)
+		}
+	}
+	sort.Strings(exts)
+	for _, e := range exts {
+		out = append(out, e)
+	}
+	return out
 }
 
 // RateLimit is an emulated request rate limit.
@@ -577,7 +676,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, st *store, rt, id s
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request, st *store, rt string, body []byte) {
-	if !s.writable(w, body) {
+	if !s.writable(w, body) || !s.strict(w, body, rt) {
 		return
 	}
 	doc, ok := s.decode(w, body, rt)
@@ -631,7 +730,7 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, st *store, rt, 
 	if res == nil {
 		return
 	}
-	if !s.writable(w, body) {
+	if !s.writable(w, body) || !s.strict(w, body, rt) {
 		return
 	}
 	var cur map[string]any
@@ -649,9 +748,17 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, st *store, rt, id
 	if res == nil {
 		return
 	}
-	req, err := scim.ParsePatch(body)
+	if err := scim.CheckJSON(body, scim.DefaultLimits); err != nil {
+		s.scimError(w, http.StatusBadRequest, err.(*scim.Error).ScimType, err.Error())
+		return
+	}
+	if s.p.NoSchemas && !gjson.GetBytes(body, "schemas").Exists() {
+		body, _ = sjson.SetBytes(body, "schemas", []string{scim.PatchOpURN})
+	}
+	// An RFC 7644 server: the message must already be canonical.
+	req, err := s.schema(rt).Patch(body, scim.Strict)
 	if err != nil {
-		s.scimError(w, http.StatusBadRequest, err.(*scim.PatchError).ScimType, err.Error())
+		s.scimError(w, http.StatusBadRequest, err.(*scim.Error).ScimType, err.Error())
 		return
 	}
 	var cur map[string]any
@@ -661,10 +768,18 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, st *store, rt, id
 	}
 	next, err := scim.ApplyPatch(cur, req.Operations)
 	if err != nil {
-		s.scimError(w, http.StatusBadRequest, err.(*scim.PatchError).ScimType, err.Error())
+		s.scimError(w, http.StatusBadRequest, err.(*scim.Error).ScimType, err.Error())
 		return
 	}
+	delete(next, "meta")
+	delete(next, "id")
+	if !s.p.NoSchemas {
+		next["schemas"] = listSchemas(next, s.schema(rt).Core())
+	}
 	raw, _ := json.Marshal(next)
+	if !s.strict(w, raw, rt) {
+		return
+	}
 	doc, ok := s.decode(w, raw, rt)
 	if !ok || !s.unique(w, st, rt, doc, id) {
 		return

@@ -26,6 +26,19 @@ const BasePath = "/v1/scim/v2"
 // duplicate as 422 "has already been taken", deactivates on DELETE, has
 // no Team PATCH, and answers errors as {"detail","messages","code"} (401:
 // {"error"}).
+// userSchema is FireHydrant's User: the RFC's, with roles as plain
+// strings (its roles are names: owner, member, collaborator).
+var userSchema = func() *scim.ResourceSchema {
+	core := scim.UserSchemaDef
+	core.Attributes = append([]scim.Attribute(nil), core.Attributes...)
+	for i := range core.Attributes {
+		if core.Attributes[i].Name == "roles" {
+			core.Attributes[i] = scim.Attribute{Name: "roles", Type: "string", MultiValued: true, Mutability: "readWrite", Returned: "default", Uniqueness: "none", Description: "The user's role: owner, member or collaborator."}
+		}
+	}
+	return scim.NewResourceSchema(core)
+}()
+
 func NewEmulator(allowedRoles string) *emulator.Server {
 	if allowedRoles == "" {
 		allowedRoles = "owner,member,collaborator"
@@ -37,7 +50,7 @@ func NewEmulator(allowedRoles string) *emulator.Server {
 	return emulator.New(emulator.Profile{
 		Name: "firehydrant", BasePath: BasePath, Token: dialects.EmulatorToken,
 		Groups: true, Patch: true, NoGroupPatch: true, SoftDelete: true, ConflictStatus: http.StatusUnprocessableEntity,
-		ContentType: "application/scim+json",
+		ContentType: "application/scim+json", NoSchemas: true, UserSchema: userSchema,
 		Allowed: map[string]map[string][]string{
 			"User":  {"id": nil, "meta": nil, "userName": nil, "name": {"givenName", "familyName"}, "emails": {"value", "primary"}, "roles": nil, "active": nil, "password": nil},
 			"Group": {"id": nil, "meta": nil, "displayName": nil, "members": {"value"}},

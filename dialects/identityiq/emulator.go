@@ -44,10 +44,12 @@ func NewEmulator() *emulator.Server {
 			Extension: {"capabilities", "administrator", "softwareVersion", "empId", "dn", "region", "regionOwner", "location", "locationOwner",
 				"Department", "costcenter", "jobtitle", "accounts", "entitlements", "roles", "riskScore", "isManager", "lastRefresh"},
 		}},
-		Validate: validate,
-		Check:    check,
-		View:     view,
-		OAuth:    &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
+		// Its own extension is checked by Allowed and validate.
+		UserSchema: scim.NewResourceSchema(scim.UserSchemaDef, scim.EnterpriseSchemaDef, scim.Schema{ID: Extension}),
+		Validate:   validate,
+		Check:      check,
+		View:       view,
+		OAuth:      &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
 	})
 }
 

@@ -72,7 +72,7 @@ func TestEmulator(t *testing.T) {
 		status, _, doc := emulatortest.Call(t, method, srv.URL+BasePath+path, body, "Authorization", auth)
 		return status, doc
 	}
-	status, u := do("POST", "/Users", `{"userName":"ann","emails":[{"value":"a@x.com","primary":true}],"urn:ietf:params:scim:schemas:sailpoint:1.0:User":{"capabilities":["HelpDesk"]}}`, "")
+	status, u := do("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:sailpoint:1.0:User"],"userName":"ann","emails":[{"value":"a@x.com","primary":true}],"urn:ietf:params:scim:schemas:sailpoint:1.0:User":{"capabilities":["HelpDesk"]}}`, "")
 	id := u.Get("id").String()
 	switch {
 	case status != 201:
@@ -98,14 +98,14 @@ func TestEmulator(t *testing.T) {
 		status                         int
 	}{
 		{"PATCH", "PATCH", "/Users/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[]}`, "", 405},
-		{"externalId", "POST", "/Users", `{"userName":"b","externalId":"x"}`, "", 400},
-		{"title", "POST", "/Users", `{"userName":"b","title":"x"}`, "", 400},
-		{"read-only roles", "POST", "/Users", `{"userName":"b","urn:ietf:params:scim:schemas:sailpoint:1.0:User":{"roles":[]}}`, "", 400},
-		{"costcenter not an array", "POST", "/Users", `{"userName":"b","urn:ietf:params:scim:schemas:sailpoint:1.0:User":{"costcenter":"x"}}`, "", 400},
-		{"userName change", "PUT", "/Users/" + id, `{"userName":"anna"}`, "", 400},
+		{"externalId", "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b","externalId":"x"}`, "", 400},
+		{"title", "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b","title":"x"}`, "", 400},
+		{"read-only roles", "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:sailpoint:1.0:User"],"userName":"b","urn:ietf:params:scim:schemas:sailpoint:1.0:User":{"roles":[]}}`, "", 400},
+		{"costcenter not an array", "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:sailpoint:1.0:User"],"userName":"b","urn:ietf:params:scim:schemas:sailpoint:1.0:User":{"costcenter":"x"}}`, "", 400},
+		{"userName change", "PUT", "/Users/" + id, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"anna"}`, "", 400},
 		{"no groups", "GET", "/Groups", "", "", 404},
 		{"wrong password", "GET", "/Users", "", "Basic d3Jvbmc6d3Jvbmc=", 401},
-		{"409", "POST", "/Users", `{"userName":"ANN"}`, "", 409},
+		{"409", "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ANN"}`, "", 409},
 	} {
 		if status, body := do(c.method, c.path, c.body, c.auth); status != c.status {
 			t.Errorf("%s: %d, want %d: %s", c.name, status, c.status, body.Raw)

@@ -23,6 +23,15 @@ const (
 	BasePath             = "/api/v2/scim/v2"
 )
 
+// userSchema is Genesys Cloud's User: the RFC's, with dateHire in the
+// enterprise extension and its own extension (checked by Allowed).
+var userSchema = func() *scim.ResourceSchema {
+	ent := scim.EnterpriseSchemaDef
+	ent.Attributes = append(append([]scim.Attribute(nil), ent.Attributes...),
+		scim.Attribute{Name: "dateHire", Type: "string", Mutability: "readWrite", Returned: "default", Uniqueness: "none", Description: "The date of hire (Genesys Cloud), yyyy-mm-dd."})
+	return scim.NewResourceSchema(scim.UserSchemaDef, ent, scim.Schema{ID: Extension})
+}()
+
 // NewEmulator returns an emulated Genesys Cloud SCIM v2 API. Like the real
 // one it serves lower-case /users and /groups, has no name attribute,
 // takes userName only as an email address and keeps it as the read-only
@@ -52,12 +61,13 @@ func NewEmulator() *emulator.Server {
 			},
 			"Group": {"schemas": nil, "id": nil, "meta": nil, "displayName": nil, "members": {"value", "display", "type", "$ref"}},
 		},
-		Validate: validate,
-		Check:    check,
-		Filter:   filter,
-		View:     view,
-		Errors:   errorBody,
-		OAuth:    &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
+		UserSchema: userSchema,
+		Validate:   validate,
+		Check:      check,
+		Filter:     filter,
+		View:       view,
+		Errors:     errorBody,
+		OAuth:      &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
 	})
 	for _, name := range []string{"Support", "Sales"} {
 		s.Seed("Groups", map[string]any{"schemas": []any{scim.GroupSchema}, "displayName": name})

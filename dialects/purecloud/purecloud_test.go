@@ -135,7 +135,7 @@ func TestEmulatorIsStrict(t *testing.T) {
 		t.Helper()
 		return emulatortest.Call(t, method, srv.URL+BasePath+path, body, append([]string{"Authorization", "Bearer " + dialects.EmulatorToken}, header...)...)
 	}
-	status, h, user := do("POST", "/users", `{"userName":"a@x.com","displayName":"A"}`)
+	status, h, user := do("POST", "/users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@x.com","displayName":"A"}`)
 	if status != 201 || h.Get("ETag") != `"1"` || user.Get("roles.0.value").String() != "employee" || user.Get("emails.0.type").String() != "other" {
 		t.Fatalf("create: %d %s", status, user.Raw)
 	}
@@ -146,22 +146,22 @@ func TestEmulatorIsStrict(t *testing.T) {
 		status                   int
 	}{
 		{"upper-case path", "GET", "/Users", "", 404},
-		{"name", "POST", "/users", `{"userName":"b@x.com","displayName":"B","name":{"givenName":"B"}}`, 400},
-		{"userName not an email", "POST", "/users", `{"userName":"b","displayName":"B"}`, 400},
-		{"no displayName", "POST", "/users", `{"userName":"b@x.com"}`, 400},
-		{"the userName email", "POST", "/users", `{"userName":"b@x.com","displayName":"B","emails":[{"value":"b@x.com","type":"work"}]}`, 400},
-		{"a home email", "POST", "/users", `{"userName":"b@x.com","displayName":"B","emails":[{"value":"h@x.com","type":"home"}]}`, 400},
-		{"a local phone number", "POST", "/users", `{"userName":"b@x.com","displayName":"B","phoneNumbers":[{"value":"555 0100","type":"work"}]}`, 400},
-		{"a fax", "POST", "/users", `{"userName":"b@x.com","displayName":"B","phoneNumbers":[{"value":"+31205550100","type":"fax"}]}`, 400},
-		{"roles as strings", "POST", "/users", `{"userName":"b@x.com","displayName":"B","roles":["admin"]}`, 400},
-		{"group create", "POST", "/groups", `{"displayName":"G"}`, 405},
+		{"name", "POST", "/users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@x.com","displayName":"B","name":{"givenName":"B"}}`, 400},
+		{"userName not an email", "POST", "/users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b","displayName":"B"}`, 400},
+		{"no displayName", "POST", "/users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@x.com"}`, 400},
+		{"the userName email", "POST", "/users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@x.com","displayName":"B","emails":[{"value":"b@x.com","type":"work"}]}`, 400},
+		{"a home email", "POST", "/users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@x.com","displayName":"B","emails":[{"value":"h@x.com","type":"home"}]}`, 400},
+		{"a local phone number", "POST", "/users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@x.com","displayName":"B","phoneNumbers":[{"value":"555 0100","type":"work"}]}`, 400},
+		{"a fax", "POST", "/users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@x.com","displayName":"B","phoneNumbers":[{"value":"+31205550100","type":"fax"}]}`, 400},
+		{"roles as strings", "POST", "/users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@x.com","displayName":"B","roles":["admin"]}`, 400},
+		{"group create", "POST", "/groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G"}`, 405},
 		{"PatchOp without schemas", "PATCH", "/users/" + id, `{"Operations":[{"op":"replace","path":"title","value":"x"}]}`, 400},
 		{"PatchOp with Replace", "PATCH", "/users/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"title","value":"x"}]}`, 400},
 		{"two conditions", "GET", "/users?filter=" + q(`userName eq "a@x.com" and active eq true`), "", 400},
 		{"sw", "GET", "/users?filter=" + q(`userName sw "a"`), "", 400},
 		{"unknown filter name", "GET", "/users?filter=" + q(`title eq "x"`), "", 400},
 		{"count above 25", "GET", "/users?count=26", "", 429},
-		{"stale If-Match", "PUT", "/users/" + id, `{"userName":"a@x.com","displayName":"A"}`, 400},
+		{"stale If-Match", "PUT", "/users/" + id, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@x.com","displayName":"A"}`, 400},
 	}
 	for _, c := range refused {
 		var header []string

@@ -161,9 +161,10 @@ func (rs *ResourceSchema) resolve(pp *PatchPath, mode Mode) (target, error) {
 	switch urn := pp.Attr.URN; {
 	case urn == "" || strings.EqualFold(urn, rs.core.ID):
 		pp.Attr.URN = ""
-		if rs.core.attrs[strings.ToLower(pp.Attr.Attr)] == nil {
+		if rs.core.attrs[strings.ToLower(pp.Attr.Attr)] == nil && mode == Lenient {
 			// An extension attribute named without its URN: qualify it
-			// when exactly one extension defines it.
+			// when exactly one extension defines it (RFC 7644 §3.10
+			// wants the URN; Entra's legacy manager update leaves it out).
 			var found *schemaDef
 			for _, e := range rs.exts {
 				if e.attrs[strings.ToLower(pp.Attr.Attr)] != nil {

@@ -106,6 +106,14 @@ func NewResourceSchema(core Schema, exts ...Schema) *ResourceSchema {
 // Core returns the URN of the core schema.
 func (rs *ResourceSchema) Core() string { return rs.core.ID }
 
+// Extension returns the definition of an extension schema, or nil.
+func (rs *ResourceSchema) Extension(urn string) *Schema {
+	if e := rs.byURN[strings.ToLower(urn)]; e != nil {
+		return e.Schema
+	}
+	return nil
+}
+
 // Extensions returns the URNs of the extension schemas, in order.
 func (rs *ResourceSchema) Extensions() []string {
 	out := make([]string, len(rs.exts))
