@@ -202,7 +202,8 @@ func TestPatchRefused(t *testing.T) {
 		{"strict: capitalised op", patchHead + `{"op":"Add","path":"title","value":"x"}]}`, "invalidSyntax", "not add, remove or replace", Strict},
 		{"strict: no PatchOp schema", `{"Operations":[{"op":"add","path":"title","value":"x"}]}`, "invalidSyntax", "schemas", Strict},
 		{"strict: dotted key in a path-less op", patchHead + `{"op":"replace","value":{"name.givenName":"x"}}]}`, "invalidPath", "is not an attribute", Strict},
-		{"strict: unqualified extension attribute", patchHead + `{"op":"add","path":"manager","value":[{"value":"m"}]}]}`, "invalidValue", "single-valued", Strict},
+		{"strict: unqualified extension attribute", patchHead + `{"op":"add","path":"manager","value":{"value":"m"}}]}`, "invalidPath", `"manager" is not defined`, Strict},
+		{"strict: one-element array for a single value", patchHead + `{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":[{"value":"m"}]}]}`, "invalidValue", "single-valued", Strict},
 		{"strict: unknown attribute", patchHead + `{"op":"add","path":"nick","value":"x"}]}`, "invalidPath", `"nick" is not defined`, Strict},
 		{"strict: no operations", patchHead + `]}`, "invalidValue", "at least one", Strict},
 	} {
