@@ -21,7 +21,12 @@ type Error struct {
 	ScimType   string // RFC 7644 Table 9, or empty
 	Detail     string
 	RetryAfter string // passed through on 429 and 503
-	Err        error
+	// Backend is the backend's own message, from a JSON error body, for
+	// the log: it never reaches the client, whose Detail is the gateway's
+	// words (a backend's text may carry its internals, or another
+	// tenant's data).
+	Backend string
+	Err     error
 }
 
 func (e *Error) Error() string {
@@ -81,9 +86,15 @@ const maxDetail = 512
 // FromResponse turns a backend error response of any known shape into an
 // *Error (see the shapes in docs: SCIM 2.0, SCIM 1.1, Workspace ONE,
 // Genesys platform, FireHydrant, flat {"error"}, text or HTML). The HTTP
-// status is authoritative; 409 always gets scimType "uniqueness".
+// status is authoritative; 409 always gets scimType "uniqueness". The
+// client's detail names the status, the vendor's code and correlation id;
+// the backend's message goes to Backend, for the log, and a text or HTML
+// page is dropped.
 func FromResponse(dialect string, resp *BackendResponse) *Error {
 	msg, code, scimType, correlation := parseErrorBody(resp.Body)
+	if !gjson.ValidBytes(resp.Body) {
+		msg = "" // a text or HTML page: neither shown nor logged
+	}
 	e := &Error{Status: resp.Status}
 	if scimTypes[scimType] && resp.Status < 500 {
 		e.ScimType = scimType
@@ -108,20 +119,22 @@ func FromResponse(dialect string, resp *BackendResponse) *Error {
 		// the backend reports it (Genesys Cloud: 400 invalidVers).
 		e.Status, e.ScimType = http.StatusPreconditionFailed, ""
 	}
-	if msg == "" {
-		msg = http.StatusText(resp.Status)
-		if msg == "" {
-			msg = "unexpected status " + strconv.Itoa(resp.Status)
-		}
+	e.Backend = truncate(msg, maxDetail)
+	text := http.StatusText(resp.Status)
+	if text == "" {
+		text = "unexpected status"
 	}
 	var extra []string
-	if code != "" && code != strconv.Itoa(resp.Status) {
+	if scimType != "" && scimTypes[scimType] {
+		extra = append(extra, "scimType="+scimType)
+	}
+	if codeRE.MatchString(code) && code != strconv.Itoa(resp.Status) {
 		extra = append(extra, "vendorCode="+code)
 	}
-	if correlation != "" {
+	if codeRE.MatchString(correlation) {
 		extra = append(extra, "correlationId="+correlation)
 	}
-	e.Detail = dialect + ": " + truncate(msg, maxDetail)
+	e.Detail = dialect + ": the backend answered " + strconv.Itoa(resp.Status) + " " + text
 	if len(extra) > 0 {
 		e.Detail += " (" + strings.Join(extra, ", ") + ")"
 	}
@@ -132,6 +145,9 @@ func FromResponse(dialect string, resp *BackendResponse) *Error {
 }
 
 var (
+	// codeRE is what a vendor code or correlation id must look like to be
+	// shown to the client: an identifier, not text.
+	codeRE  = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,80}$`)
 	tagRE   = regexp.MustCompile(`<[^>]*>`)
 	spaceRE = regexp.MustCompile(`\s+`)
 )

@@ -2,8 +2,12 @@ package dialects
 
 import (
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tidwall/gjson"
 	"unicode/utf8"
 )
 
@@ -14,26 +18,26 @@ func TestFromResponse(t *testing.T) {
 		body     string
 		header   http.Header
 		scimType string
-		detail   string
+		backend  string // the backend's message, for the log only
 	}{
-		{"SCIM 2.0 string status", 400, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidFilter","detail":"bad filter"}`, nil, "invalidFilter", "x: bad filter"},
-		{"SCIM 2.0 numeric status", 404, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":404,"detail":"Resource 1 not found"}`, nil, "", "x: Resource 1 not found"},
-		{"non-RFC scimType dropped", 400, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"OutdatedSdkVersion","detail":"old"}`, nil, "", "x: old"},
-		{"409 is always uniqueness", 409, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"409","detail":"exists"}`, nil, "uniqueness", "x: exists"},
-		{"SCIM 1.1", 404, `{"Errors":[{"description":"Resource 2819c223 not found","code":"404"}]}`, nil, "", "x: Resource 2819c223 not found"},
-		{"Workspace ONE", 409, `{"errors":[{"code":"user.name.taken","message":"User name is already taken"}]}`, nil, "uniqueness", "x: User name is already taken (vendorCode=user.name.taken)"},
-		{"Genesys version mismatch", 400, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidVers","detail":"version 3 is stale"}`, nil, "", "x: version 3 is stale"},
-		{"Genesys platform", 429, `{"message":"Rate limit exceeded","code":"too.many.requests","status":429,"contextId":"abc-123"}`, http.Header{"Retry-After": {"5"}}, "", "x: Rate limit exceeded (vendorCode=too.many.requests, correlationId=abc-123)"},
+		{"SCIM 2.0 string status", 400, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidFilter","detail":"bad filter"}`, nil, "invalidFilter", "bad filter"},
+		{"SCIM 2.0 numeric status", 404, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":404,"detail":"Resource 1 not found"}`, nil, "", "Resource 1 not found"},
+		{"non-RFC scimType dropped", 400, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"OutdatedSdkVersion","detail":"old"}`, nil, "", "old"},
+		{"409 is always uniqueness", 409, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"409","detail":"exists"}`, nil, "uniqueness", "exists"},
+		{"SCIM 1.1", 404, `{"Errors":[{"description":"Resource 2819c223 not found","code":"404"}]}`, nil, "", "Resource 2819c223 not found"},
+		{"Workspace ONE", 409, `{"errors":[{"code":"user.name.taken","message":"User name is already taken"}]}`, nil, "uniqueness", "User name is already taken"},
+		{"Genesys version mismatch", 400, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidVers","detail":"version 3 is stale"}`, nil, "", "version 3 is stale"},
+		{"Genesys platform", 429, `{"message":"Rate limit exceeded","code":"too.many.requests","status":429,"contextId":"abc-123"}`, http.Header{"Retry-After": {"5"}}, "", "Rate limit exceeded"},
 		{"Genesys platform, as sent since 2021 (empty errors and details)", 429, `{"message":"Rate limit exceeded the maximum. Retry the request in [42] seconds","code":"too.many.requests.retry.after","status":429,"contextId":"c-1","details":[],"errors":[]}`,
-			http.Header{"Retry-After": {"42"}}, "", "x: Rate limit exceeded the maximum. Retry the request in [42] seconds (vendorCode=too.many.requests.retry.after, correlationId=c-1)"},
-		{"FireHydrant", 422, `{"detail":"Validation failed","messages":["name is missing","email is invalid"],"code":"invalid"}`, nil, "invalidValue", "x: Validation failed: name is missing; email is invalid (vendorCode=invalid)"},
-		{"flat error", 401, `{"error":"invalid_token","error_description":"expired"}`, nil, "", "x: invalid_token: expired"},
-		{"plain text", 502, "upstream connect error", nil, "", "x: upstream connect error"},
-		{"HTML", 503, "<html><body><h1>503 Service   Unavailable</h1></body></html>", nil, "", "x: 503 Service Unavailable"},
-		{"empty", 500, "", nil, "", "x: Internal Server Error"},
-		{"JSON string", 400, `"nope"`, nil, "", "x: nope"},
-		{"422 becomes 400", 422, `{"detail":"bad"}`, nil, "invalidValue", "x: bad"},
-		{"414 becomes 400", 414, ``, nil, "tooMany", "x: Request URI Too Long"},
+			http.Header{"Retry-After": {"42"}}, "", "Rate limit exceeded the maximum. Retry the request in [42] seconds"},
+		{"FireHydrant", 422, `{"detail":"Validation failed","messages":["name is missing","email is invalid"],"code":"invalid"}`, nil, "invalidValue", "Validation failed: name is missing; email is invalid"},
+		{"flat error", 401, `{"error":"invalid_token","error_description":"expired"}`, nil, "", "invalid_token: expired"},
+		{"plain text", 502, "upstream connect error", nil, "", ""},
+		{"HTML", 503, "<html><body><h1>503 Service   Unavailable</h1></body></html>", nil, "", ""},
+		{"empty", 500, "", nil, "", ""},
+		{"JSON string", 400, `"nope"`, nil, "", "nope"},
+		{"422 becomes 400", 422, `{"detail":"bad"}`, nil, "invalidValue", "bad"},
+		{"414 becomes 400", 414, ``, nil, "tooMany", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := tc.header
@@ -48,20 +52,33 @@ func TestFromResponse(t *testing.T) {
 			case strings.Contains(tc.body, "invalidVers"):
 				want = 412
 			}
-			if e.Status != want || e.ScimType != tc.scimType || e.Detail != tc.detail {
-				t.Fatalf("got %d %q %q, want %d %q %q", e.Status, e.ScimType, e.Detail, want, tc.scimType, tc.detail)
+			if e.Status != want || e.ScimType != tc.scimType || e.Backend != tc.backend {
+				t.Fatalf("got %d %q %q, want %d %q %q", e.Status, e.ScimType, e.Backend, want, tc.scimType, tc.backend)
+			}
+			// The client's detail is the gateway's words: status, vendor
+			// code, correlation id; never the backend's text.
+			if !strings.HasPrefix(e.Detail, "x: the backend answered "+strconv.Itoa(tc.status)+" ") || tc.backend != "" && strings.Contains(e.Detail, tc.backend) ||
+				strings.Contains(tc.body, "<h1>") && strings.Contains(e.Detail, "Service   Unavailable") {
+				t.Fatalf("detail %q", e.Detail)
+			}
+			if code := gjson.Get(tc.body, "code").String(); code != "" && code != strconv.Itoa(tc.status) && !strings.Contains(e.Detail, "vendorCode="+code) {
+				t.Fatalf("detail %q lacks the vendor code", e.Detail)
 			}
 			if tc.header != nil && e.RetryAfter != tc.header.Get("Retry-After") {
 				t.Fatalf("Retry-After %q", e.RetryAfter)
 			}
 		})
 	}
-	long := strings.Repeat("é", 1000)
+	long := `{"message":"` + strings.Repeat("é", 1000) + `"}`
 	e := FromResponse("x", &BackendResponse{Status: 500, Header: http.Header{}, Body: []byte(long)})
-	if len(e.Detail) > maxDetail+20 || !utf8.ValidString(e.Detail) {
-		t.Fatalf("detail not truncated safely: %d bytes", len(e.Detail))
+	if len(e.Backend) > maxDetail+20 || !utf8.ValidString(e.Backend) {
+		t.Fatalf("backend message not truncated safely: %d bytes", len(e.Backend))
 	}
 }
+
+// detailRE is all a client may see of a backend error: the gateway's words,
+// the status and identifiers.
+var detailRE = regexp.MustCompile(`^x: the backend answered \d{3} [A-Za-z' -]+( \((scimType|vendorCode|correlationId)=[A-Za-z0-9._:-]+(, (vendorCode|correlationId)=[A-Za-z0-9._:-]+)*\))?$`)
 
 func FuzzFromResponse(f *testing.F) {
 	f.Add(400, `{"Errors":[{"description":"d","code":"400"}]}`)
@@ -72,7 +89,7 @@ func FuzzFromResponse(f *testing.F) {
 			return
 		}
 		e := FromResponse("x", &BackendResponse{Status: status, Header: http.Header{}, Body: []byte(body)})
-		if e.Status < 400 && e.Status != status || !strings.HasPrefix(e.Detail, "x: ") {
+		if e.Status < 400 && e.Status != status || !detailRE.MatchString(e.Detail) {
 			t.Fatalf("%+v", e)
 		}
 		if e.ScimType != "" && !scimTypes[e.ScimType] {

@@ -86,21 +86,30 @@ func TestBackendShapes(t *testing.T) {
 	// Any 2xx to DELETE is 204.
 	h.acme("DELETE", "/Users/42", "").wantStatus(t, 204)
 
+	// The client sees the gateway's words, the status and the vendor's
+	// identifiers; the backend's message goes to the log under the request
+	// id, and an error page goes nowhere.
 	for _, tc := range []struct {
-		path, detail string
-		status       int
-		scimType     string
+		path, detail, logged string
+		status               int
+		scimType             string
 	}{
-		{"/Users/e11", "scim2: Resource e11 not found", 404, ""},
-		{"/Users/ws", "scim2: User name is taken (vendorCode=user.exists)", 409, "uniqueness"},
-		{"/Users/gen", "scim2: Rate limited (vendorCode=too.many.requests, correlationId=ctx-9)", 429, ""},
-		{"/Users/html", "scim2: Bad request", 400, ""},
-		{"/Users/junk", "", 502, ""},
-		{"/Users/noid", "", 502, ""},
+		{"/Users/e11", "scim2: the backend answered 404 Not Found; ", "Resource e11 not found", 404, ""},
+		{"/Users/ws", "scim2: the backend answered 409 Conflict (vendorCode=user.exists); ", "User name is taken", 409, "uniqueness"},
+		{"/Users/gen", "scim2: the backend answered 429 Too Many Requests (vendorCode=too.many.requests, correlationId=ctx-9); ", "Rate limited", 429, ""},
+		{"/Users/html", "scim2: the backend answered 400 Bad Request", "", 400, ""},
+		{"/Users/junk", "", "", 502, ""},
+		{"/Users/noid", "", "", 502, ""},
 	} {
 		r := h.acme("GET", tc.path, "").wantError(t, tc.status, tc.scimType)
-		if tc.detail != "" && r.json.Get("detail").String() != tc.detail {
-			t.Errorf("%s: detail %q, want %q", tc.path, r.json.Get("detail").String(), tc.detail)
+		if tc.detail != "" && !strings.HasPrefix(r.json.Get("detail").String(), tc.detail) {
+			t.Errorf("%s: detail %q, want %q…", tc.path, r.json.Get("detail").String(), tc.detail)
+		}
+		if tc.logged != "" {
+			h.wantBackendMessage(t, r, tc.logged)
+		}
+		if strings.Contains(string(r.body), "request</b>") || strings.Contains(string(r.body), "Bad request") {
+			t.Errorf("an error page reached the client: %s", r.body)
 		}
 		if tc.status == 429 && r.header.Get("Retry-After") != "0" {
 			t.Errorf("Retry-After not passed through")

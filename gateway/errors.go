@@ -42,6 +42,9 @@ func clientError(err error, rid string) (status int, scimType, detail string, re
 	switch {
 	case errors.As(err, &de):
 		status, scimType, detail, retryAfter = de.Status, de.ScimType, de.Detail, de.RetryAfter
+		if de.Backend != "" && status < 500 {
+			detail += "; the backend's message is in the gateway log under request id " + rid
+		}
 		switch {
 		case status < 500, errors.Is(de, dialects.ErrUnsupported):
 			// The gateway's own words: safe to show.
@@ -111,6 +114,15 @@ func safeDetail(status int, rid string) string {
 // writeError renders err as a SCIM error and logs what the client does not see.
 func (g *Gateway) writeError(c *gin.Context, t *tenant, rid string, err error) int {
 	status, scimType, detail, retryAfter := clientError(err, rid)
+	var de *dialects.Error
+	if errors.As(err, &de) && de.Backend != "" && status < 500 {
+		log := g.log
+		if t != nil {
+			log = t.log
+		}
+		// The backend's own words, for the operator; never for the client.
+		log.Info("backend refused the request", zap.String("request_id", rid), zap.Int("status", status), zap.String("backend_message", de.Backend))
+	}
 	if status >= 500 || status == 499 {
 		log := g.log
 		if t != nil {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -254,3 +255,22 @@ const userBody = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:
  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"701984","department":"R&D"}}`
 
 var _ dialects.Emulator = (*emulator.Server)(nil)
+
+// wantBackendMessage checks that a backend's message stayed out of the
+// client's error and went to the log under the response's request id.
+func (h *harness) wantBackendMessage(t *testing.T, r response, msg string) {
+	t.Helper()
+	if strings.Contains(string(r.body), msg) {
+		t.Fatalf("the backend's message reached the client: %s", r.body)
+	}
+	rid := r.header.Get("X-Request-Id")
+	if !strings.Contains(r.json.Get("detail").String(), rid) {
+		t.Fatalf("detail does not name the request id %s: %s", rid, r.body)
+	}
+	for _, e := range h.logs.All() {
+		if m := e.ContextMap(); m["request_id"] == rid && strings.Contains(fmt.Sprint(m["backend_message"]), msg) {
+			return
+		}
+	}
+	t.Fatalf("no log line with request id %s holds the backend's message %q", rid, msg)
+}

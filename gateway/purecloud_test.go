@@ -302,9 +302,10 @@ func TestPurecloudRateLimits(t *testing.T) {
 		emu.SetRateLimit(&emulator.RateLimit{Requests: 1, Per: time.Hour, RetryAfter: 30})
 		h.pc("GET", "/Users/nope", "").wantError(t, 404, "")
 		r := h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"A"}`).wantError(t, 429, "")
-		if r.header.Get("Retry-After") != "30" || !strings.Contains(r.json.Get("detail").String(), "Rate limit exceeded") {
+		if r.header.Get("Retry-After") != "30" || !strings.Contains(r.json.Get("detail").String(), "429 Too Many Requests") {
 			t.Fatalf("429: Retry-After %q, %s", r.header.Get("Retry-After"), r.body)
 		}
+		h.wantBackendMessage(t, r, "Rate limit exceeded")
 		emu.SetRateLimit(nil)
 		if emu.Count("Users") != 0 {
 			t.Fatal("a refused create was applied")

@@ -77,9 +77,9 @@ func (d *dialect) Capabilities() dialects.Capabilities {
 func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
 	resp, err := d.do(ctx, req)
 	var de *dialects.Error
-	if errors.As(err, &de) && de.Status == http.StatusBadRequest && duplicateRE.MatchString(de.Detail) {
+	if errors.As(err, &de) && de.Status == http.StatusBadRequest && duplicateRE.MatchString(de.Backend) {
 		// FireHydrant reports a duplicate as a validation error.
-		return nil, &dialects.Error{Status: http.StatusConflict, ScimType: "uniqueness", Detail: de.Detail, Err: de}
+		return nil, &dialects.Error{Status: http.StatusConflict, ScimType: "uniqueness", Detail: "firehydrant: the userName or team name is already taken", Backend: de.Backend, Err: de}
 	}
 	return resp, err
 }
