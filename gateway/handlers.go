@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/tidwall/gjson"
@@ -83,8 +84,17 @@ func writeReply(c *gin.Context, rep *reply) {
 func (g *Gateway) route(c *gin.Context, t *tenant) (string, *reply, error) {
 	segs := strings.Split(strings.Trim(c.Param("path"), "/"), "/")
 	method := c.Request.Method
+	if !knownMethods[method] {
+		// RFC 7644 §3.12 (RFC 9110 §15.6.2): a method the service does not
+		// implement at all is 501, on any path.
+		return "unknown", nil, dialects.Errorf(http.StatusNotImplemented, "", "method %q is not implemented (SCIM uses GET, POST, PUT, PATCH and DELETE)", method)
+	}
 	var rt dialects.ResourceType
 	switch strings.ToLower(segs[0]) {
+	case "me":
+		return "me", nil, dialects.Errorf(http.StatusNotImplemented, "", "/Me is not supported: the gateway authenticates provisioning clients, not users (RFC 7644 §3.11)")
+	case "bulk":
+		return "bulk", nil, dialects.Errorf(http.StatusNotImplemented, "", "/Bulk is not supported (RFC 7644 §3.7; /ServiceProviderConfig says bulk.supported: false)")
 	case "users":
 		rt = dialects.User
 	case "groups":
@@ -120,6 +130,9 @@ func (g *Gateway) route(c *gin.Context, t *tenant) (string, *reply, error) {
 		return name + ".search", rep, err
 	case len(segs) == 2:
 		id := segs[1]
+		if err := checkID(id); err != nil {
+			return name, nil, err
+		}
 		switch method {
 		case http.MethodGet:
 			rep, err := g.get(c, t, rt, id)
@@ -137,6 +150,39 @@ func (g *Gateway) route(c *gin.Context, t *tenant) (string, *reply, error) {
 		return name, nil, methodNotAllowed(c, http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete)
 	}
 	return name, nil, dialects.Errorf(http.StatusNotFound, "", "no such endpoint %q", "/"+strings.Join(segs, "/"))
+}
+
+// knownMethods are the methods the gateway implements somewhere; any other
+// is 501, while a known one on the wrong path is 405 with Allow.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true,
+	http.MethodDelete: true, http.MethodHead: true, http.MethodOptions: true,
+}
+
+// maxIDBytes bounds a resource id in a path.
+const maxIDBytes = 256
+
+// checkID refuses an id that cannot be one opaque path segment (RFC 7643
+// §3.1: the id is the service provider's; RFC 3986 §3.3: "." and ".." are
+// dot segments a backend would resolve): dot segments, backslashes,
+// control characters, invalid UTF-8, or more than maxIDBytes. Nothing is
+// sent for it; what is sent for any other id is escaped (url.PathEscape).
+func checkID(id string) error {
+	bad := id == "" || id == "." || id == ".." || len(id) > maxIDBytes || !utf8.ValidString(id)
+	for i := 0; i < len(id) && !bad; i++ {
+		bad = id[i] < 0x20 || id[i] == 0x7f || id[i] == '\\'
+	}
+	if bad {
+		return dialects.Errorf(http.StatusNotFound, "", "no such resource: %q is not a resource id", truncateID(id))
+	}
+	return nil
+}
+
+func truncateID(id string) string {
+	if len(id) > 64 {
+		return strings.ToValidUTF8(id[:64], "") + "…"
+	}
+	return strings.ToValidUTF8(id, "\uFFFD")
 }
 
 func methodNotAllowed(c *gin.Context, allowed ...string) error {

@@ -99,75 +99,91 @@ func replay(t *testing.T, newH func(*testing.T) *harness, tenant, token, dialect
 				})
 			}
 			for i, st := range rf.Steps {
-				if len(st.Dialects) > 0 && !contains(st.Dialects, dialect) || st.Skip[dialect] != "" {
-					continue
-				}
-				tok := token
-				switch st.Token {
-				case "":
-				case "-":
-					tok = ""
-				default:
-					tok = st.Token
-				}
-				var headers []string
-				for k, v := range st.Headers {
-					headers = append(headers, k, v)
-				}
-				sent := len(h.emu(tenant).Requests())
-				r := h.do(st.Method, "/"+tenant+"/scim/v2"+expand(st.Path), tok, expand(string(st.Body)), headers...)
-				where := func() string { return f + " step " + itoa(i+1) + " (" + st.Name + ")" }
-				if why := st.Refused[dialect]; why != "" {
-					scimType, _, _ := strings.Cut(why, ":")
-					r.wantError(t, 400, scimType)
-					if n := len(h.emu(tenant).Requests()) - sent; n != 0 {
-						t.Fatalf("%s: refused, yet %d request(s) reached the backend", where(), n)
+				func() {
+					if len(st.Dialects) > 0 && !contains(st.Dialects, dialect) || st.Skip[dialect] != "" {
+						return
 					}
-					continue
-				}
-				if r.status != st.Expect.Status {
-					t.Fatalf("%s: status %d, want %d: %s", where(), r.status, st.Expect.Status, r.body)
-				}
-				if r.status >= 400 {
-					r.wantError(t, r.status, r.json.Get("scimType").String())
-				}
-				expectJSON := map[string]json.RawMessage{}
-				for p, v := range st.Expect.JSON {
-					if !contains(rf.Unheld[dialect], p) {
-						expectJSON[p] = v
+					tok := token
+					switch st.Token {
+					case "":
+					case "-":
+						tok = ""
+					default:
+						tok = st.Token
 					}
-				}
-				checkJSON(t, where(), r.json, expectJSON, st.Expect.Count, expand)
-				for _, p := range st.Expect.Present {
-					if contains(rf.Unheld[dialect], p) {
-						continue
+					var headers []string
+					for k, v := range st.Headers {
+						headers = append(headers, k, v)
 					}
-					if !r.json.Get(p).Exists() {
-						t.Fatalf("%s: %s missing in %s", where(), p, r.body)
-					}
-				}
-				for _, p := range st.Expect.Absent {
-					if r.json.Get(p).Exists() {
-						t.Fatalf("%s: %s present in %s", where(), p, r.body)
-					}
-				}
-				for name, p := range st.Save {
-					vars[name] = r.json.Get(p).String()
-				}
-				if b := st.Backend; b != nil && b.Skip[dialect] == "" {
-					endpoint, id, _ := strings.Cut(expand(b.Resource), "/")
-					stored := h.emu(tenant).Resource(endpoint, id)
-					if b.Gone {
-						if stored != nil {
-							t.Fatalf("%s: backend still holds %s", where(), b.Resource)
+					emu := h.emu(tenant)
+					sent := len(emu.Requests())
+					defer func() {
+						// The wire contract, on every step: what the gateway sent
+						// is what the vendor's RFC server takes, and what it holds
+						// is a valid state (one primary, members that exist).
+						for _, rec := range emu.Requests()[sent:] {
+							if err := emu.CheckWire(rec); err != nil {
+								t.Errorf("%s step %d (%s): wire contract: %v", f, i+1, st.Name, err)
+							}
 						}
-						continue
+						if err := emu.CheckState(); err != nil {
+							t.Errorf("%s step %d (%s): backend state: %v", f, i+1, st.Name, err)
+						}
+					}()
+					r := h.do(st.Method, "/"+tenant+"/scim/v2"+expand(st.Path), tok, expand(string(st.Body)), headers...)
+					where := func() string { return f + " step " + itoa(i+1) + " (" + st.Name + ")" }
+					if why := st.Refused[dialect]; why != "" {
+						scimType, _, _ := strings.Cut(why, ":")
+						r.wantError(t, 400, scimType)
+						if n := len(emu.Requests()) - sent; n != 0 {
+							t.Fatalf("%s: refused, yet %d request(s) reached the backend", where(), n)
+						}
+						return
 					}
-					if stored == nil {
-						t.Fatalf("%s: backend has no %s", where(), b.Resource)
+					if r.status != st.Expect.Status {
+						t.Fatalf("%s: status %d, want %d: %s", where(), r.status, st.Expect.Status, r.body)
 					}
-					checkJSON(t, where()+" backend", gjson.ParseBytes(stored), b.JSON, b.Count, expand)
-				}
+					if r.status >= 400 {
+						r.wantError(t, r.status, r.json.Get("scimType").String())
+					}
+					expectJSON := map[string]json.RawMessage{}
+					for p, v := range st.Expect.JSON {
+						if !contains(rf.Unheld[dialect], p) {
+							expectJSON[p] = v
+						}
+					}
+					checkJSON(t, where(), r.json, expectJSON, st.Expect.Count, expand)
+					for _, p := range st.Expect.Present {
+						if contains(rf.Unheld[dialect], p) {
+							return
+						}
+						if !r.json.Get(p).Exists() {
+							t.Fatalf("%s: %s missing in %s", where(), p, r.body)
+						}
+					}
+					for _, p := range st.Expect.Absent {
+						if r.json.Get(p).Exists() {
+							t.Fatalf("%s: %s present in %s", where(), p, r.body)
+						}
+					}
+					for name, p := range st.Save {
+						vars[name] = r.json.Get(p).String()
+					}
+					if b := st.Backend; b != nil && b.Skip[dialect] == "" {
+						endpoint, id, _ := strings.Cut(expand(b.Resource), "/")
+						stored := h.emu(tenant).Resource(endpoint, id)
+						if b.Gone {
+							if stored != nil {
+								t.Fatalf("%s: backend still holds %s", where(), b.Resource)
+							}
+							return
+						}
+						if stored == nil {
+							t.Fatalf("%s: backend has no %s", where(), b.Resource)
+						}
+						checkJSON(t, where()+" backend", gjson.ParseBytes(stored), b.JSON, b.Count, expand)
+					}
+				}()
 			}
 		})
 	}

@@ -249,6 +249,17 @@ func (g *Gateway) routes() *gin.Engine {
 	e.Any("/:tenant/scim/v2/*path", g.serveSCIM)
 	e.Any("/:tenant/scim/v2", g.serveSCIM)
 	e.NoRoute(func(c *gin.Context) {
+		if !knownMethods[c.Request.Method] {
+			// gin routes only the standard methods: an unknown one on a
+			// tenant's path still gets its tenant, auth and 501.
+			if parts := strings.SplitN(strings.TrimPrefix(c.Request.URL.Path, "/"), "/", 4); len(parts) >= 3 && parts[1] == "scim" && parts[2] == "v2" {
+				c.Params = gin.Params{{Key: "tenant", Value: parts[0]}, {Key: "path", Value: "/" + strings.Join(parts[3:], "/")}}
+				g.serveSCIM(c)
+				return
+			}
+			g.writeError(c, nil, newRequestID(c), dialects.Errorf(http.StatusNotImplemented, "", "method %q is not implemented", c.Request.Method))
+			return
+		}
 		g.writeError(c, nil, newRequestID(c), dialects.Errorf(http.StatusNotFound, "", "no such endpoint: SCIM endpoints are under /{tenant}/scim/v2"))
 	})
 	return e

@@ -303,6 +303,95 @@ func (s *Server) SetRateLimit(rl *RateLimit) {
 	s.mu.Unlock()
 }
 
+// CheckWire checks a request the emulator received against the wire
+// contract of the vendor it emulates: the path names one resource type
+// and at most one opaque id, and a body is what an RFC 7643/7644 server of
+// the vendor's schema takes (scim.Strict). Tests run it on every request a
+// gateway sent, so that an emulator's own leniency cannot hide a defect.
+func (s *Server) CheckWire(r Recorded) error {
+	rest, ok := strings.CutPrefix(r.Path, s.p.BasePath+"/")
+	if !ok {
+		return fmt.Errorf("%s %s: outside the SCIM base path %s", r.Method, r.Path, s.p.BasePath)
+	}
+	endpoint, id, _ := strings.Cut(rest, "/")
+	rt := "User"
+	switch {
+	case strings.EqualFold(endpoint, "Groups"):
+		rt = "Group"
+	case !strings.EqualFold(endpoint, "Users"):
+		return fmt.Errorf("%s %s: no such resource type", r.Method, r.Path)
+	}
+	if id == "." || id == ".." || strings.ContainsAny(id, "/\\") || strings.IndexFunc(id, func(c rune) bool { return c < 0x20 || c == 0x7f }) >= 0 {
+		return fmt.Errorf("%s %s: the id is not one opaque segment", r.Method, r.Path)
+	}
+	if s.p.SCIM11 || r.Body == "" {
+		return nil
+	}
+	body := []byte(r.Body)
+	if err := scim.CheckJSON(body, scim.DefaultLimits); err != nil {
+		return fmt.Errorf("%s %s: %v", r.Method, r.Path, err)
+	}
+	var err error
+	switch r.Method {
+	case http.MethodPost, http.MethodPut:
+		if s.p.NoSchemas {
+			var doc map[string]any
+			json.Unmarshal(body, &doc)
+			if _, listed := doc["schemas"]; listed {
+				return fmt.Errorf("%s %s: %s takes no \"schemas\"", r.Method, r.Path, s.p.Name)
+			}
+			doc["schemas"] = listSchemas(doc, s.schema(rt).Core())
+			body, _ = json.Marshal(doc)
+		}
+		_, err = s.schema(rt).Resource(body, scim.Strict)
+	case http.MethodPatch:
+		if s.p.NoSchemas {
+			body, _ = sjson.SetBytes(body, "schemas", []string{scim.PatchOpURN})
+		}
+		_, err = s.schema(rt).Patch(body, scim.Strict)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %v", r.Method, r.Path, err)
+	}
+	return nil
+}
+
+// CheckState checks every stored resource as RFC 7643 defines it: each is
+// a valid resource of the vendor's schema, with at most one primary value
+// per attribute (§2.4), and every group member exists.
+func (s *Server) CheckState() error {
+	if s.p.SCIM11 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range []*store{s.users, s.groups} {
+		rt := "User"
+		if st == s.groups {
+			rt = "Group"
+		}
+		for id, res := range st.byID {
+			var doc map[string]any
+			json.Unmarshal(res.raw, &doc)
+			doc["schemas"] = listSchemas(doc, s.schema(rt).Core()) // what it would list
+			raw, _ := json.Marshal(doc)
+			if _, err := s.schema(rt).Resource(raw, scim.Strict); err != nil {
+				return fmt.Errorf("stored %s %s: %v", rt, id, err)
+			}
+			if rt == "Group" {
+				members, _ := doc["members"].([]any)
+				for _, m := range members {
+					v, _ := m.(map[string]any)["value"].(string)
+					if s.users.byID[v] == nil && s.groups.byID[v] == nil {
+						return fmt.Errorf("stored Group %s: member %q does not exist", id, v)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // Requests returns the SCIM requests received so far, oldest first.
 func (s *Server) Requests() []Recorded {
 	s.mu.Lock()
