@@ -117,6 +117,16 @@ type Capabilities struct {
 	GroupMembersOnly bool
 	Enterprise       bool // the enterprise User extension is stored
 	MaxResults       int  // largest page the backend returns; 0 means no limit
+
+	// What the backend does with attributes beyond what the tenant's
+	// mapping shows; the gateway publishes it in /Schemas (RFC 7643 §7).
+	// Paths are SCIM 2.0 attribute paths ("name.givenName",
+	// "urn:…:User:roles").
+	Required []string // a create or replace must carry them
+	ReadOnly []string // the backend sets them; a client cannot
+	// Extensions are the extension schemas the backend's answers carry,
+	// with their attribute definitions (from the vendor's documentation).
+	Extensions []scim.Schema
 }
 
 // Dialect executes SCIM 2.0 operations against one backend. Do returns a

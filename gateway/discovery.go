@@ -73,27 +73,21 @@ func newDiscovery(t *tenant) *discovery {
 		SchemaExtensions []ext    `json:"schemaExtensions,omitempty"`
 		Meta             meta     `json:"meta"`
 	}
-	rts := []resourceType{{
-		Schemas: []string{resourceTypeURN}, ID: "User", Name: "User", Endpoint: "/Users",
-		Description: "User Account", Schema: scim.UserSchema,
-		Meta: meta{"ResourceType", t.base + "/ResourceTypes/User"},
-	}}
-	schemas := []scim.Schema{scim.UserSchemaDef}
-	if c.Enterprise {
-		rts[0].SchemaExtensions = []ext{{Schema: scim.EnterpriseSchema}}
-		schemas = append(schemas, scim.EnterpriseSchemaDef)
-	}
-	if c.Groups {
-		desc := "Group"
-		if c.GroupMembersOnly {
-			desc = "Group (members only: this backend's groups are created and deleted in the backend itself; POST and DELETE answer 501)"
+	var rts []resourceType
+	var schemas []scim.Schema
+	for _, et := range t.effective.types {
+		name := et.rt.String()
+		desc := map[dialects.ResourceType]string{dialects.User: "User Account", dialects.Group: "Group"}[et.rt] + et.note
+		rt := resourceType{
+			Schemas: []string{resourceTypeURN}, ID: name, Name: name, Endpoint: "/" + et.rt.Endpoint(),
+			Description: desc, Schema: et.core.ID, Meta: meta{"ResourceType", t.base + "/ResourceTypes/" + name},
 		}
-		rts = append(rts, resourceType{
-			Schemas: []string{resourceTypeURN}, ID: "Group", Name: "Group", Endpoint: "/Groups",
-			Description: desc, Schema: scim.GroupSchema,
-			Meta: meta{"ResourceType", t.base + "/ResourceTypes/Group"},
-		})
-		schemas = append(schemas, scim.GroupSchemaDef)
+		schemas = append(schemas, et.core)
+		for _, x := range et.exts {
+			rt.SchemaExtensions = append(rt.SchemaExtensions, ext{Schema: x.ID})
+			schemas = append(schemas, x)
+		}
+		rts = append(rts, rt)
 	}
 	var rtDocs []json.RawMessage
 	for _, rt := range rts {

@@ -45,6 +45,7 @@ type tenant struct {
 	deadline   time.Duration // overall bound on one client request's backend work
 	emulator   dialects.Emulator
 	discovery  *discovery
+	effective  *effective // what /Schemas and /ResourceTypes publish
 	log        *zap.Logger
 	// patchNoContent answers a successful PATCH with 204 instead of 200
 	// and the resource (tenants.<id>.patch_response: no_content).
@@ -147,6 +148,7 @@ func (t *tenant) setDialect(f *dialects.Factory, tc *Tenant, b dialects.Backend)
 	if t.caps.MaxResults > 0 && t.caps.MaxResults < t.maxResults {
 		t.maxResults = t.caps.MaxResults
 	}
+	t.effective = newEffective(tc.Compiled, t.caps)
 	t.discovery = newDiscovery(t)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -59,6 +60,7 @@ func sent(emu *emulator.Server, mark int) string {
 func checkGolden(t *testing.T, file, got string) {
 	t.Helper()
 	if *update {
+		os.MkdirAll(filepath.Dir(file), 0o755)
 		os.WriteFile(file, []byte(got), 0o644)
 		return
 	}

@@ -734,3 +734,52 @@ func (m *Mapping) BackendExtensions(rt int) []string {
 	}
 	return out
 }
+
+// Holds reports whether the backend keeps a SCIM attribute or
+// sub-attribute: whether the mapping forwards it (rather than dropping or
+// refusing it). An attribute the mapping maps only by sub-attributes is
+// held when one of them is. It is what the tenant's /Schemas publishes.
+func (m *Mapping) Holds(rt int, a scim.AttrPath) bool {
+	p := &m.res[rt].req
+	if p.identity {
+		return true
+	}
+	e := p.lookup(p.containerKey(a.URN), a.Attr)
+	if e != nil && a.Sub != "" && e.whole != nil && e.whole.r.kept != nil && e.subs[strings.ToLower(a.Sub)] == nil && !containsFold(e.whole.r.kept, a.Sub) {
+		return false
+	}
+	if e != nil && a.Sub == "" && e.whole == nil {
+		for _, sr := range e.subs {
+			if sr.drop == keep {
+				return true
+			}
+		}
+		return false
+	}
+	_, _, err := p.path(a)
+	return err == nil
+}
+
+// ExtensionRule is what a mapping says of one attribute of an extension
+// schema that is not the RFC's.
+type ExtensionRule struct {
+	Attr string
+	// Sent: clients may write it (a mapped rule); otherwise the backend
+	// only returns it (a drop rule).
+	Sent bool
+}
+
+// ExtensionRules lists the attributes the rules name in an extension
+// schema, in rule order.
+func (m *Mapping) ExtensionRules(rt int, urn string) []ExtensionRule {
+	var out []ExtensionRule
+	seen := map[string]bool{}
+	for _, r := range m.res[rt].rules {
+		if !strings.EqualFold(r.scim.URN, urn) || seen[strings.ToLower(r.scim.Attr)] {
+			continue
+		}
+		seen[strings.ToLower(r.scim.Attr)] = true
+		out = append(out, ExtensionRule{Attr: r.scim.Attr, Sent: r.drop == keep})
+	}
+	return out
+}

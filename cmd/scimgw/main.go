@@ -56,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return translate(args, reg, os.Stdin, stdout, stderr)
 	case "test":
 		return test(args, reg, stdout, stderr)
+	case "schema":
+		return schema(args, reg, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "scimgw", versionString())
 		return 0
@@ -77,6 +79,9 @@ func usage(w io.Writer) {
                                              read a SCIM document, PatchOp, filter or backend resource on stdin and
                                              print what the gateway would send to the backend or return to the client
   scimgw test [paths]                        run mapping test files (*_test.yaml; default: mappings)
+  scimgw schema --config F --tenant T [--json]
+                                             print the tenant's effective schema: what its backend keeps, requires
+                                             and sets itself, as /Schemas and /ResourceTypes publish it
   scimgw version                             print the version
 `)
 }
@@ -227,6 +232,33 @@ func translate(args []string, reg *dialects.Registry, stdin io.Reader, stdout, s
 	out, err := gateway.Translate(cfg, reg, *tenant, *op, *resource, *id, input, current)
 	if err != nil {
 		fmt.Fprintln(stderr, "scimgw translate:", gateway.Describe(err))
+		return 1
+	}
+	fmt.Fprint(stdout, out)
+	return 0
+}
+
+func schema(args []string, reg *dialects.Registry, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("schema", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "config.yaml", "config file")
+	tenant := fs.String("tenant", "", "tenant id (required)")
+	asJSON := fs.Bool("json", false, "print the /Schemas and /ResourceTypes documents")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	if *tenant == "" {
+		fmt.Fprintln(stderr, "scimgw schema: --tenant is required")
+		return 2
+	}
+	cfg, err := gateway.LoadConfig(*path, reg)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimgw: invalid configuration:\n%v\n", err)
+		return 1
+	}
+	out, err := gateway.Schema(cfg, reg, *tenant, *asJSON)
+	if err != nil {
+		fmt.Fprintln(stderr, "scimgw schema:", err)
 		return 1
 	}
 	fmt.Fprint(stdout, out)

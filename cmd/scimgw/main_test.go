@@ -147,3 +147,20 @@ func TestMappingTestCommand(t *testing.T) {
 		t.Fatalf("a failing mapping test: exit %d: %s", code, out.String())
 	}
 }
+
+func TestSchema(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"schema", "--config", "../../config.yaml", "--tenant", "cube-demo"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if s := out.String(); !strings.Contains(s, "emails") || strings.Contains(s, "displayName   ") || strings.Contains(s, "nickName") {
+		t.Fatalf("cube schema:\n%s", s)
+	}
+	out.Reset()
+	if code := run([]string{"schema", "--config", "../../config.yaml", "--tenant", "workspace-demo", "--json"}, &out, &errb); code != 0 || !strings.Contains(out.String(), `"urn:scim:schemas:extension:workspace:1.0"`) {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+	if code := run([]string{"schema", "--config", "../../config.yaml", "--tenant", "nope"}, &out, &errb); code != 1 {
+		t.Fatalf("unknown tenant: exit %d", code)
+	}
+}

@@ -56,8 +56,39 @@ type dialect struct {
 }
 
 func (d *dialect) Capabilities() dialects.Capabilities {
-	return dialects.Capabilities{Filter: true, Sort: true, ETag: true, Enterprise: true}
+	return dialects.Capabilities{Filter: true, Sort: true, ETag: true, Enterprise: true,
+		ReadOnly: []string{"roles", "entitlements"}, Extensions: []scim.Schema{extensionSchema}}
 }
+
+// owner is the shape of IdentityIQ's administrator, regionOwner and
+// locationOwner.
+func owner(name, desc string) scim.Attribute {
+	return scim.Attr(name, "complex", desc).With(
+		scim.Attr("value", "string", "The id of the User."),
+		scim.Attr("displayName", "string", "The User's display name.").ReadOnly(),
+		scim.Attr("$ref", "reference", "The URI of the User.").ReadOnly())
+}
+
+// extensionSchema is IdentityIQ's User extension, as clients see it: the
+// attributes the gateway does not move to SCIM 2.0 ones (seed 004,
+// sailpoint-oss/api-specs iiq).
+var extensionSchema = scim.Schema{ID: Extension, Name: "SailPointUser", Description: "SailPoint IdentityIQ user extension", Attributes: []scim.Attribute{
+	scim.Attr("capabilities", "string", "Capabilities assigned to this User.").Multi(),
+	owner("administrator", "The Administrator of the RPA or Service Account."),
+	scim.Attr("softwareVersion", "string", "The software version of the RPA/Bots."),
+	scim.Attr("dn", "string", "Distinguished name for this User."),
+	scim.Attr("region", "string", "The region this User is assigned to."),
+	owner("regionOwner", "The User who owns the region this User belongs to."),
+	scim.Attr("location", "string", "The location this User is assigned to."),
+	owner("locationOwner", "The User who owns the location this User belongs to."),
+	scim.Attr("accounts", "complex", "The User's accounts (links).").Multi().ReadOnly().With(
+		scim.Attr("value", "string", "The id of the Account.").ReadOnly(),
+		scim.Attr("displayName", "string", "The display name of the Account.").ReadOnly(),
+		scim.Attr("$ref", "reference", "The URI of the Account.").ReadOnly()),
+	scim.Attr("riskScore", "integer", "Composite Risk Score of this User.").ReadOnly(),
+	scim.Attr("isManager", "boolean", "Whether this User is a manager.").ReadOnly(),
+	scim.Attr("lastRefresh", "dateTime", "When IdentityIQ last refreshed this User.").ReadOnly(),
+}}
 
 // readOnly are the attributes IdentityIQ sets itself, as SCIM 2.0 paths.
 var readOnly = []string{"roles", "entitlements", Extension + ":roles", Extension + ":entitlements",

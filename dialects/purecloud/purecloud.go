@@ -86,8 +86,20 @@ type dialect struct {
 	rolesBack       map[string]string // Genesys role name -> client value ("" if ambiguous)
 }
 
+// extensionSchema is Genesys Cloud's User extension (seed 002,
+// developer.genesys.cloud SCIM schemas).
+var extensionSchema = scim.Schema{ID: Extension, Name: "GenesysUser", Description: "Genesys Cloud user extension", Attributes: []scim.Attribute{
+	scim.Attr("routingSkills", "complex", "The user's routing skills.").Multi().With(
+		scim.Attr("name", "string", "The skill's name."), scim.Attr("proficiency", "decimal", "Proficiency, 0 to 5.")),
+	scim.Attr("routingLanguages", "complex", "The user's routing languages.").Multi().With(
+		scim.Attr("name", "string", "The language's name."), scim.Attr("proficiency", "decimal", "Proficiency, 0 to 5.")),
+	scim.Attr("externalIds", "complex", "Identifiers of the user in other systems.").Multi().With(
+		scim.Attr("authority", "string", "The system the id is from."), scim.Attr("value", "string", "The id.")),
+}}
+
 func (d *dialect) Capabilities() dialects.Capabilities {
-	return dialects.Capabilities{Patch: true, Filter: true, ETag: true, Groups: true, GroupMembersOnly: true, Enterprise: true}
+	return dialects.Capabilities{Patch: true, Filter: true, ETag: true, Groups: true, GroupMembersOnly: true, Enterprise: true,
+		Extensions: []scim.Schema{extensionSchema}}
 }
 
 func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {

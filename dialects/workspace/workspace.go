@@ -85,8 +85,28 @@ type dialect struct {
 // pageSize is how many resources a gateway-evaluated filter reads at once.
 const pageSize = 100
 
+// extensionSchema is Workspace ONE's user extension as its answers carry it
+// (seed 001, vmware/idm apidocs).
+var extensionSchema = scim.Schema{ID: Extension, Name: "WorkspaceUser", Description: "VMware Workspace ONE Access user extension", Attributes: []scim.Attribute{
+	scim.Attr("internalUserType", "string", "PROVISIONED for users SCIM creates; LOCAL for local users. Default: the tenant's internal_user_type option.").Canonical("PROVISIONED", "LOCAL"),
+	scim.Attr("domain", "string", "The user's domain. Default: the tenant's domain option."),
+	scim.Attr("userPrincipalName", "string", "The user principal name."),
+	scim.Attr("userStatus", "string", "The account status Workspace ONE sets (1: active).").ReadOnly(),
+	scim.Attr("softDeleted", "boolean", "Whether the user is soft-deleted.").ReadOnly(),
+	scim.Attr("userStoreUuid", "string", "The directory the user is synced from; such users cannot be changed through SCIM.").ReadOnly(),
+	scim.Attr("firstLoginUrl", "reference", "The one-time link to set a password, returned on create.").ReadOnly(),
+	scim.Attr("distinguishedName", "string", "The directory distinguished name.").ReadOnly(),
+}}
+
 func (d *dialect) Capabilities() dialects.Capabilities {
-	return dialects.Capabilities{Patch: true, Filter: true, Sort: true, ETag: true, Groups: true, Enterprise: true}
+	return dialects.Capabilities{Patch: true, Filter: true, Sort: true, ETag: true, Groups: true, Enterprise: true,
+		// Workspace ONE requires both names and an email of a provisioned
+		// user (the gateway derives the names from name.formatted or
+		// displayName when they are missing), and assigns roles itself.
+		Required:   []string{"name.givenName", "name.familyName", "emails"},
+		ReadOnly:   []string{"roles"},
+		Extensions: []scim.Schema{extensionSchema},
+	}
 }
 
 func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {

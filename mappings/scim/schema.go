@@ -129,3 +129,23 @@ var EnterpriseSchemaDef = Schema{
 		),
 	},
 }
+
+// Attr returns a single-valued, readWrite attribute definition, for
+// dialects that declare their vendor's extension schemas; its methods
+// refine it.
+func Attr(name, typ, desc string) Attribute { return attr(name, typ, desc) }
+
+// Multi makes the attribute multi-valued.
+func (a Attribute) Multi() Attribute { return a.multi() }
+
+// ReadOnly makes the attribute one the service provider sets.
+func (a Attribute) ReadOnly() Attribute { return a.mut("readOnly") }
+
+// Returns sets when the attribute is returned ("always", "request", …).
+func (a Attribute) Returns(r string) Attribute { return a.ret(r) }
+
+// With gives a complex attribute its sub-attributes.
+func (a Attribute) With(subs ...Attribute) Attribute { return a.subs(subs...) }
+
+// Canonical sets the attribute's canonical values.
+func (a Attribute) Canonical(v ...string) Attribute { return a.canon(v...) }
