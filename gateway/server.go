@@ -63,6 +63,34 @@ type tenant struct {
 // schema returns the tenant's schema of a resource type.
 func (t *tenant) schema(rt dialects.ResourceType) *scim.ResourceSchema { return t.schemas[rt] }
 
+// inputSchemas returns the schemas a tenant reads client bodies with: the
+// mapping's (the RFC's and the extensions its rules take), with every
+// extension the dialect defines typed by that definition.
+func inputSchemas(m *mappings.Mapping, c dialects.Capabilities) [2]*scim.ResourceSchema {
+	out := newSchemas(m)
+	if len(c.Extensions) == 0 {
+		return out
+	}
+	cores := [2]scim.Schema{dialects.User: scim.UserSchemaDef, dialects.Group: scim.GroupSchemaDef}
+	for rt, rs := range out {
+		var exts []scim.Schema
+		typed := false
+		for _, urn := range rs.Extensions() {
+			s := *rs.Extension(urn)
+			for _, d := range c.Extensions {
+				if strings.EqualFold(d.ID, urn) {
+					s, typed = d, true
+				}
+			}
+			exts = append(exts, s)
+		}
+		if typed {
+			out[rt] = scim.NewResourceSchema(cores[rt], exts...)
+		}
+	}
+	return out
+}
+
 // newSchemas returns a tenant's resource schemas, from its mapping.
 func newSchemas(m *mappings.Mapping) [2]*scim.ResourceSchema {
 	if m == nil {
@@ -149,6 +177,7 @@ func (t *tenant) setDialect(f *dialects.Factory, tc *Tenant, b dialects.Backend)
 		t.maxResults = t.caps.MaxResults
 	}
 	t.effective = newEffective(tc.Compiled, t.caps)
+	t.schemas = inputSchemas(tc.Compiled, t.caps)
 	t.discovery = newDiscovery(t)
 	return nil
 }
