@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"go.uber.org/zap"
-
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/mappings"
 	"github.com/scimgw/scimgw/mappings/scim"
@@ -179,17 +177,8 @@ func attrNames(attrs []scim.Attribute) []string {
 // attribute with its type and what the backend does with it, for a mapping
 // author to see what a mapping implies.
 func Schema(cfg *Config, reg *dialects.Registry, tenantID string, asJSON bool) (string, error) {
-	tc := cfg.Tenants[tenantID]
-	if tc == nil {
-		return "", fmt.Errorf("no tenant %q in %s", tenantID, cfg.File)
-	}
-	f, err := reg.Lookup(tc.Dialect)
+	t, tc, err := offlineTenant(cfg, reg, tenantID, &recorder{})
 	if err != nil {
-		return "", err
-	}
-	t := &tenant{id: tenantID, base: cfg.Server.PublicURL + "/" + tenantID + "/scim/v2", maxResults: tc.MaxResults, log: zap.NewNop(),
-		schemas: newSchemas(tc.Compiled), limits: cfg.Server.Limits.scim()}
-	if err := t.setDialect(f, tc, &recorder{}); err != nil {
 		return "", err
 	}
 	if asJSON {

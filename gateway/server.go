@@ -133,7 +133,6 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 
 		patchNoContent: tc.PatchResponse == "no_content",
 		foldUserName:   tc.UserNameCase == "fold",
-		schemas:        newSchemas(tc.Compiled),
 		limits:         g.cfg.Server.Limits.scim(),
 	}
 	t.tokens = newTokenSet(tc.Inbound.BearerTokens)

@@ -38,6 +38,25 @@ func (r *recorder) Do(_ context.Context, br *dialects.BackendRequest) (*dialects
 	return nil, errDryRun
 }
 
+// offlineTenant builds a tenant whose dialect talks to b, for the tools
+// that contact nothing (translate, schema).
+func offlineTenant(cfg *Config, reg *dialects.Registry, tenantID string, b dialects.Backend) (*tenant, *Tenant, error) {
+	tc := cfg.Tenants[tenantID]
+	if tc == nil {
+		return nil, nil, fmt.Errorf("no tenant %q in %s", tenantID, cfg.File)
+	}
+	f, err := reg.Lookup(tc.Dialect)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := &tenant{id: tenantID, base: cfg.Server.PublicURL + "/" + tenantID + "/scim/v2", maxResults: tc.MaxResults, log: zap.NewNop(),
+		limits: cfg.Server.Limits.scim()}
+	if err := t.setDialect(f, tc, b); err != nil {
+		return nil, nil, err
+	}
+	return t, tc, nil
+}
+
 // Translate shows, without contacting anything, what the gateway would
 // send to a tenant's backend for a client request (create, replace, patch,
 // filter), or return to the client for a backend resource (response). It
@@ -48,10 +67,6 @@ func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id s
 	tc := cfg.Tenants[tenantID]
 	if tc == nil {
 		return "", fmt.Errorf("no tenant %q in %s", tenantID, cfg.File)
-	}
-	f, err := reg.Lookup(tc.Dialect)
-	if err != nil {
-		return "", err
 	}
 	rt := dialects.User
 	switch strings.ToLower(resource) {
@@ -69,9 +84,8 @@ func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id s
 		return "", fmt.Errorf("the current resource is not valid JSON")
 	}
 	rec := &recorder{base: strings.TrimRight(base, "/"), current: current}
-	t := &tenant{id: tenantID, base: cfg.Server.PublicURL + "/" + tenantID + "/scim/v2", maxResults: tc.MaxResults, log: zap.NewNop(),
-		schemas: newSchemas(tc.Compiled), limits: cfg.Server.Limits.scim()}
-	if err := t.setDialect(f, tc, rec); err != nil {
+	t, _, err := offlineTenant(cfg, reg, tenantID, rec)
+	if err != nil {
 		return "", err
 	}
 	input = bytes.TrimSpace(input)

@@ -293,12 +293,22 @@ func (rs *ResourceSchema) listedSchemas(doc gjson.Result, mode Mode) ([]string, 
 	return out, err
 }
 
-// writeMembers writes an extension's (or a complex value's) members.
+// writeMembers writes an extension's members.
 func writeMembers(buf *bytes.Buffer, obj gjson.Result, s *schemaDef, mode Mode, at string) error {
 	if s.open {
 		buf.WriteString(obj.Raw)
 		return nil
 	}
+	return writeFields(buf, obj, s.attrs, mode, func(a *attrDef) string { return at + ":" + a.Name }, true,
+		func(key string) error { return errf("invalidValue", "attribute %q is not defined by %s", key, s.ID) })
+}
+
+// writeFields writes the members of an object — an extension's attributes
+// or a complex value's sub-attributes — each by its definition in defs,
+// under its canonical name; nulls are left out, and read-only members too
+// when dropReadOnly. A member defs does not define is written as it is in
+// Lenient mode and is the error undefined returns in Strict mode.
+func writeFields(buf *bytes.Buffer, obj gjson.Result, defs map[string]*attrDef, mode Mode, name func(*attrDef) string, dropReadOnly bool, undefined func(key string) error) error {
 	buf.WriteByte('{')
 	n := 0
 	var err error
@@ -306,19 +316,18 @@ func writeMembers(buf *bytes.Buffer, obj gjson.Result, s *schemaDef, mode Mode, 
 		if unassigned(v) {
 			return true
 		}
-		a := s.attrs[strings.ToLower(k.Str)]
-		name := at + ":" + k.Str
+		a := defs[strings.ToLower(k.Str)]
 		var val bytes.Buffer
 		switch {
 		case a == nil && mode == Strict:
-			err = errf("invalidValue", "attribute %q is not defined by %s", k.Str, s.ID)
+			err = undefined(k.Str)
 			return false
 		case a == nil:
 			val.WriteString(v.Raw)
-		case a.Mutability == "readOnly":
+		case a.Mutability == "readOnly" && dropReadOnly:
 			return true
 		default:
-			if err = writeValue(&val, a, v, mode, name); err != nil {
+			if err = writeValue(&val, a, v, mode, name(a)); err != nil {
 				return false
 			}
 		}
@@ -415,41 +424,8 @@ func writeSingle(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at st
 		if !v.IsObject() {
 			return errf("invalidValue", "%s is complex: each value must be an object of its sub-attributes, not %s", at, kindOf(v))
 		}
-		buf.WriteByte('{')
-		n := 0
-		var err error
-		v.ForEach(func(k, sv gjson.Result) bool {
-			if unassigned(sv) {
-				return true
-			}
-			sd := a.subs[strings.ToLower(k.Str)]
-			var val bytes.Buffer
-			switch {
-			case sd == nil && mode == Strict:
-				err = errf("invalidValue", "%s has no sub-attribute %q", at, k.Str)
-				return false
-			case sd == nil:
-				val.WriteString(sv.Raw)
-			default:
-				if err = writeValue(&val, sd, sv, mode, at+"."+sd.Name); err != nil {
-					return false
-				}
-			}
-			if n > 0 {
-				buf.WriteByte(',')
-			}
-			n++
-			if sd != nil {
-				buf.WriteString(Quote(sd.Name))
-			} else {
-				buf.WriteString(k.Raw)
-			}
-			buf.WriteByte(':')
-			buf.Write(val.Bytes())
-			return true
-		})
-		buf.WriteByte('}')
-		return err
+		return writeFields(buf, v, a.subs, mode, func(sd *attrDef) string { return at + "." + sd.Name }, false,
+			func(key string) error { return errf("invalidValue", "%s has no sub-attribute %q", at, key) })
 	case "boolean":
 		switch {
 		case v.Type == gjson.True || v.Type == gjson.False:
