@@ -48,8 +48,8 @@ type Profile struct {
 	MaxCount int // largest page; 0: 100
 
 	// SCIM11 makes the emulator a SCIM 1.1 server (scim11.go): bodies
-	// must carry 1.1 URNs and no 2.0 ones, PATCH takes a partial resource
-	// and answers 204, filters know only eq co sw gt ge lt le with and/or,
+	// must carry 1.1 URNs and no 2.0 ones and are read with the profile's
+	// 1.1 schemas, PATCH takes a partial resource and answers 204, filters know only eq co sw gt ge lt le with and/or,
 	// bad paging parameters answer 404 and pages default to 20 items.
 	SCIM11 bool
 	// StartIndexBase is the index of the first result in a SCIM 1.1 list:
@@ -123,6 +123,8 @@ type Profile struct {
 	// RFC 7643/7644 server does (no coercion, nothing outside the schema,
 	// at most one primary, lower-case PATCH ops, "schemas" that list what
 	// the body uses). Nil: the RFC's (scim.UserResource, GroupResource).
+	// A SCIM 1.1 profile gives its 1.1 schemas (core URN
+	// scim.Core11Schema), which it reads the same way.
 	UserSchema, GroupSchema *scim.ResourceSchema
 	// NoSchemas: the vendor takes no "schemas" member (FireHydrant); the
 	// strict reading then checks everything else.
@@ -136,26 +138,17 @@ func (s *Server) Serve(rt string, urns ...string) {
 	if len(urns) == 0 {
 		return
 	}
-	rs := s.schema(rt)
-	core := scim.UserSchemaDef
-	if rt == "Group" {
-		core = scim.GroupSchemaDef
+	exts := make([]scim.Schema, len(urns))
+	for i, u := range urns {
+		exts[i] = scim.Schema{ID: u, Name: u}
 	}
-	var exts []scim.Schema
-	for _, u := range rs.Extensions() {
-		if rs.Extension(u) != nil {
-			exts = append(exts, *rs.Extension(u))
-		}
-	}
-	for _, u := range urns {
-		exts = append(exts, scim.Schema{ID: u, Name: u})
-	}
+	rs := s.schema(rt).With(exts...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rt == "Group" {
-		s.p.GroupSchema = scim.NewResourceSchema(core, exts...)
+		s.p.GroupSchema = rs
 	} else {
-		s.p.UserSchema = scim.NewResourceSchema(core, exts...)
+		s.p.UserSchema = rs
 	}
 }
 
@@ -176,9 +169,6 @@ func (s *Server) schema(rt string) *scim.ResourceSchema {
 // strict reads a resource body as an RFC 7643 server does; it reports
 // whether the body passed, having answered 400 when not.
 func (s *Server) strict(w http.ResponseWriter, body []byte, rt string) bool {
-	if s.p.SCIM11 {
-		return true // a SCIM 1.1 server: its own rules (scim11.go)
-	}
 	if err := scim.CheckJSON(body, scim.DefaultLimits); err != nil {
 		e := err.(*scim.Error)
 		s.scimError(w, http.StatusBadRequest, e.ScimType, e.Msg)
@@ -306,7 +296,8 @@ func (s *Server) SetRateLimit(rl *RateLimit) {
 // CheckWire checks a request the emulator received against the wire
 // contract of the vendor it emulates: the path names one resource type
 // and at most one opaque id, and a body is what an RFC 7643/7644 server of
-// the vendor's schema takes (scim.Strict). Tests run it on every request a
+// the vendor's schema takes (scim.Strict; for SCIM 1.1, its 1.1 schemas),
+// within the vendor's static rules (ReadOnly, Allowed). Tests run it on every request a
 // gateway sent, so that an emulator's own leniency cannot hide a defect.
 func (s *Server) CheckWire(r Recorded) error {
 	rest, ok := strings.CutPrefix(r.Path, s.p.BasePath+"/")
@@ -324,16 +315,34 @@ func (s *Server) CheckWire(r Recorded) error {
 	if id == "." || id == ".." || strings.ContainsAny(id, "/\\") || strings.IndexFunc(id, func(c rune) bool { return c < 0x20 || c == 0x7f }) >= 0 {
 		return fmt.Errorf("%s %s: the id is not one opaque segment", r.Method, r.Path)
 	}
-	if s.p.SCIM11 || r.Body == "" {
+	if r.Body == "" {
 		return nil
 	}
 	body := []byte(r.Body)
 	if err := scim.CheckJSON(body, scim.DefaultLimits); err != nil {
 		return fmt.Errorf("%s %s: %v", r.Method, r.Path, err)
 	}
+	// The vendor's own static rules: read-only and unsupported attributes.
+	if e := s.writableErr(gjson.ParseBytes(body)); e != nil {
+		return fmt.Errorf("%s %s: %v", r.Method, r.Path, e)
+	}
+	if r.Method != http.MethodPatch || s.p.SCIM11 { // a resource body
+		var doc map[string]any
+		json.Unmarshal(body, &doc)
+		for _, k := range []string{"id", "meta", "groups", "password"} {
+			delete(doc, scim.FindKey(doc, k)) // ignored, as decode does
+		}
+		if e := s.allowed(doc, rt); e != nil {
+			return fmt.Errorf("%s %s: %v", r.Method, r.Path, e)
+		}
+	}
 	var err error
-	switch r.Method {
-	case http.MethodPost, http.MethodPut:
+	switch {
+	case s.p.SCIM11 && r.Method == http.MethodPatch:
+		err = s.checkPartial11(body, rt)
+	case s.p.SCIM11 && r.Method == http.MethodPost:
+		_, err = s.schema(rt).Resource(body, scim.Strict)
+	case r.Method == http.MethodPost, r.Method == http.MethodPut:
 		if s.p.NoSchemas {
 			var doc map[string]any
 			json.Unmarshal(body, &doc)
@@ -344,7 +353,7 @@ func (s *Server) CheckWire(r Recorded) error {
 			body, _ = json.Marshal(doc)
 		}
 		_, err = s.schema(rt).Resource(body, scim.Strict)
-	case http.MethodPatch:
+	case r.Method == http.MethodPatch:
 		if s.p.NoSchemas {
 			body, _ = sjson.SetBytes(body, "schemas", []string{scim.PatchOpURN})
 		}
@@ -360,9 +369,6 @@ func (s *Server) CheckWire(r Recorded) error {
 // a valid resource of the vendor's schema, with at most one primary value
 // per attribute (§2.4), and every group member exists.
 func (s *Server) CheckState() error {
-	if s.p.SCIM11 {
-		return nil
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, st := range []*store{s.users, s.groups} {
@@ -910,23 +916,32 @@ func (s *Server) decode(w http.ResponseWriter, body []byte, rt string) (map[stri
 		s.scimError(w, http.StatusBadRequest, "invalidValue", required+" is required")
 		return nil, false
 	}
-	if allowed := s.p.Allowed[rt]; allowed != nil {
-		for k, v := range doc {
-			subs, ok := lookupFold(allowed, k)
-			if s.p.SCIM11 {
-				subs, ok = allowed[k] // a Java server: names are case-sensitive
-			}
-			if !ok {
-				s.scimError(w, http.StatusBadRequest, "invalidValue", fmt.Sprintf("attribute %q is not supported", k))
-				return nil, false
-			}
-			if bad := unsupportedSub(v, subs); bad != "" {
-				s.scimError(w, http.StatusBadRequest, "invalidValue", fmt.Sprintf("attribute %q is not supported", k+"."+bad))
-				return nil, false
-			}
-		}
+	if err := s.allowed(doc, rt); err != nil {
+		s.scimError(w, http.StatusBadRequest, err.ScimType, err.Msg)
+		return nil, false
 	}
 	return doc, true
+}
+
+// allowed refuses an attribute outside Profile.Allowed.
+func (s *Server) allowed(doc map[string]any, rt string) *scim.Error {
+	allowed := s.p.Allowed[rt]
+	if allowed == nil {
+		return nil
+	}
+	for k, v := range doc {
+		subs, ok := lookupFold(allowed, k)
+		if s.p.SCIM11 {
+			subs, ok = allowed[k] // a Java server: names are case-sensitive
+		}
+		if !ok {
+			return &scim.Error{ScimType: "invalidValue", Msg: fmt.Sprintf("attribute %q is not supported", k)}
+		}
+		if bad := unsupportedSub(v, subs); bad != "" {
+			return &scim.Error{ScimType: "invalidValue", Msg: fmt.Sprintf("attribute %q is not supported", k+"."+bad)}
+		}
+	}
+	return nil
 }
 
 func lookupFold(m map[string][]string, k string) ([]string, bool) {

@@ -24,31 +24,41 @@ const urn20 = "urn:ietf:params:scim:"
 // writable refuses a request body the API would not take: one that sets a
 // read-only attribute, or — for a SCIM 1.1 server — one in SCIM 2.0 shape.
 func (s *Server) writable(w http.ResponseWriter, body []byte) bool {
-	doc := gjson.ParseBytes(body)
+	if err := s.writableErr(gjson.ParseBytes(body)); err != nil {
+		s.scimError(w, http.StatusBadRequest, err.ScimType, err.Msg)
+		return false
+	}
+	return true
+}
+
+func (s *Server) writableErr(doc gjson.Result) *scim.Error {
 	for _, k := range s.p.ReadOnly {
 		if scim.Field(doc, k).Exists() {
-			s.scimError(w, http.StatusBadRequest, "mutability", fmt.Sprintf("attribute %q is read-only", k))
-			return false
+			return &scim.Error{ScimType: "mutability", Msg: fmt.Sprintf("attribute %q is read-only", k)}
 		}
 	}
 	if !s.p.SCIM11 || !doc.IsObject() {
-		return true
+		return nil
 	}
+	return shape11(doc)
+}
+
+// shape11 refuses a body in SCIM 2.0 shape, which a SCIM 1.1 server does
+// not know: Operations, 2.0 URNs in "schemas" or as attribute names, and
+// "schemas" without the 1.1 core URN.
+func shape11(doc gjson.Result) *scim.Error {
 	if scim.Field(doc, "Operations").Exists() {
-		s.scimError(w, http.StatusBadRequest, "invalidSyntax", "SCIM 1.1 PATCH takes a partial resource, not Operations")
-		return false
+		return &scim.Error{ScimType: "invalidSyntax", Msg: "SCIM 1.1 PATCH takes a partial resource, not Operations"}
 	}
 	core := false
 	for _, u := range scim.Field(doc, "schemas").Array() {
 		if strings.HasPrefix(strings.ToLower(u.String()), urn20) {
-			s.scimError(w, http.StatusBadRequest, "invalidValue", fmt.Sprintf("unknown schema %q", u.String()))
-			return false
+			return &scim.Error{ScimType: "invalidValue", Msg: fmt.Sprintf("unknown schema %q", u.String())}
 		}
 		core = core || u.String() == scim.Core11Schema
 	}
 	if !core {
-		s.scimError(w, http.StatusBadRequest, "invalidValue", `"schemas" must list `+scim.Core11Schema)
-		return false
+		return &scim.Error{ScimType: "invalidValue", Msg: `"schemas" must list ` + scim.Core11Schema}
 	}
 	bad := ""
 	doc.ForEach(func(k, _ gjson.Result) bool {
@@ -58,10 +68,36 @@ func (s *Server) writable(w http.ResponseWriter, body []byte) bool {
 		return bad == ""
 	})
 	if bad != "" {
-		s.scimError(w, http.StatusBadRequest, "invalidValue", fmt.Sprintf("unknown attribute %q", bad))
-		return false
+		return &scim.Error{ScimType: "invalidValue", Msg: fmt.Sprintf("unknown attribute %q", bad)}
 	}
-	return true
+	return nil
+}
+
+// checkPartial11 reads a SCIM 1.1 partial resource (PATCH) as the server
+// does (after writableErr): its meta.attributes and "operation" marks
+// (scim.ApplyPartial), and its values against the vendor's 1.1 schema — a
+// partial resource is read as a whole one, with the required attributes
+// it need not carry filled in.
+func (s *Server) checkPartial11(body []byte, rt string) error {
+	var patch map[string]any
+	if err := json.Unmarshal(body, &patch); err != nil || patch == nil {
+		return &scim.Error{ScimType: "invalidSyntax", Msg: "body is not a JSON object"}
+	}
+	whole, err := scim.ApplyPartial(map[string]any{}, patch)
+	if err != nil {
+		return err
+	}
+	whole["schemas"] = patch[scim.FindKey(patch, "schemas")]
+	required := "userName"
+	if rt == "Group" {
+		required = "displayName"
+	}
+	if _, ok := whole[scim.FindKey(whole, required)]; !ok {
+		whole[required] = "(not changed)"
+	}
+	raw, _ := json.Marshal(whole)
+	_, err = s.schema(rt).Resource(raw, scim.Strict)
+	return err
 }
 
 // unsupportedFilter says why a SCIM 1.1 server cannot evaluate the filter:
@@ -170,7 +206,13 @@ func (s *Server) patch11(w http.ResponseWriter, r *http.Request, st *store, rt, 
 		s.scimError(w, http.StatusBadRequest, err.(*scim.PatchError).ScimType, err.Error())
 		return
 	}
+	delete(next, "meta")
+	delete(next, "id")
+	next["schemas"] = listSchemas(next, s.schema(rt).Core())
 	raw, _ := json.Marshal(next)
+	if !s.strict(w, raw, rt) {
+		return
+	}
 	doc, ok := s.decode(w, raw, rt)
 	if !ok || !s.checked(w, r.Method, rt, cur, doc) || !s.unique(w, st, rt, doc, id) {
 		return

@@ -3,10 +3,12 @@ package workspace
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/emulator"
+	"github.com/scimgw/scimgw/mappings/scim"
 )
 
 // The emulator's OAuth client (Catalog → Settings → Remote App Access in a
@@ -48,11 +50,44 @@ func NewEmulator(startIndexBase int) *emulator.Server {
 			},
 			"Group": {"schemas": nil, "id": nil, "meta": nil, "displayName": nil, "externalId": nil, "members": {"value", "display", "type", "operation"}},
 		},
-		Errors:  errorBody,
+		UserSchema: user11, GroupSchema: group11,
+		Errors:     errorBody,
 		Check:   check,
 		Created: created,
 		OAuth:   &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
 	})
+}
+
+// The SCIM 1.1 schemas Workspace ONE reads bodies with (seed 001): the
+// core attributes under the 1.1 URN, every multi-valued complex attribute
+// with the "operation" mark of a 1.1 PATCH, the 1.0 enterprise extension
+// (whose manager is a managerId) and Workspace ONE's own extension.
+var (
+	user11  = scim.NewResourceSchema(core11(scim.UserSchemaDef), enterprise11, extensionSchema)
+	group11 = scim.NewResourceSchema(core11(scim.GroupSchemaDef))
+)
+
+var enterprise11 = scim.Schema{ID: Enterprise11, Name: "EnterpriseUser", Attributes: []scim.Attribute{
+	scim.Attr("employeeNumber", "string", "Numeric or alphanumeric identifier assigned to a person."),
+	scim.Attr("costCenter", "string", "Identifies the name of a cost center."),
+	scim.Attr("organization", "string", "Identifies the name of an organization."),
+	scim.Attr("division", "string", "Identifies the name of a division."),
+	scim.Attr("department", "string", "Identifies the name of a department."),
+	scim.Attr("manager", "complex", "The User's manager.").With(
+		scim.Attr("managerId", "string", "The id of the manager's user."),
+		scim.Attr("displayName", "string", "The manager's displayName.").ReadOnly(),
+	),
+}}
+
+func core11(def scim.Schema) scim.Schema {
+	out := scim.Schema{ID: scim.Core11Schema, Name: def.Name, Description: def.Description}
+	for _, a := range def.Attributes {
+		if a.MultiValued && a.Type == "complex" {
+			a = a.With(append(slices.Clip(a.SubAttributes), scim.Attr("operation", "string", "delete: remove this value (SCIM 1.1 PATCH).").Canonical(scim.DeleteOp))...)
+		}
+		out.Attributes = append(out.Attributes, a)
+	}
+	return out
 }
 
 // errorBody renders errors as Workspace ONE does: its documented

@@ -11,13 +11,15 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/emulator"
 	"github.com/scimgw/scimgw/dialects/emulator/emulatortest"
 )
 
 // The emulator must refuse what a real SCIM 1.1 Workspace ONE refuses, so
 // that a gateway test cannot pass by sending SCIM 2.0 by accident.
 func TestEmulatorIsStrictSCIM11(t *testing.T) {
-	srv := httptest.NewServer(NewEmulator(0))
+	emu := NewEmulator(0)
+	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	do := func(method, path, body string) (int, gjson.Result) {
 		t.Helper()
@@ -45,6 +47,14 @@ func TestEmulatorIsStrictSCIM11(t *testing.T) {
 		{"provisioned user without externalId", "POST", "/Users", strings.Replace(strings.Replace(user, `"externalId":"e1",`, "", 1), `"userName":"a@x.com"`, `"userName":"e@x.com"`, 1), 400},
 		{"duplicate userName", "POST", "/Users", user, 409},
 		{"roles set on a user", "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"f","roles":[{"value":"r"}]}`, 400},
+		{"active as a string", "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"g","active":"true"}`, 400},
+		{"emails as an object", "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"h","emails":{"value":"h@x.com"}}`, 400},
+		{"two primary phone numbers", "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"i","phoneNumbers":[{"value":"1","primary":true},{"value":"2","primary":true}]}`, 400},
+		{"an attribute outside the schema", "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"j","shoeSize":44}`, 400},
+		{"an extension not listed in schemas", "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"k","urn:scim:schemas:extension:enterprise:1.0":{"employeeNumber":"1"}}`, 400},
+		{"PATCH: title as a number", "PATCH", "/Users/" + id, `{"schemas":["urn:scim:schemas:core:1.0"],"title":7}`, 400},
+		{"PATCH: a second primary email", "PATCH", "/Users/" + id, `{"schemas":["urn:scim:schemas:core:1.0"],"emails":[{"value":"q@x.com","primary":true}]}`, 400},
+		{"PATCH: unknown operation mark", "PATCH", "/Users/" + id, `{"schemas":["urn:scim:schemas:core:1.0"],"phoneNumbers":[{"value":"1","operation":"erase"}]}`, 400},
 		{"PUT", "PUT", "/Users/" + id, user, 405},
 		{"PatchOp body", "PATCH", "/Users/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"x"}]}`, 400},
 		{"ne filter", "GET", "/Users?filter=" + url.QueryEscape(`userName ne "x"`), "", 400},
@@ -54,10 +64,23 @@ func TestEmulatorIsStrictSCIM11(t *testing.T) {
 		{"count not a number", "GET", "/Users?count=ten", "", 404},
 		{"bad sortBy", "GET", "/Users?sortBy=urn:ietf:params:scim:schemas:core:2.0:User:userName", "", 404},
 	}
+	stateful := map[string]bool{"two emails for a provisioned user": true, "provisioned user without externalId": true, "PATCH: a second primary email": true}
 	for _, c := range refused {
 		if status, body := do(c.method, c.path, c.body); status != c.status {
 			t.Errorf("%s: %d, want %d: %s", c.name, status, c.status, body.Raw)
 		}
+		// What the server refuses as a body, the wire check refuses too
+		// (but for rules that need the stored user or Profile.Check).
+		rec := emulator.Recorded{Method: c.method, Path: BasePath + strings.Split(c.path, "?")[0], Body: c.body}
+		if c.status == 400 && c.body != "" && !stateful[c.name] && emu.CheckWire(rec) == nil {
+			t.Errorf("%s: CheckWire passed what the server refuses", c.name)
+		}
+	}
+	if err := emu.CheckWire(emulator.Recorded{Method: "POST", Path: BasePath + "/Users", Body: user}); err != nil {
+		t.Errorf("CheckWire refused a valid create: %v", err)
+	}
+	if err := emu.CheckState(); err != nil {
+		t.Errorf("state: %v", err)
 	}
 	// Errors come in Workspace ONE's two shapes.
 	if _, body := do("GET", "/Users/nope", ""); body.Get("Errors.0.code").String() != "404" {

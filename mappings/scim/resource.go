@@ -58,6 +58,7 @@ func index(attrs []Attribute) map[string]*attrDef {
 // with it (RFC 7643 §3.3). It is built once, at load time, and is safe for
 // concurrent use.
 type ResourceSchema struct {
+	def      Schema // the core schema as given
 	core     *schemaDef
 	exts     []*schemaDef
 	byURN    map[string]*schemaDef // lower-case URN -> extension
@@ -81,9 +82,9 @@ var commonAttributes = []Attribute{
 // extensions; an extension without attributes is open (its members are
 // not checked, as for a tenant's own extension its mapping names).
 func NewResourceSchema(core Schema, exts ...Schema) *ResourceSchema {
-	all := append(append([]Attribute(nil), commonAttributes...), core.Attributes...)
-	core.Attributes = all
-	rs := &ResourceSchema{core: &schemaDef{Schema: &core, attrs: index(core.Attributes)}, byURN: map[string]*schemaDef{}}
+	def := core
+	core.Attributes = append(append([]Attribute(nil), commonAttributes...), core.Attributes...)
+	rs := &ResourceSchema{def: def, core: &schemaDef{Schema: &core, attrs: index(core.Attributes)}, byURN: map[string]*schemaDef{}}
 	for _, name := range []string{"members", "groups"} {
 		if a := rs.core.attrs[name]; a != nil && a.subs["type"] != nil {
 			a.subs["type"].closed = true
@@ -101,6 +102,21 @@ func NewResourceSchema(core Schema, exts ...Schema) *ResourceSchema {
 		}
 	}
 	return rs
+}
+
+// With returns the resource type serving more extension schemas; an
+// extension already served keeps its definition.
+func (rs *ResourceSchema) With(exts ...Schema) *ResourceSchema {
+	all := make([]Schema, 0, len(rs.exts)+len(exts))
+	for _, e := range rs.exts {
+		all = append(all, *e.Schema)
+	}
+	for _, e := range exts {
+		if rs.byURN[strings.ToLower(e.ID)] == nil {
+			all = append(all, e)
+		}
+	}
+	return NewResourceSchema(rs.def, all...)
 }
 
 // Core returns the URN of the core schema.
