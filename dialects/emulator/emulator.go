@@ -297,8 +297,9 @@ func (s *Server) SetRateLimit(rl *RateLimit) {
 // contract of the vendor it emulates: the path names one resource type
 // and at most one opaque id, and a body is what an RFC 7643/7644 server of
 // the vendor's schema takes (scim.Strict; for SCIM 1.1, its 1.1 schemas),
-// within the vendor's static rules (ReadOnly, Allowed). Tests run it on every request a
-// gateway sent, so that an emulator's own leniency cannot hide a defect.
+// within the vendor's static rules (ReadOnly, Allowed). Tests run it on
+// every request a gateway sent, so that an emulator's own leniency cannot
+// hide a defect.
 func (s *Server) CheckWire(r Recorded) error {
 	rest, ok := strings.CutPrefix(r.Path, s.p.BasePath+"/")
 	if !ok {

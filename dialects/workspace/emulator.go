@@ -51,7 +51,7 @@ func NewEmulator(startIndexBase int) *emulator.Server {
 			"Group": {"schemas": nil, "id": nil, "meta": nil, "displayName": nil, "externalId": nil, "members": {"value", "display", "type", "operation"}},
 		},
 		UserSchema: user11, GroupSchema: group11,
-		Errors:     errorBody,
+		Errors:  errorBody,
 		Check:   check,
 		Created: created,
 		OAuth:   &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
