@@ -72,10 +72,11 @@ func CheckJSON(body []byte, lim Limits) error {
 	if !utf8.Valid(body) {
 		return errf("invalidSyntax", "request body is not valid UTF-8 (RFC 8259 §8.1)")
 	}
-	return checkValue(Parse(body), lim, 1, "")
+	return checkValue(Parse(body), lim, 1, path{})
 }
 
-func checkValue(v gjson.Result, lim Limits, depth int, at string) error {
+// checkValue checks v, found at path at (joined only for an error detail).
+func checkValue(v gjson.Result, lim Limits, depth int, at path) error {
 	switch {
 	case v.Type == gjson.String:
 		if len(v.Raw) > lim.MaxString+2 {
@@ -101,22 +102,19 @@ func checkValue(v gjson.Result, lim Limits, depth int, at string) error {
 		})
 		return err
 	}
-	var small [16]string
+	var small [32]string // the names seen; a map past 32 members
 	seen := small[:0]
 	var big map[string]bool
+	parent := ""
 	v.ForEach(func(k, el gjson.Result) bool {
 		if len(k.Str) > lim.MaxString {
 			err = errf("invalidSyntax", "a member name in %s is longer than %d bytes", where(at), lim.MaxString)
 			return false
 		}
-		name := k.Str
-		if at != "" {
-			name = at + "." + k.Str
-		}
 		if big == nil && len(seen) < cap(small) {
 			for _, s := range seen {
 				if strings.EqualFold(s, k.Str) {
-					err = errf("invalidSyntax", "member %q appears twice (names are case-insensitive, RFC 7643 §2.1)", name)
+					err = errf("invalidSyntax", "member %q appears twice (names are case-insensitive, RFC 7643 §2.1)", path{at.String(), ".", k.Str}.String())
 					return false
 				}
 			}
@@ -130,20 +128,26 @@ func checkValue(v gjson.Result, lim Limits, depth int, at string) error {
 			}
 			low := strings.ToLower(k.Str)
 			if big[low] {
-				err = errf("invalidSyntax", "member %q appears twice (names are case-insensitive, RFC 7643 §2.1)", name)
+				err = errf("invalidSyntax", "member %q appears twice (names are case-insensitive, RFC 7643 §2.1)", path{at.String(), ".", k.Str}.String())
 				return false
 			}
 			big[low] = true
 		}
-		err = checkValue(el, lim, depth+1, name)
+		if el.Type != gjson.JSON && el.Type != gjson.String {
+			return true
+		}
+		if parent == "" && at.name != "" {
+			parent = at.String() // once per object, and only below the top
+		}
+		err = checkValue(el, lim, depth+1, path{parent, ".", k.Str})
 		return err == nil
 	})
 	return err
 }
 
-func where(at string) string {
-	if at == "" {
+func where(at path) string {
+	if at.name == "" {
 		return "the body"
 	}
-	return fmt.Sprintf("%q", at)
+	return fmt.Sprintf("%q", at.String())
 }

@@ -115,6 +115,8 @@ func TestCheckJSON(t *testing.T) {
 		{"duplicate key", `{"userName":"a","userName":"b"}`, "invalidSyntax", `"userName" appears twice`},
 		{"duplicate key in another case", `{"name":{"givenName":"a","GivenName":"b"}}`, "invalidSyntax", `"name.GivenName" appears twice`},
 		{"duplicate among many keys", `{"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1,"j":1,"k":1,"l":1,"m":1,"n":1,"o":1,"p":1,"q":1,"A":1}`, "invalidSyntax", `"A" appears twice`},
+		{"duplicate past the first 32 keys", `{"k0":1,"k1":1,"k2":1,"k3":1,"k4":1,"k5":1,"k6":1,"k7":1,"k8":1,"k9":1,"k10":1,"k11":1,"k12":1,"k13":1,"k14":1,"k15":1,"k16":1,"k17":1,"k18":1,"k19":1,"k20":1,"k21":1,"k22":1,"k23":1,"k24":1,"k25":1,"k26":1,"k27":1,"k28":1,"k29":1,"k30":1,"k31":1,"k32":1,"k33":1,"k34":1,"k35":1,"k36":1,"k37":1,"k38":1,"k39":1,"K39":2}`, "invalidSyntax", `"K39" appears twice`},
+		{"duplicate in the first 32 keys, found past them", `{"k0":1,"k1":1,"k2":1,"k3":1,"k4":1,"k5":1,"k6":1,"k7":1,"k8":1,"k9":1,"k10":1,"k11":1,"k12":1,"k13":1,"k14":1,"k15":1,"k16":1,"k17":1,"k18":1,"k19":1,"k20":1,"k21":1,"k22":1,"k23":1,"k24":1,"k25":1,"k26":1,"k27":1,"k28":1,"k29":1,"k30":1,"k31":1,"k32":1,"k33":1,"k34":1,"k35":1,"k36":1,"k37":1,"k38":1,"k39":1,"K3":2}`, "invalidSyntax", `"K3" appears twice`},
 		{"too deep", `{"a":[[[[[[1]]]]]]}`, "invalidSyntax", "nested deeper than 6"},
 		{"too many values", `{"emails":[1,2,3,4]}`, "invalidValue", `"emails" has more than 3 values`},
 		{"string too long", `{"userName":"abcdefghijk"}`, "invalidValue", "longer than 10 bytes"},

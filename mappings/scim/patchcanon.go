@@ -118,7 +118,7 @@ func (rs *ResourceSchema) pathless(out *PatchRequest, i int, name string, value 
 		if strings.EqualFold(key, "schemas") {
 			return true
 		}
-		if a := rs.core.attrs[strings.ToLower(key)]; a != nil && a.Mutability == "readOnly" {
+		if a := rs.core.attrs.get(key); a != nil && a.Mutability == "readOnly" {
 			return true // Okta echoes id (and meta) in a group rename
 		}
 		if strings.EqualFold(key, rs.core.ID) && v.IsObject() {
@@ -161,13 +161,13 @@ func (rs *ResourceSchema) resolve(pp *PatchPath, mode Mode) (target, error) {
 	switch urn := pp.Attr.URN; {
 	case urn == "" || strings.EqualFold(urn, rs.core.ID):
 		pp.Attr.URN = ""
-		if rs.core.attrs[strings.ToLower(pp.Attr.Attr)] == nil && mode == Lenient {
+		if rs.core.attrs.get(pp.Attr.Attr) == nil && mode == Lenient {
 			// An extension attribute named without its URN: qualify it
 			// when exactly one extension defines it (RFC 7644 §3.10
 			// wants the URN; Entra's legacy manager update leaves it out).
 			var found *schemaDef
 			for _, e := range rs.exts {
-				if e.attrs[strings.ToLower(pp.Attr.Attr)] != nil {
+				if e.attrs.get(pp.Attr.Attr) != nil {
 					if found != nil {
 						return t, errf("invalidPath", "%s is defined by %s and %s: qualify it with its schema URN", pp.Attr.Attr, found.ID, e.ID)
 					}
@@ -191,7 +191,7 @@ func (rs *ResourceSchema) resolve(pp *PatchPath, mode Mode) (target, error) {
 			return t, nil
 		}
 	}
-	t.attr = s.attrs[strings.ToLower(pp.Attr.Attr)]
+	t.attr = s.attrs.get(pp.Attr.Attr)
 	if t.attr == nil {
 		if mode == Strict {
 			return t, errf("invalidPath", "attribute %q is not defined by %s", pp.Attr.Attr, s.ID)
@@ -203,7 +203,7 @@ func (rs *ResourceSchema) resolve(pp *PatchPath, mode Mode) (target, error) {
 		if t.attr.Type != "complex" {
 			return errf("invalidPath", "%s has no sub-attributes", t.attr.Name)
 		}
-		t.leaf = t.attr.subs[strings.ToLower(*name)]
+		t.leaf = t.attr.subs.get(*name)
 		if t.leaf == nil {
 			if mode == Strict {
 				return errf("invalidPath", "%s has no sub-attribute %q", t.attr.Name, *name)
@@ -294,14 +294,14 @@ func (rs *ResourceSchema) pathed(out *PatchRequest, i int, name string, pp Patch
 		if value.IsArray() && mode == Lenient && len(value.Array()) == 1 {
 			value = value.Array()[0]
 		}
-		err = writeSingle(&buf, def, value, mode, at)
+		err = writeSingle(&buf, def, value, mode, path{name: at})
 	default:
-		err = writeValue(&buf, def, value, mode, at)
+		err = writeValue(&buf, def, value, mode, path{name: at})
 	}
 	if err != nil {
 		return errf(err.(*Error).ScimType, "operation %d: %s", i, err.(*Error).Msg)
 	}
-	if isEmpty(buf.Bytes()) && mode == Lenient {
+	if isEmpty(buf.Bytes(), 0) && mode == Lenient {
 		if name == "replace" {
 			emit("remove", pp, nil)
 		}
@@ -347,13 +347,13 @@ func valueFilter(v gjson.Result, attr string) (*Expr, error) {
 // paths are the sub-attributes in subs (a value filter) and canonicalises
 // their spelling. Ordering comparisons (gt, ge, lt, le) on a boolean or
 // binary attribute are refused, as the RFC requires.
-func checkFilter(e *Expr, subs map[string]*attrDef, mode Mode, parent string) error {
+func checkFilter(e *Expr, subs attrs, mode Mode, parent string) error {
 	var err error
 	e.Walk(func(n *Expr) {
 		if err != nil || n.Kind != Compare {
 			return
 		}
-		a := subs[strings.ToLower(n.Path.Attr)]
+		a := subs.get(n.Path.Attr)
 		if a == nil || n.Path.URN != "" || n.Path.Sub != "" {
 			if mode == Strict {
 				err = errf("invalidFilter", "%s has no sub-attribute %q", parent, n.Path.String())

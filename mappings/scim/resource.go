@@ -27,28 +27,42 @@ const (
 // attrDef is an attribute definition with its sub-attributes indexed.
 type attrDef struct {
 	*Attribute
-	subs map[string]*attrDef // lower-case name -> definition
+	quoted string // the name as a JSON string
+	subs   attrs
 	// closed: values outside CanonicalValues are refused (members.type:
 	// the RFC names every kind of member there is).
 	closed bool
+	req    int // 1 + its index in ResourceSchema.required; 0: not required
+}
+
+// attrs indexes definitions by name, as spelt and in lower case.
+type attrs map[string]*attrDef
+
+// get finds an attribute by its case-insensitive name (RFC 7643 §2.1).
+func (m attrs) get(name string) *attrDef {
+	if a := m[name]; a != nil {
+		return a
+	}
+	return m[strings.ToLower(name)]
 }
 
 // schemaDef is a schema with its attributes indexed. An open schema has no
 // attribute definitions: its members are not checked.
 type schemaDef struct {
 	*Schema
-	attrs map[string]*attrDef
+	attrs attrs
 	open  bool
 }
 
-func index(attrs []Attribute) map[string]*attrDef {
-	m := make(map[string]*attrDef, len(attrs))
-	for i := range attrs {
-		a := &attrDef{Attribute: &attrs[i]}
-		if len(attrs[i].SubAttributes) > 0 {
-			a.subs = index(attrs[i].SubAttributes)
+func index(list []Attribute) attrs {
+	m := make(attrs, 2*len(list))
+	for i := range list {
+		a := &attrDef{Attribute: &list[i], quoted: Quote(list[i].Name)}
+		if len(list[i].SubAttributes) > 0 {
+			a.subs = index(list[i].SubAttributes)
 		}
-		m[strings.ToLower(attrs[i].Name)] = a
+		m[list[i].Name] = a
+		m[strings.ToLower(list[i].Name)] = a
 	}
 	return m
 }
@@ -96,9 +110,10 @@ func NewResourceSchema(core Schema, exts ...Schema) *ResourceSchema {
 		rs.exts = append(rs.exts, d)
 		rs.byURN[strings.ToLower(e.ID)] = d
 	}
-	for _, a := range rs.core.attrs {
-		if a.Required {
-			rs.required = append(rs.required, a)
+	for _, a := range rs.core.Attributes {
+		if d := rs.core.attrs[a.Name]; a.Required {
+			rs.required = append(rs.required, d)
+			d.req = len(rs.required)
 		}
 	}
 	return rs
@@ -167,18 +182,19 @@ func (rs *ResourceSchema) Resource(body []byte, mode Mode) ([]byte, error) {
 	members.Grow(len(body))
 	used := make([]bool, len(rs.exts))
 	var unknown []string // extension URNs outside the schema (Lenient)
-	present := map[*attrDef]bool{}
-	n := 0
-	sep := func() {
-		if n > 0 {
-			members.WriteByte(',')
-		}
-		n++
+	var small [8]bool
+	present := small[:] // by attrDef.req: the required attributes that have a value
+	if len(rs.required) > len(small) {
+		present = make([]bool, len(rs.required))
 	}
 	doc.ForEach(func(k, v gjson.Result) bool {
 		key := k.Str
 		if strings.EqualFold(key, "schemas") || unassigned(v) {
 			return true
+		}
+		mark := members.Len()
+		if mark > 0 {
+			members.WriteByte(',')
 		}
 		if hasURNPrefix(key) {
 			ext := rs.byURN[strings.ToLower(key)]
@@ -191,7 +207,6 @@ func (rs *ResourceSchema) Resource(body []byte, mode Mode) ([]byte, error) {
 					err = errf("invalidValue", "%q must be an object of that schema's attributes", key)
 					return false
 				}
-				sep()
 				members.WriteString(k.Raw + ":" + v.Raw)
 				unknown = append(unknown, key)
 				return true
@@ -204,50 +219,54 @@ func (rs *ResourceSchema) Resource(body []byte, mode Mode) ([]byte, error) {
 				err = errf("invalidValue", "%q must be an object of that schema's attributes", key)
 				return false
 			}
-			var sub bytes.Buffer
-			if err = writeMembers(&sub, v, ext, mode, ext.ID); err != nil {
+			q := Quote(ext.ID)
+			members.WriteString(q)
+			members.WriteByte(':')
+			if err = writeMembers(&members, v, ext, mode); err != nil {
 				return false
 			}
-			if sub.Len() > 2 {
-				sep()
-				members.WriteString(Quote(ext.ID) + ":")
-				members.Write(sub.Bytes())
-				for i := range rs.exts {
-					used[i] = used[i] || rs.exts[i] == ext
-				}
+			if isEmpty(members.Bytes()[mark:], len(q)+1) {
+				members.Truncate(mark)
+				return true
+			}
+			for i := range rs.exts {
+				used[i] = used[i] || rs.exts[i] == ext
 			}
 			return true
 		}
-		a := rs.core.attrs[strings.ToLower(key)]
+		a := rs.core.attrs.get(key)
 		switch {
 		case a == nil && mode == Strict:
 			err = errf("invalidValue", "attribute %q is not defined by %s", key, rs.core.ID)
 			return false
 		case a == nil:
-			sep()
-			members.WriteString(k.Raw + ":" + v.Raw)
+			members.WriteString(k.Raw)
+			members.WriteByte(':')
+			members.WriteString(v.Raw)
 			return true
 		case a.Mutability == "readOnly":
+			members.Truncate(mark)
 			return true // RFC 7644 §3.3: ignored
 		}
-		var val bytes.Buffer
-		if err = writeValue(&val, a, v, mode, a.Name); err != nil {
+		members.WriteString(a.quoted)
+		members.WriteByte(':')
+		if err = writeValue(&members, a, v, mode, path{name: a.Name}); err != nil {
 			return false
 		}
-		if isEmpty(val.Bytes()) {
+		if isEmpty(members.Bytes()[mark:], len(a.quoted)+1) {
+			members.Truncate(mark)
 			return true
 		}
-		sep()
-		members.WriteString(Quote(a.Name) + ":")
-		members.Write(val.Bytes())
-		present[a] = a.Type != "string" || strings.TrimSpace(v.Str) != ""
+		if a.req > 0 {
+			present[a.req-1] = a.Type != "string" || strings.TrimSpace(v.Str) != ""
+		}
 		return true
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range rs.required {
-		if !present[a] {
+	for i, a := range rs.required {
+		if !present[i] {
 			return nil, errf("invalidValue", "%s is required and must not be empty (RFC 7643 §%s)", a.Name, requiredSection(a.Name))
 		}
 	}
@@ -309,72 +328,91 @@ func (rs *ResourceSchema) listedSchemas(doc gjson.Result, mode Mode) ([]string, 
 	return out, err
 }
 
+// path names an attribute in error details ("emails", "name.givenName",
+// "urn:…:User:manager"); it is joined only when a detail is written.
+type path struct{ parent, sep, name string }
+
+func (p path) String() string {
+	if p.parent == "" {
+		return p.name
+	}
+	return p.parent + p.sep + p.name
+}
+
 // writeMembers writes an extension's members.
-func writeMembers(buf *bytes.Buffer, obj gjson.Result, s *schemaDef, mode Mode, at string) error {
+func writeMembers(buf *bytes.Buffer, obj gjson.Result, s *schemaDef, mode Mode) error {
 	if s.open {
 		buf.WriteString(obj.Raw)
 		return nil
 	}
-	return writeFields(buf, obj, s.attrs, mode, func(a *attrDef) string { return at + ":" + a.Name }, true,
-		func(key string) error { return errf("invalidValue", "attribute %q is not defined by %s", key, s.ID) })
+	return writeFields(buf, obj, s.attrs, mode, path{name: s.ID}, s)
 }
 
 // writeFields writes the members of an object — an extension's attributes
-// or a complex value's sub-attributes — each by its definition in defs,
-// under its canonical name; nulls are left out, and read-only members too
-// when dropReadOnly. A member defs does not define is written as it is in
-// Lenient mode and is the error undefined returns in Strict mode.
-func writeFields(buf *bytes.Buffer, obj gjson.Result, defs map[string]*attrDef, mode Mode, name func(*attrDef) string, dropReadOnly bool, undefined func(key string) error) error {
+// (ext) or the sub-attributes of the complex value at — each by its
+// definition in defs, under its canonical name; nulls are left out, and an
+// extension's read-only attributes too. A member defs does not define is
+// written as it is in Lenient mode and refused in Strict mode.
+func writeFields(buf *bytes.Buffer, obj gjson.Result, defs attrs, mode Mode, at path, ext *schemaDef) error {
 	buf.WriteByte('{')
-	n := 0
+	start := buf.Len()
+	parent, sep := at.String(), "."
+	if ext != nil {
+		sep = ":"
+	}
 	var err error
 	obj.ForEach(func(k, v gjson.Result) bool {
 		if unassigned(v) {
 			return true
 		}
-		a := defs[strings.ToLower(k.Str)]
-		var val bytes.Buffer
+		a := defs.get(k.Str)
 		switch {
-		case a == nil && mode == Strict:
-			err = undefined(k.Str)
+		case a == nil && mode == Strict && ext != nil:
+			err = errf("invalidValue", "attribute %q is not defined by %s", k.Str, ext.ID)
 			return false
-		case a == nil:
-			val.WriteString(v.Raw)
-		case a.Mutability == "readOnly" && dropReadOnly:
-			return true
-		default:
-			if err = writeValue(&val, a, v, mode, name(a)); err != nil {
-				return false
-			}
-		}
-		if isEmpty(val.Bytes()) {
+		case a == nil && mode == Strict:
+			err = errf("invalidValue", "%s has no sub-attribute %q", at, k.Str)
+			return false
+		case a != nil && a.Mutability == "readOnly" && ext != nil:
 			return true
 		}
-		if n > 0 {
+		mark := buf.Len()
+		if mark > start {
 			buf.WriteByte(',')
 		}
-		n++
-		if a != nil {
-			buf.WriteString(Quote(a.Name))
-		} else {
+		if a == nil {
 			buf.WriteString(k.Raw)
+			buf.WriteByte(':')
+			buf.WriteString(v.Raw)
+			return true
 		}
+		buf.WriteString(a.quoted)
 		buf.WriteByte(':')
-		buf.Write(val.Bytes())
+		if err = writeValue(buf, a, v, mode, path{parent, sep, a.Name}); err != nil {
+			return false
+		}
+		if isEmpty(buf.Bytes()[mark:], len(a.quoted)+1) {
+			buf.Truncate(mark)
+		}
 		return true
 	})
 	buf.WriteByte('}')
 	return err
 }
 
-// isEmpty reports an unassigned value written out: nothing, {} or [].
-func isEmpty(b []byte) bool {
+// isEmpty reports whether b, after a prefix of skip bytes (a separator, a
+// member name), is an unassigned value written out: nothing, {} or [].
+func isEmpty(b []byte, skip int) bool {
+	if len(b) > 0 && b[0] == ',' {
+		b = b[1:]
+	}
+	b = b[min(skip, len(b)):]
 	return len(b) == 0 || string(b) == "{}" || string(b) == "[]"
 }
 
 // writeValue writes a value of attribute a in canonical form, or says why
 // it is not one.
-func writeValue(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at string) error {
+func writeValue(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at path) error {
 	if a.MultiValued {
 		if !v.IsArray() {
 			if mode == Lenient && v.IsObject() && a.Type == "complex" {
@@ -396,29 +434,30 @@ func writeValue(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at str
 }
 
 // writeValues writes the values of a multi-valued attribute.
-func writeValues(buf *bytes.Buffer, a *attrDef, arr gjson.Result, mode Mode, at string) error {
+func writeValues(buf *bytes.Buffer, a *attrDef, arr gjson.Result, mode Mode, at path) error {
 	buf.WriteByte('[')
-	n, primaries := 0, 0
+	start := buf.Len()
+	primaries := 0
 	var err error
 	arr.ForEach(func(_, el gjson.Result) bool {
 		if el.Type == gjson.Null {
 			return true
 		}
-		var one bytes.Buffer
-		if err = writeSingle(&one, a, el, mode, at); err != nil {
-			return false
-		}
-		if isEmpty(one.Bytes()) {
-			return true
-		}
-		if a.Type == "complex" && Parse(one.Bytes()).Get("primary").Type == gjson.True {
-			primaries++
-		}
-		if n > 0 {
+		mark := buf.Len()
+		if mark > start {
 			buf.WriteByte(',')
 		}
-		n++
-		buf.Write(one.Bytes())
+		one := buf.Len()
+		if err = writeSingle(buf, a, el, mode, at); err != nil {
+			return false
+		}
+		if isEmpty(buf.Bytes()[one:], 0) {
+			buf.Truncate(mark)
+			return true
+		}
+		if a.Type == "complex" && gjson.GetBytes(buf.Bytes()[one:], "primary").Type == gjson.True {
+			primaries++
+		}
 		return true
 	})
 	buf.WriteByte(']')
@@ -429,7 +468,7 @@ func writeValues(buf *bytes.Buffer, a *attrDef, arr gjson.Result, mode Mode, at 
 }
 
 // writeSingle writes one value of attribute a.
-func writeSingle(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at string) error {
+func writeSingle(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at path) error {
 	switch a.Type {
 	case "complex":
 		if v.Type == gjson.String && mode == Lenient && !a.MultiValued && a.subs["value"] != nil {
@@ -440,8 +479,7 @@ func writeSingle(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at st
 		if !v.IsObject() {
 			return errf("invalidValue", "%s is complex: each value must be an object of its sub-attributes, not %s", at, kindOf(v))
 		}
-		return writeFields(buf, v, a.subs, mode, func(sd *attrDef) string { return at + "." + sd.Name }, false,
-			func(key string) error { return errf("invalidValue", "%s has no sub-attribute %q", at, key) })
+		return writeFields(buf, v, a.subs, mode, at, nil)
 	case "boolean":
 		switch {
 		case v.Type == gjson.True || v.Type == gjson.False:
@@ -476,7 +514,11 @@ func writeSingle(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at st
 	}
 	if len(a.CanonicalValues) > 0 {
 		if c := Pick(a.CanonicalValues, v.Str); c != "" {
-			buf.WriteString(Quote(c))
+			if c == v.Str {
+				buf.WriteString(v.Raw)
+			} else {
+				buf.WriteString(Quote(c))
+			}
 			return nil
 		}
 		if a.closed {
