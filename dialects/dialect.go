@@ -74,24 +74,25 @@ type Query struct {
 	SortOrder  string // "ascending" or "descending", or empty
 }
 
-// Request is one SCIM 2.0 operation, validated by the gateway.
+// Request is one SCIM 2.0 operation, validated and canonicalised by the
+// gateway (the contract, mappings/scim): every body was parsed once, and
+// no later stage parses it again.
 type Request struct {
-	Action      Action
-	Type        ResourceType
-	ID          string // Get, Replace, Patch, Delete
-	Body        []byte // Create, Replace: the resource; Patch: the PatchOp message
-	Query       Query  // List
-	IfMatch     string // RFC 7644 §3.14
+	Action Action
+	Type   ResourceType
+	ID     string             // Get, Replace, Patch, Delete
+	Body   []byte             // Create, Replace: the canonical resource
+	Patch  *scim.PatchRequest // Patch: the canonical PatchOp message
+	Query  Query              // List
+	// IfMatch and IfNoneMatch are the client's preconditions (RFC 7644
+	// §3.14), for backends that version resources.
+	IfMatch     string
 	IfNoneMatch string
 	// Attributes and ExcludedAttributes are the client's ?attributes= and
 	// ?excludedAttributes= (RFC 7644 §3.9, §3.4.2.5) on Create, Get and
 	// List, for backends that take them; the gateway projects the answer
 	// itself in any case.
 	Attributes, ExcludedAttributes []scim.AttrPath
-	// Current is, on a Replace, the resource as the caller has just read
-	// it (SCIM 2.0), when it has: a dialect that must compare the new
-	// resource with the current one need not read it again.
-	Current []byte
 }
 
 // Response is a successful result in SCIM 2.0 form. Body is a resource, or a
@@ -103,10 +104,32 @@ type Response struct {
 	ETag   string
 }
 
-// Capabilities is what a dialect really supports; the gateway publishes it in
-// /ServiceProviderConfig (RFC 7643 §5) and /ResourceTypes.
+// Kinds is a set of resource types.
+type Kinds uint8
+
+// KindsOf returns the set of the given resource types.
+func KindsOf(ts ...ResourceType) Kinds {
+	var k Kinds
+	for _, t := range ts {
+		k |= 1 << t
+	}
+	return k
+}
+
+// AllKinds is every resource type.
+var AllKinds = KindsOf(User, Group)
+
+// Has reports whether t is in the set.
+func (k Kinds) Has(t ResourceType) bool { return k&(1<<t) != 0 }
+
+// Capabilities is what a dialect's backend really does. The gateway
+// publishes it (/ServiceProviderConfig, RFC 7643 §5; /ResourceTypes;
+// /Schemas) and supplies what the backend lacks around the dialect
+// (Decorate): a dialect implements only what its backend does natively.
 type Capabilities struct {
-	Patch  bool
+	// Patch is the resource types the backend patches itself; the gateway
+	// patches the others by read, apply, replace (RFC 7644 §3.5.2).
+	Patch  Kinds
 	Filter bool
 	Sort   bool
 	ETag   bool
@@ -123,10 +146,32 @@ type Capabilities struct {
 	// Paths are SCIM 2.0 attribute paths ("name.givenName",
 	// "urn:…:User:roles").
 	Required []string // a create or replace must carry them
-	ReadOnly []string // the backend sets them; a client cannot
+	ReadOnly []string // the backend sets them; a client cannot (PATCH: 400 mutability)
+	// ReadOnlyWhy says, in an error detail, how the backend sets them.
+	ReadOnlyWhy string
+	// Immutable attributes, by resource type, cannot change once set: the
+	// gateway refuses a replace or PATCH that changes one (400
+	// mutability, RFC 7643 §7).
+	Immutable [2][]string
 	// Extensions are the extension schemas the backend's answers carry,
 	// with their attribute definitions (from the vendor's documentation).
 	Extensions []scim.Schema
+
+	// ScanLimit bounds a listing the gateway reads to evaluate what the
+	// backend cannot (a Lister's inexact listing); ScanPage is how many
+	// resources it asks for at once. Zero: 1000 and 100.
+	ScanLimit, ScanPage int
+}
+
+// Lister is implemented by a dialect whose backend evaluates only part of
+// a filter, or pages in its own way. The gateway lists through it: it
+// pages the listing itself when it is exact, and otherwise reads it
+// whole (at most ScanLimit resources) and evaluates q.Filter over it.
+type Lister interface {
+	// Listing returns the backend's listing for q, in SCIM 2.0 form: one
+	// that holds at least every resource q.Filter matches, and whether it
+	// holds exactly those.
+	Listing(rt ResourceType, q Query) (page Page, exact bool, err error)
 }
 
 // Dialect executes SCIM 2.0 operations against one backend. Do returns a

@@ -1,10 +1,8 @@
 package dialects
 
 import (
-	"bytes"
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/tidwall/gjson"
 
@@ -95,20 +93,5 @@ func FilterList(ctx context.Context, q Query, page Page, pageSize, scanLimit int
 	}
 	from := min(q.StartIndex-1, len(matches))
 	to := min(from+q.Count, len(matches))
-	return listResponse(len(matches), q.StartIndex, matches[from:to]), nil
-}
-
-// listResponse renders a ListResponse (RFC 7644 §3.4.2) of raw resources.
-func listResponse(total, start int, resources []string) []byte {
-	var buf bytes.Buffer
-	buf.WriteString(`{"schemas":["` + scim.ListResponseURN + `"],"totalResults":` + strconv.Itoa(total) +
-		`,"startIndex":` + strconv.Itoa(start) + `,"itemsPerPage":` + strconv.Itoa(len(resources)) + `,"Resources":[`)
-	for i, r := range resources {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		buf.WriteString(r)
-	}
-	buf.WriteString("]}")
-	return buf.Bytes()
+	return ListResponse(len(matches), q.StartIndex, matches[from:to]), nil
 }

@@ -116,5 +116,5 @@ func ListPage(ctx context.Context, q Query, p Page) ([]byte, error) {
 	for i, it := range items {
 		raw[i] = it.Raw
 	}
-	return listResponse(total, q.StartIndex, raw), nil
+	return ListResponse(total, q.StartIndex, raw), nil
 }

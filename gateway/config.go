@@ -103,6 +103,10 @@ type BackendConfig struct {
 	Auth     AuthConfig    `yaml:"auth"`
 	Timeout  time.Duration `yaml:"timeout"` // per attempt; default 10s
 	Retry    RetryConfig   `yaml:"retry"`
+	// Deadline bounds all the backend work of one client operation — every
+	// call and retry of a PATCH by replace or a gateway-evaluated scan;
+	// default max_attempts × timeout + (max_attempts−1) × max_backoff.
+	Deadline time.Duration `yaml:"deadline"`
 }
 
 // AuthConfig is the backend credential.
@@ -188,6 +192,7 @@ var configSpec = []field{
 			{name: "emulated", kind: kBool},
 			{name: "auth", kind: kObject, fields: authFields},
 			{name: "timeout", kind: kDuration},
+			{name: "deadline", kind: kDuration},
 			{name: "retry", kind: kObject, fields: []field{
 				{name: "max_attempts", kind: kInt},
 				{name: "min_backoff", kind: kDuration},
@@ -369,6 +374,8 @@ func (c *Config) applyDefaults() {
 		setDefault(&b.Retry.MaxAttempts, 4)
 		setDefault(&b.Retry.MinBackoff, 100*time.Millisecond)
 		setDefault(&b.Retry.MaxBackoff, 5*time.Second)
+		r := b.Retry
+		setDefault(&b.Deadline, time.Duration(r.MaxAttempts)*b.Timeout+time.Duration(r.MaxAttempts-1)*r.MaxBackoff)
 		if b.Auth.Type == "" {
 			b.Auth.Type = "none"
 		}

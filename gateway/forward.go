@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
@@ -86,6 +87,16 @@ func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics) *backend
 }
 
 type attemptKey struct{}
+
+// callsKey carries the count of requests an operation sent its backend.
+type callsKey struct{}
+
+// countCalls returns a context whose backend requests — every attempt,
+// through any dialect — are counted in the returned counter.
+func countCalls(ctx context.Context) (context.Context, *atomic.Int32) {
+	n := new(atomic.Int32)
+	return context.WithValue(ctx, callsKey{}, n), n
+}
 
 // attemptState follows one logical request across its attempts.
 type attemptState struct {
@@ -194,6 +205,9 @@ func (b *backend) checkRetry(ctx context.Context, resp *http.Response, err error
 		st = &attemptState{}
 	}
 	st.attempts++
+	if n, ok := ctx.Value(callsKey{}).(*atomic.Int32); ok {
+		n.Add(1)
+	}
 	retry, outcome := b.decide(ctx, st, resp, err)
 	failed := resp == nil || resp.StatusCode >= 500 || retry
 	if ce := b.log.Check(zap.DebugLevel, "backend attempt"); ce != nil || failed {

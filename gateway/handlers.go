@@ -35,6 +35,8 @@ type reply struct {
 func (g *Gateway) serveSCIM(c *gin.Context) {
 	start := time.Now()
 	rid := newRequestID(c)
+	ctx, calls := countCalls(c.Request.Context())
+	c.Request = c.Request.WithContext(ctx)
 	t := g.tenants[c.Param("tenant")]
 	op := "unknown"
 	var rep *reply
@@ -60,9 +62,10 @@ func (g *Gateway) serveSCIM(c *gin.Context) {
 		tenantID = t.id
 	}
 	d := time.Since(start)
-	g.metrics.request(tenantID, op, status, d)
+	n := int(calls.Load())
+	g.metrics.request(tenantID, op, status, d, n)
 	g.log.Info("request", zap.String("request_id", rid), zap.String("tenant", tenantID), zap.String("method", c.Request.Method),
-		zap.String("op", op), zap.Int("status", status), zap.Duration("duration", d))
+		zap.String("op", op), zap.Int("status", status), zap.Duration("duration", d), zap.Int("backend_calls", n))
 }
 
 func writeReply(c *gin.Context, rep *reply) {
@@ -200,11 +203,11 @@ func (t *tenant) conditional(c *gin.Context, header string) string {
 	return c.GetHeader(header)
 }
 
-// backendCtx bounds the backend work of a create — which may take several
-// rounds of attempts and look-ups — by the client's own context and the
-// tenant's overall deadline. Other operations are bounded by construction:
-// at most max_attempts attempts of backend.timeout, max_backoff apart.
-func backendCtx(c *gin.Context, t *tenant) (context.Context, context.CancelFunc) {
+// opCtx bounds all the backend work of one operation — a create's
+// look-ups, a PATCH's read-apply-replace cycles, a gateway-evaluated
+// scan's pages — by the client's own context and the tenant's deadline
+// (backend.deadline).
+func opCtx(c *gin.Context, t *tenant) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.Request.Context(), t.deadline)
 }
 
@@ -213,7 +216,8 @@ func (g *Gateway) get(c *gin.Context, t *tenant, rt dialects.ResourceType, id st
 	if err != nil {
 		return nil, err
 	}
-	ctx := c.Request.Context()
+	ctx, cancel := opCtx(c, t)
+	defer cancel()
 	resp, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Get, Type: rt, ID: id, IfNoneMatch: t.conditional(c, "If-None-Match"),
 		Attributes: proj.include, ExcludedAttributes: proj.exclude})
 	if err != nil {
@@ -245,7 +249,7 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	if t.foldUserName && rt == dialects.User {
 		body = scim.FoldUserName(body)
 	}
-	ctx, cancel := backendCtx(c, t)
+	ctx, cancel := opCtx(c, t)
 	defer cancel()
 	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match"),
 		Attributes: proj.include, ExcludedAttributes: proj.exclude}
@@ -271,15 +275,17 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 	if err != nil {
 		return nil, err
 	}
-	if body, err = t.canonicalPatch(body, rt); err != nil {
+	pr, err := t.canonicalPatch(body, rt)
+	if err != nil {
 		return nil, err
 	}
 	if t.foldUserName && rt == dialects.User {
-		body = scim.FoldUserNamePatch(body)
+		scim.FoldUserNamePatch(pr)
 	}
-	ctx := c.Request.Context()
-	req := &dialects.Request{Action: dialects.Patch, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match")}
-	if !gjson.GetBytes(body, "Operations.0").Exists() {
+	ctx, cancel := opCtx(c, t)
+	defer cancel()
+	req := &dialects.Request{Action: dialects.Patch, Type: rt, ID: id, Patch: pr, IfMatch: t.conditional(c, "If-Match")}
+	if len(pr.Operations) == 0 {
 		// An empty PatchOp changes nothing (Microsoft's validator sends one).
 		req = &dialects.Request{Action: dialects.Get, Type: rt, ID: id}
 	}
@@ -296,7 +302,8 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 }
 
 func (g *Gateway) delete(c *gin.Context, t *tenant, rt dialects.ResourceType, id string) (*reply, error) {
-	ctx := c.Request.Context()
+	ctx, cancel := opCtx(c, t)
+	defer cancel()
 	if _, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Delete, Type: rt, ID: id, IfMatch: t.conditional(c, "If-Match")}); err != nil {
 		return nil, err
 	}
@@ -330,7 +337,8 @@ func (g *Gateway) list(c *gin.Context, t *tenant, rt dialects.ResourceType, sear
 	if t.foldUserName && rt == dialects.User {
 		q.Filter = scim.FoldUserNameFilter(q.Filter)
 	}
-	ctx := c.Request.Context()
+	ctx, cancel := opCtx(c, t)
+	defer cancel()
 	req := &dialects.Request{Action: dialects.List, Type: rt, Query: q, Attributes: proj.include, ExcludedAttributes: proj.exclude}
 	if q.Count == 0 {
 		// Only the total is wanted; still ask the backend for it.
@@ -464,14 +472,11 @@ func (t *tenant) canonicalResource(body []byte, rt dialects.ResourceType) ([]byt
 }
 
 // canonicalPatch checks a PatchOp message against the tenant's schema and
-// returns its canonical form (scim.ResourceSchema.Patch).
-func (t *tenant) canonicalPatch(body []byte, rt dialects.ResourceType) ([]byte, error) {
+// returns its canonical form (scim.ResourceSchema.Patch), which every later
+// stage reads instead of the body.
+func (t *tenant) canonicalPatch(body []byte, rt dialects.ResourceType) (*scim.PatchRequest, error) {
 	if err := scim.CheckJSON(body, t.limits); err != nil {
 		return nil, err
 	}
-	pr, err := t.schema(rt).Patch(body, scim.Lenient)
-	if err != nil {
-		return nil, err
-	}
-	return pr.Marshal(), nil
+	return t.schema(rt).Patch(body, scim.Lenient)
 }

@@ -200,6 +200,7 @@ func TestIdentityIQPatchSafety(t *testing.T) {
 		`{"op":"add","path":"roles","value":[{"value":"admin"}]}`,
 		`{"op":"replace","path":"urn:ietf:params:scim:schemas:sailpoint:1.0:User:riskScore","value":1}`,
 		`{"op":"replace","value":{"entitlements":[{"value":"x"}]}}`,
+		`{"op":"add","path":"urn:ietf:params:scim:schemas:sailpoint:1.0:User:entitlements","value":[{"value":"x"}]}`,
 	} {
 		h.iiq("PATCH", "/Users/"+id, patchOp+`[`+op+`]}`).wantError(t, 400, "mutability")
 	}

@@ -17,6 +17,7 @@ type metrics struct {
 	requests  map[series]float64 // tenant, op, status
 	durations map[series]float64 // tenant, op -> sum of seconds
 	counts    map[series]float64 // tenant, op -> count
+	calls     map[series]float64 // tenant, op -> backend requests sent
 	attempts  map[series]float64 // tenant, outcome
 	recovered map[series]float64 // tenant
 }
@@ -28,7 +29,7 @@ type series struct {
 
 func newMetrics() *metrics {
 	return &metrics{
-		requests: map[series]float64{}, durations: map[series]float64{}, counts: map[series]float64{},
+		requests: map[series]float64{}, durations: map[series]float64{}, counts: map[series]float64{}, calls: map[series]float64{},
 		attempts: map[series]float64{}, recovered: map[series]float64{},
 	}
 }
@@ -46,7 +47,7 @@ func labels(kv ...string) string {
 	return b.String()
 }
 
-func (m *metrics) request(tenant, op string, status int, d time.Duration) {
+func (m *metrics) request(tenant, op string, status int, d time.Duration, calls int) {
 	if m == nil {
 		return
 	}
@@ -56,6 +57,7 @@ func (m *metrics) request(tenant, op string, status int, d time.Duration) {
 	k := series{tenant: tenant, op: op}
 	m.durations[k] += d.Seconds()
 	m.counts[k]++
+	m.calls[k] += float64(calls)
 }
 
 func (m *metrics) attempt(tenant, outcome string) {
@@ -95,6 +97,7 @@ func (m *metrics) write(w io.Writer) {
 	family("scimgw_requests_total", "SCIM requests served, by tenant, operation and status.", m.requests, "tenant", "op", "status")
 	family("scimgw_request_duration_seconds_sum", "Total time spent serving SCIM requests.", m.durations, "tenant", "op")
 	family("scimgw_request_duration_seconds_count", "Number of SCIM requests timed.", m.counts, "tenant", "op")
+	family("scimgw_operation_backend_calls_total", "Backend HTTP requests sent for SCIM operations, by tenant and operation (divide by scimgw_request_duration_seconds_count for calls per operation).", m.calls, "tenant", "op")
 	family("scimgw_backend_attempts_total", "Backend HTTP attempts, by tenant and outcome (status code or error class).", m.attempts, "tenant", "outcome")
 	family("scimgw_safe_create_recoveries_total", "Creates whose outcome was unknown and that were found on the backend instead of being repeated.", m.recovered, "tenant")
 }

@@ -42,7 +42,7 @@ type tenant struct {
 	base       string // public base of the tenant's SCIM API: {public_url}/{id}/scim/v2
 	maxResults int
 	retry      RetryConfig
-	deadline   time.Duration // overall bound on one client request's backend work
+	deadline   time.Duration // bound on all the backend work of one client operation
 	emulator   dialects.Emulator
 	discovery  *discovery
 	effective  *effective // what /Schemas and /ResourceTypes publish
@@ -155,8 +155,7 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 		backendURL = "http://" + addr + emu.BasePath()
 		log.Info("emulated backend started", zap.String("url", backendURL))
 	}
-	r := tc.Backend.Retry
-	t.deadline = time.Duration(r.MaxAttempts)*tc.Backend.Timeout + time.Duration(r.MaxAttempts-1)*r.MaxBackoff
+	t.deadline = tc.Backend.Deadline
 	if err := t.setDialect(f, tc, newBackend(tc, backendURL, log, g.metrics)); err != nil {
 		return nil, err
 	}
@@ -166,11 +165,12 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 // setDialect builds the tenant's dialect over backend b, and what follows
 // from its capabilities.
 func (t *tenant) setDialect(f *dialects.Factory, tc *Tenant, b dialects.Backend) error {
-	var err error
-	t.dialect, err = f.New(dialects.Config{Tenant: t.id, Backend: b, Options: tc.Options, Mapping: tc.Compiled, Log: t.log})
+	d, err := f.New(dialects.Config{Tenant: t.id, Backend: b, Options: tc.Options, Mapping: tc.Compiled, Log: t.log})
 	if err != nil {
 		return err
 	}
+	// What the backend lacks, the gateway supplies around the dialect.
+	t.dialect = dialects.Decorate(f.Name, d)
 	t.caps = t.dialect.Capabilities()
 	if t.caps.MaxResults > 0 && t.caps.MaxResults < t.maxResults {
 		t.maxResults = t.caps.MaxResults

@@ -107,11 +107,11 @@ func Translate(cfg *Config, reg *dialects.Registry, tenantID, op, resource, id s
 		if !json.Valid(input) {
 			return "", dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "PATCH body is not valid JSON")
 		}
-		body, err := t.canonicalPatch(input, rt)
+		pr, err := t.canonicalPatch(input, rt)
 		if err != nil {
 			return "", err
 		}
-		req.Action, req.Body, req.ID = dialects.Patch, body, id
+		req.Action, req.Patch, req.ID = dialects.Patch, pr, id
 	case "filter":
 		filter, err := scim.ParseFilter(string(input))
 		if err != nil {

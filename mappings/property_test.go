@@ -1,6 +1,8 @@
 package mappings
 
 import (
+	"github.com/scimgw/scimgw/mappings/scim"
+
 	"encoding/json"
 	"os"
 	"reflect"
@@ -129,8 +131,13 @@ func FuzzApply(f *testing.F) {
 				t.Fatalf("%s(%s) = invalid JSON %s", name, s, out)
 			}
 		}
-		if out, _, err := m.Patch(User, []byte(s)); err == nil && !json.Valid(out) {
-			t.Fatalf("patch(%s) = invalid JSON %s", s, out)
+		if !json.Valid([]byte(s)) || scim.CheckJSON([]byte(s), scim.DefaultLimits) != nil {
+			return
+		}
+		if pr, err := m.Schema(User).Patch([]byte(s), scim.Lenient); err == nil {
+			if out, _, err := m.Patch(User, pr); err == nil && !json.Valid(out) {
+				t.Fatalf("patch(%s) = invalid JSON %s", s, out)
+			}
 		}
 	})
 }

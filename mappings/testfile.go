@@ -260,7 +260,7 @@ func Translate(m *Mapping, rt int, op string, input []byte) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		out, _, err := m.Patch(rt, pr.Marshal())
+		out, _, err := m.Patch(rt, pr)
 		return string(out), err
 	case "filter":
 		f, err := scim.ParseFilter(strings.TrimSpace(string(input)))

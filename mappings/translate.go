@@ -206,17 +206,17 @@ func literal(raw string) scim.Value {
 // An add or replace with a path is translated as the partial resource its
 // value describes, and written back with a path when it lands on one
 // backend attribute.
-func (m *Mapping) Patch(rt int, body []byte) (out []byte, n int, err error) {
+func (m *Mapping) Patch(rt int, pr *scim.PatchRequest) (out []byte, n int, err error) {
 	p := &m.res[rt].req
 	if p.identity {
-		return body, len(gjson.GetBytes(body, "Operations").Array()), nil
+		return pr.Marshal(), len(pr.Operations), nil
 	}
 	var buf bytes.Buffer
 	buf.WriteString(`{"schemas":["` + scim.PatchOpURN + `"],"Operations":[`)
-	gjson.GetBytes(body, "Operations").ForEach(func(_, op gjson.Result) bool {
-		var ops []string
-		if ops, err = p.patchOp(op); err != nil {
-			return false
+	for _, op := range pr.Operations {
+		ops, err := p.patchOp(op)
+		if err != nil {
+			return nil, 0, err
 		}
 		for _, o := range ops {
 			if n > 0 {
@@ -225,10 +225,6 @@ func (m *Mapping) Patch(rt int, body []byte) (out []byte, n int, err error) {
 			n++
 			buf.WriteString(o)
 		}
-		return true
-	})
-	if err != nil {
-		return nil, 0, err
 	}
 	buf.WriteString("]}")
 	return buf.Bytes(), n, nil
@@ -245,10 +241,13 @@ func opJSON(op, path, value string) string {
 	return s + "}"
 }
 
-func (p *program) patchOp(op gjson.Result) ([]string, error) {
-	name := strings.ToLower(fieldFold(op, "op").String())
-	pathStr := fieldFold(op, "path").String()
-	val := fieldFold(op, "value")
+func (p *program) patchOp(op scim.PatchOperation) ([]string, error) {
+	name := strings.ToLower(op.Op)
+	pathStr := op.Path
+	var val gjson.Result
+	if len(op.Value) > 0 {
+		val = gjson.ParseBytes(op.Value)
+	}
 	if pathStr == "" {
 		if !val.IsObject() {
 			return []string{opJSON(name, "", val.Raw)}, nil

@@ -18,7 +18,7 @@ var Factory = &dialects.Factory{
 		// What Cube models is in its mapping, mappings/cube.yaml.
 		return scim2.NewClient(cfg.Backend, cfg.Mapping, scim2.Config{
 			Name: "cube",
-			Caps: dialects.Capabilities{Patch: true, Filter: true, Groups: true},
+			Caps: dialects.Capabilities{Patch: dialects.AllKinds, Filter: true, Groups: true},
 		}), nil
 	},
 	NewEmulator: func(map[string]string) dialects.Emulator {

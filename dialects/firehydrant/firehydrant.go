@@ -8,12 +8,12 @@
 //     name.formatted or displayName when missing), emails with a primary
 //     one, and roles from the tenant's allowed set; active: false on
 //     create is a create followed by a PATCH, since create takes no active;
-//   - userName cannot change (400 mutability);
+//   - userName cannot change (Capabilities.Immutable);
 //   - every PATCH operation gets a path (path-less ones are expanded);
 //   - filters: FireHydrant evaluates userName eq and email eq; the gateway
-//     evaluates the rest over a wider listing;
-//   - Teams have no PATCH: it is GET, the PatchOp applied by the gateway,
-//     and PUT of the whole roster;
+//     evaluates the rest over a wider listing (a dialects.Lister);
+//   - Teams have no PATCH (Capabilities.Patch): the gateway reads, applies
+//     the PatchOp and PUTs the whole roster;
 //   - a duplicate reported as 400 or 422 "has already been taken" is 409.
 package firehydrant
 
@@ -51,7 +51,7 @@ var Factory = &dialects.Factory{
 				d.roleList = append(d.roleList, r)
 			}
 		}
-		d.scanLimit, _ = strconv.Atoi(cfg.Options["scan_limit"])
+		d.scanLimit, _ = strconv.Atoi(cfg.Options["scan_limit"]) // checked at load
 		d.c = scim2.NewClient(cfg.Backend, cfg.Mapping, scim2.Config{Name: "firehydrant", Caps: d.Capabilities(), NoSchemas: true})
 		return d, nil
 	},
@@ -67,11 +67,12 @@ type dialect struct {
 	scanLimit int
 }
 
-// Capabilities: PATCH (the gateway emulates it for Teams) and filters (the
-// gateway evaluates what FireHydrant cannot); no sort, no versions, no
-// enterprise extension.
+// Capabilities: PATCH of users (the gateway patches Teams by replace) and
+// filters (the gateway evaluates what FireHydrant cannot); no sort, no
+// versions, no enterprise extension.
 func (d *dialect) Capabilities() dialects.Capabilities {
-	return dialects.Capabilities{Patch: true, Filter: true, Groups: true}
+	return dialects.Capabilities{Patch: dialects.KindsOf(dialects.User), Filter: true, Groups: true,
+		Immutable: [2][]string{dialects.User: {"userName"}}, ScanLimit: d.scanLimit, ScanPage: 100}
 }
 
 func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
@@ -88,11 +89,6 @@ var duplicateRE = regexp.MustCompile(`(?i)\b(taken|exists?|already)\b`)
 
 func (d *dialect) do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
 	switch {
-	case req.Action == dialects.List:
-		return d.list(ctx, req.Type, req.Query)
-	case req.Type == dialects.Group && req.Action == dialects.Patch:
-		// Teams have no PATCH: read, apply, PUT the whole roster.
-		return dialects.PatchByReplace(ctx, d, req)
 	case req.Type == dialects.Group && req.Action == dialects.Create:
 		// FireHydrant requires members, even none.
 		body := req.Body
@@ -106,20 +102,19 @@ func (d *dialect) do(ctx context.Context, req *dialects.Request) (*dialects.Resp
 		return d.create(ctx, req)
 	case req.Action == dialects.Replace:
 		body, err := d.prepare(req.Body)
-		if err == nil {
-			err = d.checkUserName(ctx, req.ID, scim.Field(scim.Parse(body), "userName").String(), req.Current)
-		}
 		if err != nil {
 			return nil, err
 		}
 		body, _ = sjson.DeleteBytes(body, "password") // a PUT takes no password
 		return d.c.Do(ctx, with(req, body))
 	case req.Action == dialects.Patch:
-		body, err := d.patch(ctx, req)
+		pr, err := d.patch(req.Patch)
 		if err != nil {
 			return nil, err
 		}
-		return d.c.Do(ctx, with(req, body))
+		r := *req
+		r.Patch = pr
+		return d.c.Do(ctx, &r)
 	}
 	return d.c.Do(ctx, req)
 }
@@ -145,7 +140,10 @@ func (d *dialect) create(ctx context.Context, req *dialects.Request) (*dialects.
 	}
 	id := gjson.GetBytes(resp.Body, "id").String()
 	deactivated, err := d.c.Do(ctx, &dialects.Request{Action: dialects.Patch, Type: dialects.User, ID: id,
-		Body: []byte(`{"schemas":["` + scim.PatchOpURN + `"],"Operations":[{"op":"replace","path":"active","value":false}]}`)})
+		Patch: &scim.PatchRequest{Schemas: []string{scim.PatchOpURN}, Operations: []scim.PatchOperation{{Op: "replace", Path: "active", Value: []byte("false")}}}})
+	if err == nil && len(deactivated.Body) == 0 {
+		deactivated, err = d.c.Do(ctx, &dialects.Request{Action: dialects.Get, Type: dialects.User, ID: id})
+	}
 	if err != nil {
 		return nil, dialects.Errorf(http.StatusBadGateway, "", "FireHydrant created user %s but did not deactivate it: %v", id, err)
 	}
@@ -214,46 +212,21 @@ func (d *dialect) checkRoles(roles gjson.Result) error {
 	return nil
 }
 
-// checkUserName refuses a change of userName, which FireHydrant cannot
-// make: it compares with cur when the caller has the user, else reads it.
-func (d *dialect) checkUserName(ctx context.Context, id, userName string, cur []byte) error {
-	if cur == nil {
-		resp, err := d.c.Do(ctx, &dialects.Request{Action: dialects.Get, Type: dialects.User, ID: id})
-		if err != nil {
-			return err
-		}
-		cur = resp.Body
-	}
-	if was := gjson.GetBytes(cur, "userName").String(); !strings.EqualFold(was, userName) {
-		return dialects.Errorf(http.StatusBadRequest, "mutability", "FireHydrant cannot change userName (%q to %q)", was, userName)
-	}
-	return nil
-}
-
-// patch gives every operation a path, checks roles, and refuses a change
-// of userName.
-func (d *dialect) patch(ctx context.Context, req *dialects.Request) ([]byte, error) {
-	body, err := dialects.ExpandPathless(req.Body)
+// patch gives every operation a path and checks roles.
+func (d *dialect) patch(pr *scim.PatchRequest) (*scim.PatchRequest, error) {
+	pr, err := dialects.ExpandPathless(pr)
 	if err != nil {
 		return nil, err
 	}
-	pr, _ := scim.ParsePatch(body)
 	for _, op := range pr.Operations {
 		p, _ := scim.ParsePatchPath(op.Path)
-		switch {
-		case p.Attr.Is("roles", "") && p.Filter == nil && !strings.EqualFold(op.Op, "remove"):
+		if p.Attr.Is("roles", "") && p.Filter == nil && !strings.EqualFold(op.Op, "remove") {
 			if err := d.checkRoles(gjson.ParseBytes(op.Value)); err != nil {
-				return nil, err
-			}
-		case p.Attr.Is("userName", "") && strings.EqualFold(op.Op, "remove"):
-			return nil, dialects.Errorf(http.StatusBadRequest, "mutability", "FireHydrant cannot change userName")
-		case p.Attr.Is("userName", ""):
-			if err := d.checkUserName(ctx, req.ID, gjson.ParseBytes(op.Value).String(), nil); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return body, nil
+	return pr, nil
 }
 
 // filterNames are what FireHydrant filters users and Teams on.
@@ -269,10 +242,10 @@ func native(rt dialects.ResourceType) func(e *scim.Expr) bool {
 	}
 }
 
-// list sends the one comparison FireHydrant evaluates (userName eq, email
-// eq; displayName eq for Teams) and evaluates the rest of the filter in the
-// gateway.
-func (d *dialect) list(ctx context.Context, rt dialects.ResourceType, q dialects.Query) (*dialects.Response, error) {
+// Listing sends the one comparison FireHydrant evaluates (userName eq,
+// email eq; displayName eq for Teams); the gateway evaluates the rest of
+// the filter over it.
+func (d *dialect) Listing(rt dialects.ResourceType, q dialects.Query) (dialects.Page, bool, error) {
 	filter, exact := "", q.Filter == nil
 	if q.Filter != nil {
 		var e *scim.Expr
@@ -293,42 +266,15 @@ func (d *dialect) list(ctx context.Context, rt dialects.ResourceType, q dialects
 			filter = name + " eq " + e.Value.Raw
 		}
 	}
-	page := func(ctx context.Context, start, count int) ([]gjson.Result, int, error) {
+	return func(ctx context.Context, start, count int) ([]gjson.Result, int, error) {
 		v := url.Values{"startIndex": {strconv.Itoa(start)}, "count": {strconv.Itoa(count)}}
 		if filter != "" {
 			v.Set("filter", filter)
 		}
-		resp, err := d.b.Do(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: "/" + rt.Endpoint(), Query: v, Header: http.Header{}})
+		resp, err := dialects.Send(ctx, d.b, "firehydrant", &dialects.BackendRequest{Method: http.MethodGet, Path: "/" + rt.Endpoint(), Query: v})
 		if err != nil {
 			return nil, 0, err
 		}
-		if resp.Status != http.StatusOK {
-			return nil, 0, dialects.FromResponse("firehydrant", resp)
-		}
-		doc := gjson.ParseBytes(resp.Body)
-		var items []gjson.Result
-		for _, r := range doc.Get("Resources").Array() {
-			out, err := d.m.Response(rt.MappingIndex(), []byte(r.Raw))
-			if err != nil {
-				return nil, 0, err
-			}
-			items = append(items, gjson.ParseBytes(out))
-		}
-		total := int(doc.Get("totalResults").Int())
-		if !doc.Get("totalResults").Exists() {
-			total = start - 1 + len(items)
-		}
-		return items, total, nil
-	}
-	var body []byte
-	var err error
-	if exact {
-		body, err = dialects.ListPage(ctx, q, page)
-	} else {
-		body, err = dialects.FilterList(ctx, q, page, 100, d.scanLimit)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &dialects.Response{Status: http.StatusOK, Body: body}, nil
+		return dialects.Resources(resp.Body, start, func(r []byte) ([]byte, error) { return d.m.Response(rt.MappingIndex(), r) })
+	}, exact, nil
 }

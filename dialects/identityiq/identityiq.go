@@ -5,9 +5,11 @@
 // attributes into that extension; this package does the rest:
 //
 //   - PATCH is read, applied by the gateway's PatchOp engine, and PUT back
-//     with the version read as If-Match (dialects.PatchByReplace);
-//   - userName cannot change (400 mutability), and read-only attributes
-//     (roles, entitlements, accounts, riskScore, …) are never sent;
+//     with the version read as If-Match (no PATCH in Capabilities: the
+//     gateway does it, dialects.Decorate);
+//   - userName cannot change (Capabilities.Immutable), and read-only
+//     attributes (roles, entitlements, accounts, riskScore, …) are never
+//     sent: left out of a create or replace, refused in a PATCH;
 //   - answers are coerced: string booleans, JSON-encoded arrays, the
 //     malformed weak ETag W"n";
 //   - attributes and excludedAttributes are forwarded, so that roles and
@@ -57,7 +59,8 @@ type dialect struct {
 
 func (d *dialect) Capabilities() dialects.Capabilities {
 	return dialects.Capabilities{Filter: true, Sort: true, ETag: true, Enterprise: true,
-		ReadOnly: []string{"roles", "entitlements"}, Extensions: []scim.Schema{extensionSchema}}
+		ReadOnly: []string{"roles", "entitlements", Extension + ":roles", Extension + ":entitlements"}, Immutable: [2][]string{dialects.User: {"userName"}}, Extensions: []scim.Schema{extensionSchema},
+		ReadOnlyWhy: "IdentityIQ assigns roles and entitlements itself"}
 }
 
 // owner is the shape of IdentityIQ's administrator, regionOwner and
@@ -101,24 +104,10 @@ func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Resp
 	var resp *dialects.Response
 	var err error
 	switch req.Action {
-	case dialects.Create:
+	case dialects.Create, dialects.Replace:
 		r := *req
 		r.Body = withoutReadOnly(req.Body)
 		resp, err = d.c.Do(ctx, &r)
-	case dialects.Replace:
-		if err := d.checkUserName(ctx, req); err != nil {
-			return nil, err
-		}
-		r := *req
-		r.Body = withoutReadOnly(req.Body)
-		resp, err = d.c.Do(ctx, &r)
-	case dialects.Patch:
-		if err := checkPatch(req.Body); err != nil {
-			return nil, err
-		}
-		// IdentityIQ has no PATCH: read, apply, PUT with If-Match; a
-		// concurrent change (412) makes it read again.
-		return dialects.PatchByReplace(ctx, d, req)
 	case dialects.List:
 		if name, ok := userNameLookup(req.Query.Filter); ok {
 			return d.lookup(ctx, req, name)
@@ -165,48 +154,6 @@ func withoutReadOnly(body []byte) []byte {
 	return body
 }
 
-// checkPatch refuses PATCH operations on read-only attributes (RFC 7644
-// §3.5.2: 400 mutability).
-func checkPatch(body []byte) error {
-	pr, err := scim.ParsePatch(body)
-	if err != nil {
-		return err
-	}
-	for _, op := range pr.Operations {
-		p, _ := scim.ParsePatchPath(op.Path)
-		name := p.Attr.Attr
-		if p.Attr.URN != "" {
-			name = p.Attr.URN + ":" + name
-		}
-		for _, ro := range readOnly {
-			if strings.EqualFold(name, ro) || op.Path == "" && (scim.Field(gjson.ParseBytes(op.Value), ro).Exists() ||
-				strings.HasPrefix(ro, Extension) && scim.Field(scim.Field(gjson.ParseBytes(op.Value), Extension), ro[len(Extension)+1:]).Exists()) {
-				return dialects.Errorf(http.StatusBadRequest, "mutability", "%s is read-only in IdentityIQ (roles and entitlements are assigned by IdentityIQ itself)", ro)
-			}
-		}
-	}
-	return nil
-}
-
-// checkUserName refuses a replace that changes userName, which IdentityIQ
-// cannot change: it compares with the resource the caller just read, or
-// reads its userName.
-func (d *dialect) checkUserName(ctx context.Context, req *dialects.Request) error {
-	cur := req.Current
-	if cur == nil {
-		resp, err := d.c.Do(ctx, &dialects.Request{Action: dialects.Get, Type: req.Type, ID: req.ID, Attributes: []scim.AttrPath{{Attr: "userName"}}})
-		if err != nil {
-			return err
-		}
-		cur = resp.Body
-	}
-	was, now := gjson.GetBytes(cur, "userName").String(), scim.Field(scim.Parse(req.Body), "userName").String()
-	if !strings.EqualFold(was, now) {
-		return dialects.Errorf(http.StatusBadRequest, "mutability", "IdentityIQ cannot change userName (%q to %q)", was, now)
-	}
-	return nil
-}
-
 // userNameLookup reports whether a filter is exactly userName eq "x".
 func userNameLookup(f *scim.Expr) (string, bool) {
 	if f == nil || f.Kind != scim.Compare || f.Op != scim.OpEq || !f.Path.Is("userName", "") || f.Value.Kind != scim.StringValue {
@@ -219,15 +166,7 @@ func userNameLookup(f *scim.Expr) (string, bool) {
 // one read, with no filter for IdentityIQ to evaluate.
 func (d *dialect) lookup(ctx context.Context, req *dialects.Request, name string) (*dialects.Response, error) {
 	q := url.Values{"lookupByName": {"true"}}
-	for param, list := range map[string][]scim.AttrPath{"attributes": req.Attributes, "excludedAttributes": req.ExcludedAttributes} {
-		if names := d.m.Attributes(mappings.User, list); len(names) > 0 {
-			s := make([]string, len(names))
-			for i, n := range names {
-				s[i] = n.String()
-			}
-			q.Set(param, strings.Join(s, ","))
-		}
-	}
+	dialects.AttributesQuery(q, d.m, dialects.User, req.Attributes, req.ExcludedAttributes)
 	resp, err := d.b.Do(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: "/Users/" + url.PathEscape(name), Query: q, Header: http.Header{}})
 	if err != nil {
 		return nil, err

@@ -98,14 +98,14 @@ var extensionSchema = scim.Schema{ID: Extension, Name: "GenesysUser", Descriptio
 }}
 
 func (d *dialect) Capabilities() dialects.Capabilities {
-	return dialects.Capabilities{Patch: true, Filter: true, ETag: true, Groups: true, GroupMembersOnly: true, Enterprise: true,
-		Extensions: []scim.Schema{extensionSchema}}
+	return dialects.Capabilities{Patch: dialects.AllKinds, Filter: true, ETag: true, Groups: true, GroupMembersOnly: true, Enterprise: true,
+		Extensions: []scim.Schema{extensionSchema}, ScanLimit: d.scanLimit, ScanPage: 4 * PageSize}
 }
 
 func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
 	resp, err := d.do(ctx, req)
-	if err != nil || req.Type != dialects.User || req.Action == dialects.List || len(resp.Body) == 0 {
-		return resp, err // lists are finished user by user, before filtering
+	if err != nil || req.Type != dialects.User || len(resp.Body) == 0 {
+		return resp, err
 	}
 	resp.Body, err = d.userBack(resp.Body)
 	return resp, err
@@ -116,8 +116,6 @@ func (d *dialect) do(ctx context.Context, req *dialects.Request) (*dialects.Resp
 		return nil, dialects.Unsupported("Genesys Cloud groups are created and deleted in Genesys Cloud itself; SCIM can only change their members")
 	}
 	switch {
-	case req.Action == dialects.List:
-		return d.list(ctx, req.Type, req.Query)
 	case req.Type != dialects.User:
 	case req.Action == dialects.Create || req.Action == dialects.Replace:
 		body, err := d.prepare(req.Body)
@@ -128,12 +126,12 @@ func (d *dialect) do(ctx context.Context, req *dialects.Request) (*dialects.Resp
 		r.Body = body
 		return d.c.Do(ctx, &r)
 	case req.Action == dialects.Patch:
-		body, err := d.patch(ctx, req)
+		pr, err := d.patch(ctx, req)
 		if err != nil {
 			return nil, err
 		}
 		r := *req
-		r.Body = body
+		r.Patch = pr
 		return d.c.Do(ctx, &r)
 	}
 	return d.c.Do(ctx, req)
@@ -386,15 +384,12 @@ func (d *dialect) userBack(body []byte) ([]byte, error) {
 // patch rewrites a PatchOp for Genesys Cloud: name changes become a
 // displayName change (unless the PATCH sets displayName itself), userName
 // must stay an email, phone numbers are normalised and roles mapped.
-func (d *dialect) patch(ctx context.Context, req *dialects.Request) ([]byte, error) {
-	pr, err := scim.ParsePatch(req.Body)
-	if err != nil {
-		return nil, err
-	}
+func (d *dialect) patch(ctx context.Context, req *dialects.Request) (*scim.PatchRequest, error) {
+	var err error
 	var ops []scim.PatchOperation
 	name := map[string]string{} // sub-attribute -> new value ("" when removed)
 	touchesName, setsDisplay := false, false
-	for _, op := range pr.Operations {
+	for _, op := range req.Patch.Operations {
 		p, _ := scim.ParsePatchPath(op.Path)
 		val := gjson.ParseBytes(op.Value)
 		switch {
@@ -442,7 +437,7 @@ func (d *dialect) patch(ctx context.Context, req *dialects.Request) ([]byte, err
 		v, _ := json.Marshal(display)
 		ops = append(ops, scim.PatchOperation{Op: "replace", Path: "displayName", Value: v})
 	}
-	return json.Marshal(scim.PatchRequest{Schemas: []string{scim.PatchOpURN}, Operations: ops})
+	return &scim.PatchRequest{Schemas: []string{scim.PatchOpURN}, Operations: ops}, nil
 }
 
 // collectName records name sub-attributes set (or, with no value, removed).
@@ -609,36 +604,25 @@ func backendFilter(rt dialects.ResourceType, f *scim.Expr) (name string, value s
 	return name, value, name != "" && len(conjuncts) == 1
 }
 
-func (d *dialect) list(ctx context.Context, rt dialects.ResourceType, q dialects.Query) (*dialects.Response, error) {
+// Listing sends Genesys the one comparison it evaluates best; the gateway
+// evaluates the rest of the filter over it.
+func (d *dialect) Listing(rt dialects.ResourceType, q dialects.Query) (dialects.Page, bool, error) {
 	name, value, exact := "", scim.Value{}, q.Filter == nil
 	if q.Filter != nil {
 		name, value, exact = backendFilter(rt, q.Filter)
 	}
-	var src dialects.Page
 	switch {
 	case name == "active" && value.Bool():
 		// Genesys lists the active users when there is no filter.
-		src = d.page(rt, "")
+		return d.page(rt, ""), exact, nil
 	case name != "":
-		src = d.page(rt, name+" eq "+value.Raw)
+		return d.page(rt, name+" eq "+value.Raw), exact, nil
 	case rt == dialects.User && d.includeInactive:
 		// Without a filter Genesys lists only active users: list the
 		// inactive ones after them.
-		src = dialects.Concat(d.page(rt, ""), d.page(rt, "active eq false"))
-	default:
-		src = d.page(rt, "")
+		return dialects.Concat(d.page(rt, ""), d.page(rt, "active eq false")), exact, nil
 	}
-	var body []byte
-	var err error
-	if exact {
-		body, err = dialects.ListPage(ctx, q, src)
-	} else {
-		body, err = dialects.FilterList(ctx, q, src, 4*PageSize, d.scanLimit)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &dialects.Response{Status: http.StatusOK, Body: body}, nil
+	return d.page(rt, ""), exact, nil
 }
 
 // page returns a Page of the backend's listing with filter, in SCIM 2.0
@@ -649,28 +633,16 @@ func (d *dialect) page(rt dialects.ResourceType, filter string) dialects.Page {
 		if filter != "" {
 			v.Set("filter", filter)
 		}
-		resp, err := d.b.Do(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: "/" + strings.ToLower(rt.Endpoint()), Query: v, Header: http.Header{}})
+		resp, err := dialects.Send(ctx, d.b, "purecloud", &dialects.BackendRequest{Method: http.MethodGet, Path: "/" + strings.ToLower(rt.Endpoint()), Query: v})
 		if err != nil {
 			return nil, 0, err
 		}
-		if resp.Status != http.StatusOK {
-			return nil, 0, dialects.FromResponse("purecloud", resp)
-		}
-		if !gjson.ValidBytes(resp.Body) {
-			return nil, 0, dialects.Errorf(http.StatusBadGateway, "", "purecloud backend answered a list that is not JSON")
-		}
-		doc := gjson.ParseBytes(resp.Body)
-		var items []gjson.Result
-		for _, r := range doc.Get("Resources").Array() {
-			out, err := d.m.Response(rt.MappingIndex(), []byte(r.Raw))
+		return dialects.Resources(resp.Body, start, func(r []byte) ([]byte, error) {
+			out, err := d.m.Response(rt.MappingIndex(), r)
 			if err == nil && rt == dialects.User {
 				out, err = d.userBack(out)
 			}
-			if err != nil {
-				return nil, 0, err
-			}
-			items = append(items, gjson.ParseBytes(out))
-		}
-		return items, int(doc.Get("totalResults").Int()), nil
+			return out, err
+		})
 	}, PageSize)
 }

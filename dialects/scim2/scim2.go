@@ -16,7 +16,6 @@ import (
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/emulator"
 	"github.com/scimgw/scimgw/mappings"
-	"github.com/scimgw/scimgw/mappings/scim"
 )
 
 // Factory registers the scim2 dialect.
@@ -33,10 +32,14 @@ var Factory = &dialects.Factory{
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		o := cfg.Options
 		maxResults, _ := strconv.Atoi(o["max_results"])
+		var patch dialects.Kinds
+		if o["patch"] == "true" {
+			patch = dialects.AllKinds
+		}
 		return NewClient(cfg.Backend, cfg.Mapping, Config{
 			Name: "scim2",
 			Caps: dialects.Capabilities{
-				Patch: o["patch"] == "true", Filter: true, Sort: o["sort"] == "true",
+				Patch: patch, Filter: true, Sort: o["sort"] == "true",
 				ETag: o["etag"] == "true", Groups: o["groups"] == "true", Enterprise: true,
 				MaxResults: maxResults,
 			},
@@ -67,8 +70,9 @@ type Config struct {
 
 // Client executes SCIM 2.0 operations against a SCIM 2.0 backend, with the
 // tenant's mapping applied to bodies, PATCH operations, filters and sortBy:
-// one backend call per operation, plus a GET after a PATCH answered with
-// 204 (or one with nothing left to send).
+// one backend call per operation. A PATCH the backend answered with 204,
+// or one with nothing left to send, answers without a body (the gateway
+// reads the resource, dialects.Decorate).
 type Client struct {
 	b   dialects.Backend
 	m   *mappings.Mapping
@@ -120,17 +124,13 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 		}
 		br.Method, br.Query = http.MethodGet, q
 	case dialects.Patch:
-		if !c.cfg.Caps.Patch {
-			// The backend has no PATCH: read, apply in the gateway, replace.
-			return dialects.PatchByReplace(ctx, c, req)
-		}
-		body, n, err := c.m.Patch(rt, req.Body)
+		body, n, err := c.m.Patch(rt, req.Patch)
 		if err != nil {
 			return nil, err
 		}
 		if n == 0 {
-			// Nothing the backend holds changes: answer with the resource.
-			return c.Do(ctx, &dialects.Request{Action: dialects.Get, Type: req.Type, ID: req.ID})
+			// Nothing the backend holds changes.
+			return &dialects.Response{Status: http.StatusNoContent}, nil
 		}
 		br.Method, br.Body = http.MethodPatch, body
 	case dialects.Delete:
@@ -143,15 +143,7 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 		if br.Query == nil {
 			br.Query = url.Values{}
 		}
-		for param, list := range map[string][]scim.AttrPath{"attributes": req.Attributes, "excludedAttributes": req.ExcludedAttributes} {
-			if names := c.m.Attributes(rt, list); len(names) > 0 {
-				s := make([]string, len(names))
-				for i, n := range names {
-					s[i] = n.String()
-				}
-				br.Query.Set(param, strings.Join(s, ","))
-			}
-		}
+		dialects.AttributesQuery(br.Query, c.m, req.Type, req.Attributes, req.ExcludedAttributes)
 	}
 	if req.IfMatch != "" {
 		br.Header.Set("If-Match", req.IfMatch)
@@ -167,8 +159,8 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 	case resp.Status == http.StatusNotModified && req.Action == dialects.Get:
 		return &dialects.Response{Status: http.StatusNotModified, ETag: resp.Header.Get("ETag")}, nil
 	case resp.Status == http.StatusNoContent && req.Action == dialects.Patch:
-		// RFC 7644 §3.5.2 lets a backend answer 204; fetch the result.
-		return c.Do(ctx, &dialects.Request{Action: dialects.Get, Type: req.Type, ID: req.ID})
+		// RFC 7644 §3.5.2 lets a backend answer 204.
+		return &dialects.Response{Status: http.StatusNoContent, ETag: resp.Header.Get("ETag")}, nil
 	case resp.Status < 200 || resp.Status > 299:
 		return nil, dialects.FromResponse(c.cfg.Name, resp)
 	case req.Action == dialects.Delete:

@@ -20,7 +20,6 @@ package workspace
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -99,7 +98,9 @@ var extensionSchema = scim.Schema{ID: Extension, Name: "WorkspaceUser", Descript
 }}
 
 func (d *dialect) Capabilities() dialects.Capabilities {
-	return dialects.Capabilities{Patch: true, Filter: true, Sort: true, ETag: true, Groups: true, Enterprise: true,
+	return dialects.Capabilities{Patch: dialects.AllKinds, Filter: true, Sort: true, ETag: true, Groups: true, Enterprise: true,
+		ScanLimit: d.scanLimit, ScanPage: pageSize,
+		ReadOnlyWhy: "Workspace ONE assigns roles through its Roles endpoint, not on the user",
 		// Workspace ONE requires both names and an email of a provisioned
 		// user (the gateway derives the names from name.formatted or
 		// displayName when they are missing), and assigns roles itself.
@@ -115,8 +116,6 @@ func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Resp
 		return d.create(ctx, req)
 	case dialects.Get:
 		return d.get(ctx, req.Type, req.ID, req.Attributes, req.IfNoneMatch)
-	case dialects.List:
-		return d.list(ctx, req.Type, req.Query)
 	case dialects.Replace:
 		return d.rewrite(ctx, req, func(map[string]any) (map[string]any, error) {
 			var next map[string]any
@@ -368,18 +367,20 @@ func native(e *scim.Expr) bool {
 	return false
 }
 
-func (d *dialect) list(ctx context.Context, rt dialects.ResourceType, q dialects.Query) (*dialects.Response, error) {
+// Listing sends Workspace ONE the widest part of the filter it evaluates
+// (eq co sw gt ge lt le); the gateway evaluates the rest over it.
+func (d *dialect) Listing(rt dialects.ResourceType, q dialects.Query) (dialects.Page, bool, error) {
 	ri := rt.MappingIndex()
 	var backendFilter *scim.Expr
 	exact := true
 	if q.Filter != nil {
 		f, err := d.m.Filter(ri, q.Filter)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		backendFilter, exact = dialects.Widen(f, native)
 	}
-	page := func(ctx context.Context, start, count int) ([]byte, error) {
+	return func(ctx context.Context, start, count int) ([]gjson.Result, int, error) {
 		v := url.Values{}
 		if backendFilter != nil {
 			v.Set("filter", backendFilter.String())
@@ -387,49 +388,25 @@ func (d *dialect) list(ctx context.Context, rt dialects.ResourceType, q dialects
 		v.Set("startIndex", strconv.Itoa(start-1+d.base))
 		v.Set("count", strconv.Itoa(count))
 		if err := dialects.SetSort(v, d.m, ri, q); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: path(rt, ""), Query: v}, "")
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if resp.Status == http.StatusNotFound {
 			// Workspace ONE answers 404 to a bad startIndex, count or sortBy.
 			e := dialects.FromResponse("workspace", resp)
-			return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "the backend refused the paging or sorting parameters (%s)", e.Detail)
+			return nil, 0, dialects.Errorf(http.StatusBadRequest, "invalidValue", "the backend refused the paging or sorting parameters (%s)", e.Detail)
 		}
 		if err := d.check(resp); err != nil {
-			return nil, err
-		}
-		if !gjson.ValidBytes(resp.Body) {
-			return nil, dialects.Errorf(http.StatusBadGateway, "", "workspace backend answered a list that is not JSON")
-		}
-		body, err := dialects.MapList(resp.Body, func(r []byte) ([]byte, error) { return d.m.Response(ri, r) })
-		if err != nil {
-			return nil, err
-		}
-		// The client counts from 1 whatever the backend's base is.
-		return sjson.SetBytes(body, "startIndex", start)
-	}
-	if exact {
-		body, err := page(ctx, q.StartIndex, q.Count)
-		if err != nil {
-			return nil, err
-		}
-		return &dialects.Response{Status: http.StatusOK, Body: body}, nil
-	}
-	body, err := dialects.FilterList(ctx, q, func(ctx context.Context, start, count int) ([]gjson.Result, int, error) {
-		b, err := page(ctx, start, count)
-		if err != nil {
 			return nil, 0, err
 		}
-		doc := gjson.ParseBytes(b)
-		return doc.Get("Resources").Array(), int(doc.Get("totalResults").Int()), nil
-	}, pageSize, d.scanLimit)
-	if err != nil {
-		return nil, err
-	}
-	return &dialects.Response{Status: http.StatusOK, Body: body}, nil
+		if !gjson.ValidBytes(resp.Body) {
+			return nil, 0, dialects.Errorf(http.StatusBadGateway, "", "workspace backend answered a list that is not JSON")
+		}
+		return dialects.Resources(resp.Body, start, func(r []byte) ([]byte, error) { return d.m.Response(ri, r) })
+	}, exact, nil
 }
 
 // readOnly names what a SCIM 1.1 PATCH never sends: attributes the
@@ -454,46 +431,46 @@ func readOnly(name string) bool {
 // version read that no longer matches, the cycle runs again, at most three
 // times.
 func (d *dialect) rewrite(ctx context.Context, req *dialects.Request, change func(cur map[string]any) (map[string]any, error)) (*dialects.Response, error) {
-	for attempt := 0; ; attempt++ {
+	return dialects.Guarded(func() (*dialects.Response, bool, error) {
 		resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: path(req.Type, req.ID)}, "")
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if err := d.check(resp); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		cur, err := d.resource(req.Type, http.StatusOK, resp)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if req.IfMatch != "" && req.IfMatch != "*" && cur.ETag != "" && req.IfMatch != cur.ETag {
-			return nil, dialects.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: its version is %s, not %s", cur.ETag, req.IfMatch)
+			return nil, false, dialects.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: its version is %s, not %s", cur.ETag, req.IfMatch)
 		}
 		var cur2 map[string]any
 		json.Unmarshal(cur.Body, &cur2)
 		next2, err := change(cur2)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		nextBody, _ := json.Marshal(next2)
 		if req.Type == dialects.User {
 			if err := checkRoles(scim.Parse(cur.Body), scim.Parse(nextBody)); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			if nextBody, err = d.prepareUser(nextBody, scim.Parse(cur.Body)); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 		next1, err := d.request(req.Type, nextBody)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		var curMap, nextMap map[string]any
 		json.Unmarshal(resp.Body, &curMap)
 		json.Unmarshal(next1, &nextMap)
 		diff, changed := scim.Diff(curMap, nextMap, readOnly)
 		if !changed {
-			return cur, nil
+			return cur, false, nil
 		}
 		body, _ := json.Marshal(diff)
 		ifMatch, ours := req.IfMatch, false
@@ -501,12 +478,8 @@ func (d *dialect) rewrite(ctx context.Context, req *dialects.Request, change fun
 			ifMatch, ours = cur.ETag, true
 		}
 		out, err := d.sendPatch(ctx, req.Type, req.ID, withSchemas(body), ifMatch)
-		var de *dialects.Error
-		if ours && attempt < 2 && errors.As(err, &de) && de.Status == http.StatusPreconditionFailed {
-			continue
-		}
-		return out, err
-	}
+		return out, ours, err
+	})
 }
 
 // sendPatch sends a SCIM 1.1 PATCH and answers with the resource: the
@@ -525,21 +498,11 @@ func (d *dialect) sendPatch(ctx context.Context, rt dialects.ResourceType, id st
 	return d.get(ctx, rt, id, nil, "")
 }
 
-// patch applies a SCIM 2.0 PatchOp (RFC 7644 §3.5.2).
+// patch applies a SCIM 2.0 PatchOp (RFC 7644 §3.5.2): as one SCIM 1.1
+// partial resource when its operations translate one by one, else by
+// read, apply, diff and SCIM 1.1 PATCH (rewrite).
 func (d *dialect) patch(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
-	pr, err := scim.ParsePatch(req.Body)
-	if err != nil {
-		return nil, err
-	}
-	if req.Type == dialects.User {
-		for _, op := range pr.Operations {
-			p, _ := scim.ParsePatchPath(op.Path)
-			if p.Attr.Is("roles", p.Attr.Sub) || op.Path == "" && scim.Field(gjson.ParseBytes(op.Value), "roles").Exists() {
-				return nil, errRoles
-			}
-		}
-	}
-	translated, n, err := d.m.Patch(req.Type.MappingIndex(), req.Body)
+	translated, n, err := d.m.Patch(req.Type.MappingIndex(), req.Patch)
 	if err != nil {
 		return nil, err
 	}
@@ -550,6 +513,6 @@ func (d *dialect) patch(ctx context.Context, req *dialects.Request) (*dialects.R
 		return d.sendPatch(ctx, req.Type, req.ID, withSchemas(body), req.IfMatch)
 	}
 	return d.rewrite(ctx, req, func(cur map[string]any) (map[string]any, error) {
-		return scim.ApplyPatch(cur, pr.Operations)
+		return scim.ApplyPatch(cur, req.Patch.Operations)
 	})
 }

@@ -30,16 +30,13 @@ func FoldUserName(body []byte) []byte {
 
 // FoldUserNamePatch lower-cases the values of canonical PATCH operations
 // on userName.
-func FoldUserNamePatch(body []byte) []byte {
-	out := body
-	Parse(body).Get("Operations").ForEach(func(i, op gjson.Result) bool {
-		v := op.Get("value")
-		if p, err := ParseAttrPath(op.Get("path").String()); err == nil && p.Is("userName", "") && v.Type == gjson.String {
-			out, _ = sjson.SetBytes(out, "Operations."+i.String()+".value", strings.ToLower(v.Str))
+func FoldUserNamePatch(pr *PatchRequest) {
+	for i, op := range pr.Operations {
+		v := gjson.ParseBytes(op.Value)
+		if p, err := ParseAttrPath(op.Path); err == nil && p.Is("userName", "") && v.Type == gjson.String {
+			pr.Operations[i].Value, _ = json.Marshal(strings.ToLower(v.Str))
 		}
-		return true
-	})
-	return out
+	}
 }
 
 // FoldUserNameFilter returns f with every literal compared to userName in
