@@ -57,7 +57,7 @@ type decorated struct {
 	d         Dialect
 	caps      Capabilities
 	lister    Lister
-	readOnly  []string        // attribute names, URN-qualified for extensions
+	readOnly  []string           // attribute names, URN-qualified for extensions
 	immutable [2][]scim.AttrPath // by resource type: userName, …
 }
 
