@@ -212,7 +212,7 @@ type Config struct {
 	Backend Backend
 	Options map[string]string // validated against the dialect's OptionSpecs, defaults applied
 	// Mapping is the tenant's compiled mapping: the dialect's built-in
-	// mappings/<dialect>.yaml with the tenant's mapping file on top.
+	// mapping (Factory.Mapping) with the tenant's mapping file on top.
 	Mapping *mappings.Mapping
 	Log     *zap.Logger
 }

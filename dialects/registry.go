@@ -2,6 +2,8 @@ package dialects
 
 import (
 	"fmt"
+
+	"github.com/scimgw/scimgw/mappings"
 	"net/http"
 	"sort"
 	"strings"
@@ -45,18 +47,33 @@ type Emulator interface {
 // shipped config.yaml uses it as the demo tenants' backend credential.
 const EmulatorToken = "emulator-backend-token"
 
-// Factory describes and builds one dialect. Its built-in mapping is
-// mappings/<Name>.yaml.
+// Factory describes and builds one dialect. A dialect's files live in
+// dialects/<Name>/: its code, its built-in mapping (mapping.yaml, embedded
+// and handed over here) and that mapping's tests (mapping_test.yaml), its
+// emulator, its tests and goldens (testdata/) and a README.md with the
+// vendor's behaviour and limits.
 type Factory struct {
 	Name        string
 	Description string
 	Options     []OptionSpec
-	New         func(cfg Config) (Dialect, error)
+	// Mapping is the dialect's built-in mapping; a tenant's mapping file
+	// overrides it rule by rule.
+	Mapping mappings.Source
+	New     func(cfg Config) (Dialect, error)
 	// NewEmulator starts a fresh emulated backend for this dialect, for
 	// `backend.emulated: true`, `scimgw emulate` and tests. It gets the
 	// tenant's options (defaults applied), so that it behaves like the
 	// backend the options describe.
 	NewEmulator func(options map[string]string) Emulator
+	// Demo is how a tenant reaches the emulator and what options it needs,
+	// as YAML flow mappings for backend.auth and options; the shipped
+	// config.yaml's demo tenants and the conformance suite use them.
+	Demo Demo
+}
+
+// Demo is an emulated tenant's backend.auth and options (YAML).
+type Demo struct {
+	Auth, Options string
 }
 
 // OptionNames lists the names of the dialect's options.
@@ -111,4 +128,20 @@ func (r *Registry) Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Mappings resolves the dialects mapping test files name: their built-in
+// mappings and option defaults.
+func (r *Registry) Mappings() mappings.Dialects {
+	return func(name string) (mappings.Source, map[string]string, bool) {
+		f, err := r.Lookup(name)
+		if err != nil {
+			return mappings.Source{}, nil, false
+		}
+		defaults := map[string]string{}
+		for _, o := range f.Options {
+			defaults[o.Name] = o.Default
+		}
+		return f.Mapping, defaults, true
+	}
 }

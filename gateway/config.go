@@ -454,8 +454,8 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 // the tenant's file on top. Problems in either are reported with their own
 // file:line:col.
 func (l *linter) loadMapping(configFile string, f *dialects.Factory, t *Tenant, n *yaml.Node) *mappings.Mapping {
-	builtin, ok := mappings.Builtin(f.Name)
-	if !ok {
+	builtin := f.Mapping
+	if len(builtin.Data) == 0 {
 		l.At(n, "dialect %s has no built-in mapping", f.Name)
 		return nil
 	}

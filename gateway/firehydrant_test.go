@@ -28,10 +28,6 @@ func (h *harness) fh(method, path, body string, headers ...string) response {
 	return h.do(method, "/fh/scim/v2"+path, fhToken, body, headers...)
 }
 
-func TestFireHydrantReplay(t *testing.T) {
-	replay(t, func(t *testing.T) *harness { return newFireHydrant(t, `{}`) }, "fh", fhToken, "firehydrant")
-}
-
 // The lifecycle of a user and a Team, with the exact requests FireHydrant
 // receives kept in a golden file.
 func TestFireHydrantLifecycle(t *testing.T) {

@@ -126,6 +126,16 @@ func newHarness(t *testing.T, yaml string) *harness {
 // newHarnessAt is newHarness with the config read as if from file.
 func newHarnessAt(t *testing.T, file, yaml string) *harness {
 	t.Helper()
+	gw, logs := newGateway(t, file, yaml)
+	srv := httptest.NewServer(gw.Handler())
+	t.Cleanup(srv.Close)
+	return &harness{t: t, gw: gw, srv: srv, logs: logs}
+}
+
+// newGateway builds a gateway from a config for the test, observing its
+// logs; when the test ends it is closed and its logs checked for secrets.
+func newGateway(t *testing.T, file, yaml string) (*Gateway, *observer.ObservedLogs) {
+	t.Helper()
 	cfg, err := ParseConfig(file, []byte(yaml), builtin.Registry())
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -135,13 +145,11 @@ func newHarnessAt(t *testing.T, file, yaml string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(gw.Handler())
 	t.Cleanup(func() {
-		srv.Close()
 		gw.Close()
 		assertNoSecretsLogged(t, logs)
 	})
-	return &harness{t: t, gw: gw, srv: srv, logs: logs}
+	return gw, logs
 }
 
 // emu returns the emulated backend of a tenant.

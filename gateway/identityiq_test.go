@@ -30,10 +30,6 @@ func (h *harness) iiq(method, path, body string, headers ...string) response {
 	return h.do(method, "/iiq/scim/v2"+path, iiqToken, body, headers...)
 }
 
-func TestIdentityIQReplay(t *testing.T) {
-	replay(t, newIdentityIQ, "iiq", iiqToken, "identityiq")
-}
-
 // iiqUser is an enterprise user with what IdentityIQ keeps elsewhere
 // (title, employeeNumber, department, costCenter), what it does not keep
 // (externalId, phoneNumbers, locale) and what is read-only there.

@@ -382,8 +382,3 @@ func TestPurecloudFilterOnDerivedAttributes(t *testing.T) {
 	}
 }
 
-// The Entra ID and Okta conversations against Genesys Cloud, with the wire
-// contract and the backend state checked after every step.
-func TestPurecloudReplay(t *testing.T) {
-	replay(t, func(t *testing.T) *harness { return newPurecloud(t, `{}`) }, "pc", pcToken, "purecloud")
-}

@@ -451,10 +451,6 @@ func TestWorkspaceDiscovery(t *testing.T) {
 	}
 }
 
-func TestWorkspaceReplay(t *testing.T) {
-	replay(t, func(t *testing.T) *harness { return newWorkspace(t, `{domain: example.com}`) }, "ws", wsToken, "workspace")
-}
-
 // A create whose answer is lost is found, not repeated; a PATCH whose answer
 // is lost is not blindly sent again; reads are retried.
 func TestWorkspaceNoLostOrDuplicateWrites(t *testing.T) {

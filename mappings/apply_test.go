@@ -30,11 +30,7 @@ func jsonEq(t testing.TB, got []byte, want string) {
 }
 
 func TestCubeBuiltin(t *testing.T) {
-	src, ok := Builtin("cube")
-	if !ok {
-		t.Fatal("no cube mapping")
-	}
-	m, err := Load(src, nil, Options{})
+	m, err := Load(mustBuiltin(t, "cube"), nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package mappings
 
 import (
-	"embed"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -12,22 +11,10 @@ import (
 	"github.com/scimgw/scimgw/mappings/scim"
 )
 
-//go:embed *.yaml
-var builtins embed.FS
-
 // Source is a mapping file's name and contents.
 type Source struct {
 	File string
 	Data []byte
-}
-
-// Builtin returns the built-in mapping of a dialect (mappings/<dialect>.yaml).
-func Builtin(dialect string) (Source, bool) {
-	data, err := builtins.ReadFile(dialect + ".yaml")
-	if err != nil {
-		return Source{}, false
-	}
-	return Source{File: "mappings/" + dialect + ".yaml", Data: data}, true
 }
 
 // Resource types a mapping has sections for.

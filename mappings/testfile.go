@@ -74,10 +74,14 @@ func TestFiles(paths []string) ([]string, error) {
 	return out, nil
 }
 
-// RunTestFile runs the cases of one mapping test file. dialectOptions, if
-// not nil, gives the options a dialect declares and their defaults, which
-// the file's options override.
-func RunTestFile(path string, dialectOptions func(dialect string) map[string]string) ([]TestResult, error) {
+// Dialects finds a dialect a test file names: its built-in mapping, and
+// the options it declares with their defaults (which the file's options
+// override).
+type Dialects func(name string) (mapping Source, options map[string]string, ok bool)
+
+// RunTestFile runs the cases of one mapping test file; dialects resolves
+// the dialect it names, if it names one.
+func RunTestFile(path string, dialects Dialects) ([]TestResult, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -96,8 +100,17 @@ func RunTestFile(path string, dialectOptions func(dialect string) map[string]str
 		return nil, Lints{{File: path, Line: 1, Col: 1, Msg: "a mapping test file has dialect or mapping, options and tests"}}
 	}
 	opts := Options{Values: map[string]string{}}
-	if dialectOptions != nil && spec.Dialect != "" {
-		for k, v := range dialectOptions(spec.Dialect) {
+	var base Source
+	if spec.Dialect != "" {
+		var defaults map[string]string
+		ok := false
+		if dialects != nil {
+			base, defaults, ok = dialects(spec.Dialect)
+		}
+		if !ok {
+			return nil, Lints{{File: path, Line: 1, Col: 1, Msg: fmt.Sprintf("no built-in mapping for dialect %q", spec.Dialect)}}
+		}
+		for k, v := range defaults {
 			opts.Known = append(opts.Known, k)
 			if v != "" {
 				opts.Values[k] = v
@@ -108,15 +121,10 @@ func RunTestFile(path string, dialectOptions func(dialect string) map[string]str
 		opts.Known = append(opts.Known, k)
 		opts.Values[k] = v
 	}
-	var base Source
 	var over *Source
 	dir := filepath.Dir(path)
 	switch {
 	case spec.Dialect != "":
-		var ok bool
-		if base, ok = Builtin(spec.Dialect); !ok {
-			return nil, Lints{{File: path, Line: 1, Col: 1, Msg: fmt.Sprintf("no built-in mapping for dialect %q", spec.Dialect)}}
-		}
 		if spec.Mapping != "" {
 			src, err := readSource(filepath.Join(dir, spec.Mapping))
 			if err != nil {

@@ -2,14 +2,14 @@ package mappings
 
 import "testing"
 
-// TestMappingFiles runs every *_test.yaml: the built-in mappings' tests and
-// the rule-kind tests in testdata.
+// TestMappingFiles runs every *_test.yaml here: the rule-kind tests in
+// testdata (each dialect's mapping tests run in dialects/builtin).
 func TestMappingFiles(t *testing.T) {
 	files, err := TestFiles([]string{"."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 3 {
+	if len(files) < 1 {
 		t.Fatalf("only %d mapping test files", len(files))
 	}
 	for _, f := range files {

@@ -78,7 +78,7 @@ func usage(w io.Writer) {
   scimgw translate --config F --tenant T --op create|replace|patch|filter|response [--resource User|Group] [--id ID] [--current FILE]
                                              read a SCIM document, PatchOp, filter or backend resource on stdin and
                                              print what the gateway would send to the backend or return to the client
-  scimgw test [paths]                        run mapping test files (*_test.yaml; default: mappings)
+  scimgw test [paths]                        run mapping test files (*_test.yaml; default: dialects and mappings)
   scimgw schema --config F --tenant T [--json]
                                              print the tenant's effective schema: what its backend keeps, requires
                                              and sets itself, as /Schemas and /ResourceTypes publish it
@@ -267,24 +267,14 @@ func schema(args []string, reg *dialects.Registry, stdout, stderr io.Writer) int
 
 func test(args []string, reg *dialects.Registry, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		args = []string{"mappings"}
+		args = []string{"dialects", "mappings"} // every dialect's mapping tests, and the rule-kind tests
 	}
 	files, err := mappings.TestFiles(args)
 	if err != nil {
 		fmt.Fprintln(stderr, "scimgw test:", err)
 		return 2
 	}
-	known := func(dialect string) map[string]string {
-		f, err := reg.Lookup(dialect)
-		if err != nil {
-			return nil
-		}
-		defaults := map[string]string{}
-		for _, o := range f.Options {
-			defaults[o.Name] = o.Default
-		}
-		return defaults
-	}
+	known := reg.Mappings()
 	passed, failed := 0, 0
 	for _, f := range files {
 		results, err := mappings.RunTestFile(f, known)

@@ -5,17 +5,23 @@
 package cube
 
 import (
+	_ "embed"
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/emulator"
 	"github.com/scimgw/scimgw/dialects/scim2"
+	"github.com/scimgw/scimgw/mappings"
 )
+
+//go:embed mapping.yaml
+var mapping []byte
 
 // Factory registers the cube dialect.
 var Factory = &dialects.Factory{
 	Name:        "cube",
+	Mapping:     mappings.Source{File: "dialects/cube/mapping.yaml", Data: mapping},
 	Description: "Cube Cloud SCIM 2.0 (users: userName, name, emails, active, externalId; groups)",
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
-		// What Cube models is in its mapping, mappings/cube.yaml.
+		// What Cube models is in its mapping, mapping.yaml.
 		return scim2.NewClient(cfg.Backend, cfg.Mapping, scim2.Config{
 			Name: "cube",
 			Caps: dialects.Capabilities{Patch: dialects.AllKinds, Filter: true, Groups: true},
@@ -34,4 +40,5 @@ var Factory = &dialects.Factory{
 			},
 		})
 	},
+	Demo: dialects.Demo{Auth: `{type: bearer, token: emulator-backend-token}`, Options: `{}`},
 }

@@ -1,7 +1,7 @@
 // Package firehydrant is the FireHydrant dialect: a cut-down SCIM 2.0 under
 // /v1/scim/v2 (seed 000; FireHydrant's SDKs and OpenAPI) with no schemas,
 // no discovery, roles as plain strings, and Teams as Groups. The mapping
-// (mappings/firehydrant.yaml) keeps what FireHydrant models; this package
+// (mapping.yaml) keeps what FireHydrant models; this package
 // does the rest:
 //
 //   - a user is created with given and family name (derived from
@@ -19,6 +19,7 @@ package firehydrant
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"net/http"
 	"net/url"
@@ -35,9 +36,13 @@ import (
 	"github.com/scimgw/scimgw/mappings/scim"
 )
 
+//go:embed mapping.yaml
+var mapping []byte
+
 // Factory registers the firehydrant dialect.
 var Factory = &dialects.Factory{
 	Name:        "firehydrant",
+	Mapping:     mappings.Source{File: "dialects/firehydrant/mapping.yaml", Data: mapping},
 	Description: "FireHydrant SCIM (users with string roles; Teams as Groups)",
 	Options: []dialects.OptionSpec{
 		{Name: "allowed_roles", Kind: dialects.String, Default: "owner,member,collaborator", Description: "the roles a user may have, separated by commas; others are refused with 400"},
@@ -56,6 +61,7 @@ var Factory = &dialects.Factory{
 		return d, nil
 	},
 	NewEmulator: func(o map[string]string) dialects.Emulator { return NewEmulator(o["allowed_roles"]) },
+	Demo:        dialects.Demo{Auth: `{type: bearer, token: emulator-backend-token}`, Options: `{}`},
 }
 
 type dialect struct {
@@ -89,8 +95,9 @@ var duplicateRE = regexp.MustCompile(`(?i)\b(taken|exists?|already)\b`)
 
 func (d *dialect) do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
 	switch {
-	case req.Type == dialects.Group && req.Action == dialects.Create:
-		// FireHydrant requires members, even none.
+	case req.Type == dialects.Group && (req.Action == dialects.Create || req.Action == dialects.Replace):
+		// FireHydrant requires members, even none (a PATCH that removes
+		// the last member is a PUT of the team without any).
 		body := req.Body
 		if !scim.Field(scim.Parse(body), "members").Exists() {
 			body, _ = sjson.SetRawBytes(body, "members", []byte("[]"))

@@ -1,7 +1,7 @@
 // Package identityiq is the SailPoint IdentityIQ dialect: SCIM 2.0 under
 // /identityiq/scim/v2 (seed 004; sailpoint-oss/api-specs iiq) with the
 // urn:ietf:params:scim:schemas:sailpoint:1.0:User extension, Users only and
-// no PATCH. The mapping (mappings/identityiq.yaml) relocates the enterprise
+// no PATCH. The mapping (mapping.yaml) relocates the enterprise
 // attributes into that extension; this package does the rest:
 //
 //   - PATCH is read, applied by the gateway's PatchOp engine, and PUT back
@@ -19,6 +19,7 @@ package identityiq
 
 import (
 	"context"
+	_ "embed"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,9 +40,13 @@ const Extension = "urn:ietf:params:scim:schemas:sailpoint:1.0:User"
 // extKey is Extension escaped for gjson and sjson paths.
 const extKey = `urn:ietf:params:scim:schemas:sailpoint:1\.0:User`
 
+//go:embed mapping.yaml
+var mapping []byte
+
 // Factory registers the identityiq dialect.
 var Factory = &dialects.Factory{
 	Name:        "identityiq",
+	Mapping:     mappings.Source{File: "dialects/identityiq/mapping.yaml", Data: mapping},
 	Description: "SailPoint IdentityIQ SCIM v2 (users; no groups, no PATCH)",
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		d := &dialect{b: cfg.Backend, m: cfg.Mapping}
@@ -49,6 +54,7 @@ var Factory = &dialects.Factory{
 		return d, nil
 	},
 	NewEmulator: func(map[string]string) dialects.Emulator { return NewEmulator() },
+	Demo:        dialects.Demo{Auth: `{type: basic, username: spadmin, password: emulator-password}`, Options: `{}`},
 }
 
 type dialect struct {

@@ -3,7 +3,7 @@
 // /api/v2/scim/v2 with lower-case /users and /groups, no name attribute, a
 // userName that is the user's email address, and the
 // urn:ietf:params:scim:schemas:extension:genesys:purecloud:2.0:User
-// extension. The mapping (mappings/purecloud.yaml) keeps what Genesys
+// extension. The mapping (mapping.yaml) keeps what Genesys
 // models; this package does the rest:
 //
 //   - users are checked and reshaped before they are sent (userName an
@@ -18,6 +18,7 @@ package purecloud
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"net/http"
 	"net/mail"
@@ -42,9 +43,13 @@ const Extension = "urn:ietf:params:scim:schemas:extension:genesys:purecloud:2.0:
 // over 25 may exceed internal resource limits and return a 429 error").
 const PageSize = 25
 
+//go:embed mapping.yaml
+var mapping []byte
+
 // Factory registers the purecloud dialect.
 var Factory = &dialects.Factory{
 	Name:        "purecloud",
+	Mapping:     mappings.Source{File: "dialects/purecloud/mapping.yaml", Data: mapping},
 	Description: "Genesys Cloud (PureCloud) SCIM v2",
 	Options: []dialects.OptionSpec{
 		{Name: "role_map", Kind: dialects.Map, Description: "client role values to Genesys role names, e.g. {admin: Master Admin}; others are sent as they are"},
@@ -73,6 +78,7 @@ var Factory = &dialects.Factory{
 		return d, nil
 	},
 	NewEmulator: func(map[string]string) dialects.Emulator { return NewEmulator() },
+	Demo:        dialects.Demo{Auth: `{type: oauth2, token_url: /oauth/token, client_id: emulator-client, client_secret: emulator-client-secret}`, Options: `{role_map: {admin: Master Admin, agent: employee}}`},
 }
 
 type dialect struct {

@@ -5,6 +5,7 @@ package scim2
 
 import (
 	"context"
+	_ "embed"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,9 +19,13 @@ import (
 	"github.com/scimgw/scimgw/mappings"
 )
 
+//go:embed mapping.yaml
+var mapping []byte
+
 // Factory registers the scim2 dialect.
 var Factory = &dialects.Factory{
 	Name:        "scim2",
+	Mapping:     mappings.Source{File: "dialects/scim2/mapping.yaml", Data: mapping},
 	Description: "generic SCIM 2.0 (RFC 7643/7644) backend, passed through",
 	Options: []dialects.OptionSpec{
 		{Name: "patch", Kind: dialects.Bool, Default: "true", Description: "the backend implements PATCH; if not, the gateway reads, applies the PATCH and replaces"},
@@ -51,6 +56,7 @@ var Factory = &dialects.Factory{
 			Groups: true, ETags: true, Sort: true, Patch: true, UserGroups: true,
 		})
 	},
+	Demo: dialects.Demo{Auth: `{type: bearer, token: emulator-backend-token}`, Options: `{sort: true, etag: true}`},
 }
 
 // Config describes the SCIM 2.0 backend a Client talks to.

@@ -1,6 +1,6 @@
 // Package workspace is the VMware Workspace ONE Access (vIDM) dialect: a
 // SCIM 1.1 API (seed 001; vmware/idm apidocs/swagger.json) under
-// /SAAS/jersey/manager/api/scim. The mapping (mappings/workspace.yaml)
+// /SAAS/jersey/manager/api/scim. The mapping (mapping.yaml)
 // turns SCIM 2.0 resources into 1.1 ones; this package does what a mapping
 // cannot:
 //
@@ -19,6 +19,7 @@ package workspace
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"net/http"
 	"net/mail"
@@ -41,9 +42,13 @@ const (
 	Extension    = "urn:scim:schemas:extension:workspace:1.0"
 )
 
+//go:embed mapping.yaml
+var mapping []byte
+
 // Factory registers the workspace dialect.
 var Factory = &dialects.Factory{
 	Name:        "workspace",
+	Mapping:     mappings.Source{File: "dialects/workspace/mapping.yaml", Data: mapping},
 	Description: "VMware Workspace ONE Access (vIDM), SCIM 1.1",
 	Options: []dialects.OptionSpec{
 		{Name: "domain", Kind: dialects.String, Required: true, Description: "directory domain of provisioned users (workspace extension domain), unless the client sends its own"},
@@ -66,6 +71,7 @@ var Factory = &dialects.Factory{
 		base, _ := strconv.Atoi(o["start_index_base"])
 		return NewEmulator(base)
 	},
+	Demo: dialects.Demo{Auth: `{type: oauth2, token_url: /SAAS/auth/oauthtoken, client_id: emulator-client, client_secret: emulator-client-secret}`, Options: `{domain: example.com}`},
 }
 
 type dialect struct {

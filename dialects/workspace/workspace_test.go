@@ -11,8 +11,7 @@ import (
 )
 
 func testDialect(t *testing.T) *dialect {
-	src, _ := mappings.Builtin("workspace")
-	m, err := mappings.Load(src, nil, mappings.Options{Values: map[string]string{"domain": "example.com", "internal_user_type": "PROVISIONED"}, Known: Factory.OptionNames()})
+	m, err := mappings.Load(Factory.Mapping, nil, mappings.Options{Values: map[string]string{"domain": "example.com", "internal_user_type": "PROVISIONED"}, Known: Factory.OptionNames()})
 	if err != nil {
 		t.Fatal(err)
 	}

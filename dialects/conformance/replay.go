@@ -1,14 +1,18 @@
-package gateway
+package conformance
 
 import (
+	"embed"
 	"encoding/json"
-	"os"
-	"path/filepath"
+	"io/fs"
+	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/scimgw/scimgw/dialects/emulator"
 )
 
 // A replay file is an ordered conversation an IdP really has with a SCIM
@@ -65,16 +69,18 @@ type replayBackend struct {
 
 var varRE = regexp.MustCompile(`\{\{(\w+)\}\}`)
 
-// replay runs every testdata/replay/*.json file against one tenant, each
-// file on a fresh gateway from newH. Any tenant whose backend is emulated
-// can run it: a new dialect's tests call replay with their own tenant.
-func replay(t *testing.T, newH func(*testing.T) *harness, tenant, token, dialect string) {
-	files, _ := filepath.Glob("testdata/replay/*.json")
+//go:embed testdata/replay/*.json
+var replays embed.FS
+
+// replay runs every replay file against the dialect's tenant, each file
+// on a fresh gateway from newC.
+func replay(t *testing.T, newC func(*testing.T) *Client, dialect string) {
+	files, _ := fs.Glob(replays, "testdata/replay/*.json")
 	if len(files) < 5 {
 		t.Fatalf("only %d replay files", len(files))
 	}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := replays.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,8 +91,8 @@ func replay(t *testing.T, newH func(*testing.T) *harness, tenant, token, dialect
 		if len(rf.Dialects) > 0 && !contains(rf.Dialects, dialect) || rf.Skip[dialect] != "" {
 			continue
 		}
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			h := newH(t)
+		t.Run(path.Base(f), func(t *testing.T) {
+			c := newC(t)
 			vars := map[string]string{}
 			expand := func(s string) string {
 				return varRE.ReplaceAllStringFunc(s, func(m string) string {
@@ -103,48 +109,28 @@ func replay(t *testing.T, newH func(*testing.T) *harness, tenant, token, dialect
 					if len(st.Dialects) > 0 && !contains(st.Dialects, dialect) || st.Skip[dialect] != "" {
 						return
 					}
-					tok := token
-					switch st.Token {
-					case "":
-					case "-":
-						tok = ""
-					default:
-						tok = st.Token
-					}
 					var headers []string
 					for k, v := range st.Headers {
 						headers = append(headers, k, v)
 					}
-					emu := h.emu(tenant)
+					emu := c.Emulator()
 					sent := len(emu.Requests())
-					defer func() {
-						// The wire contract, on every step: what the gateway sent
-						// is what the vendor's RFC server takes, and what it holds
-						// is a valid state (one primary, members that exist).
-						for _, rec := range emu.Requests()[sent:] {
-							if err := emu.CheckWire(rec); err != nil {
-								t.Errorf("%s step %d (%s): wire contract: %v", f, i+1, st.Name, err)
-							}
-						}
-						if err := emu.CheckState(); err != nil {
-							t.Errorf("%s step %d (%s): backend state: %v", f, i+1, st.Name, err)
-						}
-					}()
-					r := h.do(st.Method, "/"+tenant+"/scim/v2"+expand(st.Path), tok, expand(string(st.Body)), headers...)
-					where := func() string { return f + " step " + itoa(i+1) + " (" + st.Name + ")" }
+					defer checkBackend(t, emu, sent, f+" step "+strconv.Itoa(i+1)+" ("+st.Name+")")
+					r := c.SCIM(st.Method, expand(st.Path), st.Token, expand(string(st.Body)), headers...)
+					where := func() string { return f + " step " + strconv.Itoa(i+1) + " (" + st.Name + ")" }
 					if why := st.Refused[dialect]; why != "" {
 						scimType, _, _ := strings.Cut(why, ":")
-						r.wantError(t, 400, scimType)
+						r.WantError(t, 400, scimType)
 						if n := len(emu.Requests()) - sent; n != 0 {
 							t.Fatalf("%s: refused, yet %d request(s) reached the backend", where(), n)
 						}
 						return
 					}
-					if r.status != st.Expect.Status {
-						t.Fatalf("%s: status %d, want %d: %s", where(), r.status, st.Expect.Status, r.body)
+					if r.Status != st.Expect.Status {
+						t.Fatalf("%s: status %d, want %d: %s", where(), r.Status, st.Expect.Status, r.Body)
 					}
-					if r.status >= 400 {
-						r.wantError(t, r.status, r.json.Get("scimType").String())
+					if r.Status >= 400 {
+						r.WantError(t, r.Status, r.JSON.Get("scimType").String())
 					}
 					expectJSON := map[string]json.RawMessage{}
 					for p, v := range st.Expect.JSON {
@@ -152,26 +138,26 @@ func replay(t *testing.T, newH func(*testing.T) *harness, tenant, token, dialect
 							expectJSON[p] = v
 						}
 					}
-					checkJSON(t, where(), r.json, expectJSON, st.Expect.Count, expand)
+					checkJSON(t, where(), r.JSON, expectJSON, st.Expect.Count, expand)
 					for _, p := range st.Expect.Present {
 						if contains(rf.Unheld[dialect], p) {
 							return
 						}
-						if !r.json.Get(p).Exists() {
-							t.Fatalf("%s: %s missing in %s", where(), p, r.body)
+						if !r.JSON.Get(p).Exists() {
+							t.Fatalf("%s: %s missing in %s", where(), p, r.Body)
 						}
 					}
 					for _, p := range st.Expect.Absent {
-						if r.json.Get(p).Exists() {
-							t.Fatalf("%s: %s present in %s", where(), p, r.body)
+						if r.JSON.Get(p).Exists() {
+							t.Fatalf("%s: %s present in %s", where(), p, r.Body)
 						}
 					}
 					for name, p := range st.Save {
-						vars[name] = r.json.Get(p).String()
+						vars[name] = r.JSON.Get(p).String()
 					}
 					if b := st.Backend; b != nil && b.Skip[dialect] == "" {
 						endpoint, id, _ := strings.Cut(expand(b.Resource), "/")
-						stored := h.emu(tenant).Resource(endpoint, id)
+						stored := emu.Resource(endpoint, id)
 						if b.Gone {
 							if stored != nil {
 								t.Fatalf("%s: backend still holds %s", where(), b.Resource)
@@ -212,10 +198,27 @@ func checkJSON(t *testing.T, where string, doc gjson.Result, want map[string]jso
 	}
 }
 
-// TestReplay replays the Entra ID and Okta conversations against a scim2
-// tenant and a cube tenant.
-func TestReplay(t *testing.T) {
-	fresh := func(t *testing.T) *harness { return newHarness(t, testConfig) }
-	t.Run("scim2", func(t *testing.T) { replay(t, fresh, "acme", acmeToken, "scim2") })
-	t.Run("cube", func(t *testing.T) { replay(t, fresh, "cube", cubeToken, "cube") })
+// checkBackend checks the wire contract of every request the backend
+// received since the first sent ones — what the gateway sent is what the
+// vendor's RFC server takes — and that what it holds is a valid state
+// (one primary, members that exist).
+func checkBackend(t *testing.T, emu *emulator.Server, sent int, where string) {
+	t.Helper()
+	for _, rec := range emu.Requests()[sent:] {
+		if err := emu.CheckWire(rec); err != nil {
+			t.Errorf("%s: wire contract: %v", where, err)
+		}
+	}
+	if err := emu.CheckState(); err != nil {
+		t.Errorf("%s: backend state: %v", where, err)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
