@@ -381,4 +381,3 @@ func TestPurecloudFilterOnDerivedAttributes(t *testing.T) {
 		}
 	}
 }
-
