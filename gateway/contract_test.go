@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"github.com/scimgw/scimgw/dialects/conformance"
+	"github.com/scimgw/scimgw/dialects/purecloud"
+	"github.com/scimgw/scimgw/dialects/scim2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -57,7 +60,7 @@ func TestContractMemberRemovalKeepsTheOthers(t *testing.T) {
 	}{
 		{"scim2", "acme", acmeToken, func(t *testing.T) *harness { return newHarness(t, testConfig) }, func(i string) string { return "m" + i }, false},
 		{"cube", "cube", cubeToken, func(t *testing.T) *harness { return newHarness(t, testConfig) }, func(i string) string { return "m" + i }, false},
-		{"purecloud", "pc", pcToken, func(t *testing.T) *harness { return newPurecloud(t, `{}`) }, func(i string) string { return "m" + i + "@example.com" }, true},
+		{"purecloud", conformance.Tenant, conformance.Token, func(t *testing.T) *harness { return newHarness(t, conformance.Config(purecloud.Factory)) }, func(i string) string { return "m" + i + "@example.com" }, true},
 	} {
 		t.Run(tc.dialect, func(t *testing.T) {
 			h := tc.newH(t)
@@ -177,9 +180,9 @@ func TestContractSchemas(t *testing.T) {
 // Finding 6: values are checked against the schema, and bodies are
 // bounded, before anything is forwarded.
 func TestContractRefusedBeforeSending(t *testing.T) {
-	h := newHarness(t, emulatedTenant("big", "scim2", acmeToken, `{type: bearer, token: emulator-backend-token}`, `{}`, quickRetry))
-	uid := h.do("POST", "/big/scim/v2/Users", acmeToken, `{"userName":"u"}`).wantStatus(t, 201).json.Get("id").String()
-	gid := h.do("POST", "/big/scim/v2/Groups", acmeToken, `{"displayName":"g"}`).wantStatus(t, 201).json.Get("id").String()
+	h := newHarness(t, conformance.Config(scim2.Factory))
+	uid := h.do("POST", "/"+conformance.Tenant+"/scim/v2/Users", conformance.Token, `{"userName":"u"}`).wantStatus(t, 201).json.Get("id").String()
+	gid := h.do("POST", "/"+conformance.Tenant+"/scim/v2/Groups", conformance.Token, `{"displayName":"g"}`).wantStatus(t, 201).json.Get("id").String()
 	deep := `{"userName":"d","name":{"givenName":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}}`
 	many := `{"userName":"m","emails":[` + strings.TrimSuffix(strings.Repeat(`1,`, 100000), ",") + `]}`
 	for _, tc := range []struct {
@@ -200,12 +203,12 @@ func TestContractRefusedBeforeSending(t *testing.T) {
 		{"a manager that is a number", "POST", "/Users", `{"userName":"x","` + entURN + `":{"manager":7}}`, "invalidValue", "manager is complex", 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mark := len(h.emu("big").Requests())
-			r := h.do(tc.method, "/big/scim/v2"+tc.path, acmeToken, tc.body).wantError(t, tc.status, tc.scimType)
+			mark := len(h.emu(conformance.Tenant).Requests())
+			r := h.do(tc.method, "/"+conformance.Tenant+"/scim/v2"+tc.path, conformance.Token, tc.body).wantError(t, tc.status, tc.scimType)
 			if !strings.Contains(r.json.Get("detail").String(), tc.detail) {
 				t.Fatalf("detail: %s", r.body)
 			}
-			if n := len(h.emu("big").Requests()) - mark; n != 0 {
+			if n := len(h.emu(conformance.Tenant).Requests()) - mark; n != 0 {
 				t.Fatalf("%d request(s) reached the backend", n)
 			}
 		})

@@ -1,13 +1,9 @@
 package gateway
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"io"
+	"github.com/scimgw/scimgw/dialects/conformance"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -63,51 +59,6 @@ tenants:
     dialect: scim2
     inbound: {bearer_tokens: ["` + acmeToken + `"]}
     backend: ` + backend + "\n"
-}
-
-// quickRetry is a retry policy for tests: three attempts, short waits.
-const quickRetry = `{max_attempts: 3, min_backoff: 10ms, max_backoff: 50ms}`
-
-// emulatedTenant is a config with one emulated tenant of the dialect;
-// auth, options and retry are YAML in flow style.
-func emulatedTenant(id, dialect, token, auth, options, retry string) string {
-	return `
-server: {public_url: "https://gw.example.com", max_results: 200}
-tenants:
-  ` + id + `:
-    dialect: ` + dialect + `
-    inbound: {bearer_tokens: ["` + token + `"]}
-    backend:
-      emulated: true
-      auth: ` + auth + `
-      timeout: 2s
-      retry: ` + retry + `
-    options: ` + options + "\n"
-}
-
-// oauthTenant is emulatedTenant with the emulator's OAuth client at
-// tokenPath (a path on the backend's host).
-func oauthTenant(id, dialect, token, tokenPath, options, retry string) string {
-	return emulatedTenant(id, dialect, token, `{type: oauth2, token_url: `+tokenPath+`, client_id: emulator-client, client_secret: emulator-client-secret}`, options, retry)
-}
-
-// refusal is a create the gateway must refuse with 400 before sending
-// anything to the backend.
-type refusal struct{ name, options, body, scimType string }
-
-// wantRefused runs each refusal on a fresh gateway from newH (given the
-// refusal's options), whose tenant's emulated backend must see nothing.
-func wantRefused(t *testing.T, newH func(*testing.T, string) *harness, tenant, token string, cases []refusal) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			h := newH(t, c.options)
-			h.do("POST", "/"+tenant+"/scim/v2/Users", token, c.body).wantError(t, 400, c.scimType)
-			if n := len(h.emu(tenant).Requests()); n != 0 {
-				t.Fatalf("%d requests forwarded", n)
-			}
-		})
-	}
 }
 
 // harness is a gateway behind a real HTTP server, with its logs captured.
@@ -166,30 +117,12 @@ type response struct {
 
 func (h *harness) do(method, path, token, body string, headers ...string) response {
 	h.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, h.srv.URL+path, rd)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/scim+json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, header: resp.Header, body: data, json: gjson.ParseBytes(data)}
+	r := conformance.Do(h.t, h.srv.URL, method, path, token, body, headers...)
+	return response{status: r.Status, header: r.Header, body: r.Body, json: r.JSON}
+}
+
+func (r response) conformance() conformance.Response {
+	return conformance.Response{Status: r.status, Header: r.header, Body: r.body, JSON: r.json}
 }
 
 // acme is a shortcut for requests to the acme tenant.
@@ -206,54 +139,22 @@ func (h *harness) cube(method, path, body string, headers ...string) response {
 // wantStatus fails unless the response has the status.
 func (r response) wantStatus(t *testing.T, status int) response {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d; body: %s", r.status, status, r.body)
-	}
+	r.conformance().WantStatus(t, status)
 	return r
 }
 
 // wantError checks a SCIM error response (RFC 7644 §3.12).
 func (r response) wantError(t *testing.T, status int, scimType string) response {
 	t.Helper()
-	r.wantStatus(t, status)
-	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/scim+json") {
-		t.Fatalf("error Content-Type %q", ct)
-	}
-	if r.json.Get("schemas.0").String() != "urn:ietf:params:scim:api:messages:2.0:Error" {
-		t.Fatalf("error without the Error schema: %s", r.body)
-	}
-	if s := r.json.Get("status"); s.Type != gjson.String || s.Str != itoa(status) {
-		t.Fatalf("error status must be the string %q: %s", itoa(status), r.body)
-	}
-	if r.json.Get("scimType").String() != scimType {
-		t.Fatalf("scimType %q, want %q: %s", r.json.Get("scimType").String(), scimType, r.body)
-	}
-	if r.json.Get("detail").String() == "" {
-		t.Fatalf("error without detail: %s", r.body)
-	}
+	r.conformance().WantError(t, status, scimType)
 	return r
 }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // secrets must never appear in logs.
 var secrets = []string{acmeToken, cubeToken, "second-token-123", "emulator-backend-token", "s3cret-pass", "client-secret-xyz", "Authorization", "Bearer "}
 
 func assertNoSecretsLogged(t *testing.T, logs *observer.ObservedLogs) {
-	for _, e := range logs.All() {
-		var buf bytes.Buffer
-		buf.WriteString(e.Message)
-		for k, v := range e.ContextMap() {
-			buf.WriteString(" " + k + "=")
-			b, _ := json.Marshal(v)
-			buf.Write(b)
-		}
-		for _, s := range secrets {
-			if strings.Contains(buf.String(), s) {
-				t.Errorf("log line contains secret %q: %s", s, buf.String())
-			}
-		}
-	}
+	conformance.NoSecretsLogged(t, logs, secrets...)
 }
 
 const userBody = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
@@ -268,17 +169,5 @@ var _ dialects.Emulator = (*emulator.Server)(nil)
 // client's error and went to the log under the response's request id.
 func (h *harness) wantBackendMessage(t *testing.T, r response, msg string) {
 	t.Helper()
-	if strings.Contains(string(r.body), msg) {
-		t.Fatalf("the backend's message reached the client: %s", r.body)
-	}
-	rid := r.header.Get("X-Request-Id")
-	if !strings.Contains(r.json.Get("detail").String(), rid) {
-		t.Fatalf("detail does not name the request id %s: %s", rid, r.body)
-	}
-	for _, e := range h.logs.All() {
-		if m := e.ContextMap(); m["request_id"] == rid && strings.Contains(fmt.Sprint(m["backend_message"]), msg) {
-			return
-		}
-	}
-	t.Fatalf("no log line with request id %s holds the backend's message %q", rid, msg)
+	conformance.WantBackendMessage(t, h.logs, r.conformance(), msg)
 }

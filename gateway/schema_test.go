@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"path/filepath"
@@ -6,15 +6,20 @@ import (
 	"testing"
 
 	"github.com/scimgw/scimgw/dialects/builtin"
+	"github.com/scimgw/scimgw/dialects/conformance"
+	"github.com/scimgw/scimgw/dialects/cube"
+	"github.com/scimgw/scimgw/dialects/workspace"
+	"github.com/scimgw/scimgw/gateway"
+	"github.com/scimgw/scimgw/gateway/gatewaytest"
 )
 
 // TestEffectiveSchemaGoldens: every registered dialect's demo tenant in the
 // shipped config.yaml publishes the schema its backend really keeps;
-// testdata/<dialect>/schema.golden holds `scimgw schema` for it, and
+// dialects/<dialect>/testdata/schema.golden holds `scimgw schema` for it, and
 // schema.json.golden its /Schemas and /ResourceTypes.
 func TestEffectiveSchemaGoldens(t *testing.T) {
 	reg := builtin.Registry()
-	cfg, err := LoadConfig(filepath.Join("..", "config.yaml"), reg)
+	cfg, err := gateway.LoadConfig(filepath.Join("..", "config.yaml"), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,16 +30,16 @@ func TestEffectiveSchemaGoldens(t *testing.T) {
 		}
 		seen[tc.Dialect] = true
 		t.Run(tc.Dialect, func(t *testing.T) {
-			text, err := Schema(cfg, reg, id, false)
+			text, err := gateway.Schema(cfg, reg, id, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, filepath.Join("testdata", tc.Dialect, "schema.golden"), text)
-			doc, err := Schema(cfg, reg, id, true)
+			gatewaytest.CheckGolden(t, filepath.Join("..", "dialects", tc.Dialect, "testdata", "schema.golden"), text)
+			doc, err := gateway.Schema(cfg, reg, id, true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, filepath.Join("testdata", tc.Dialect, "schema.json.golden"), doc)
+			gatewaytest.CheckGolden(t, filepath.Join("..", "dialects", tc.Dialect, "testdata", "schema.json.golden"), doc)
 		})
 	}
 	for _, name := range reg.Names() {
@@ -47,27 +52,31 @@ func TestEffectiveSchemaGoldens(t *testing.T) {
 // TestDiscoveryIsTheTenants: /Schemas and /ResourceTypes, through real
 // HTTP, say what each tenant's backend keeps, requires and sets itself.
 func TestDiscoveryIsTheTenants(t *testing.T) {
-	h := newHarness(t, testConfig)
-	cube := h.cube("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", "").wantStatus(t, 200).json
+	h := gatewaytest.New(t, conformance.Config(cube.Factory))
+	get := func(h *gatewaytest.Harness, path string) gatewaytest.Response {
+		t.Helper()
+		return h.Do("GET", "/"+conformance.Tenant+"/scim/v2"+path, conformance.Token, "").WantStatus(t, 200)
+	}
+	cubeUser := get(h, "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").JSON
 	var names []string
-	for _, a := range cube.Get("attributes").Array() {
+	for _, a := range cubeUser.Get("attributes").Array() {
 		names = append(names, a.Get("name").String())
 	}
 	if got := strings.Join(names, ","); got != "userName,name,active,emails" {
 		t.Fatalf("Cube publishes %s", got)
 	}
-	if subs := cube.Get(`attributes.#(name=="emails").subAttributes.#.name`).Raw; subs != `["value","primary"]` {
+	if subs := cubeUser.Get(`attributes.#(name=="emails").subAttributes.#.name`).Raw; subs != `["value","primary"]` {
 		t.Fatalf("Cube's emails: %s", subs)
 	}
-	if h.cube("GET", "/ResourceTypes/User", "").wantStatus(t, 200).json.Get("schemaExtensions").Exists() {
+	if get(h, "/ResourceTypes/User").JSON.Get("schemaExtensions").Exists() {
 		t.Fatal("Cube keeps no enterprise attribute, yet the extension is published")
 	}
-	if n := h.cube("GET", "/Schemas", "").json.Get("totalResults").Int(); n != 2 {
+	if n := get(h, "/Schemas").JSON.Get("totalResults").Int(); n != 2 {
 		t.Fatalf("Cube publishes %d schemas, want User and Group", n)
 	}
 
-	ws := newWorkspace(t, `{domain: example.com}`)
-	user := ws.ws("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", "").wantStatus(t, 200).json
+	ws := gatewaytest.New(t, conformance.Config(workspace.Factory))
+	user := get(ws, "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").JSON
 	for _, c := range []struct{ path, want string }{
 		{`attributes.#(name=="name").subAttributes.#(name=="givenName").required`, "true"},
 		{`attributes.#(name=="name").subAttributes.#(name=="familyName").required`, "true"},
@@ -78,11 +87,11 @@ func TestDiscoveryIsTheTenants(t *testing.T) {
 			t.Errorf("workspace %s = %s, want %s", c.path, got, c.want)
 		}
 	}
-	rt := ws.ws("GET", "/ResourceTypes/User", "").wantStatus(t, 200).json
+	rt := get(ws, "/ResourceTypes/User").JSON
 	if got := rt.Get("schemaExtensions.#.schema").Raw; got != `["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User","urn:scim:schemas:extension:workspace:1.0"]` {
 		t.Fatalf("workspace schemaExtensions %s", got)
 	}
-	ext := ws.ws("GET", "/Schemas/urn:scim:schemas:extension:workspace:1.0", "").wantStatus(t, 200).json
+	ext := get(ws, "/Schemas/urn:scim:schemas:extension:workspace:1.0").JSON
 	if ext.Get(`attributes.#(name=="firstLoginUrl").mutability`).String() != "readOnly" {
 		t.Fatalf("workspace extension: %s", ext.Raw)
 	}

@@ -17,6 +17,9 @@
 package conformance
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +30,7 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/emulator"
@@ -224,4 +228,41 @@ func (r Response) WantError(t *testing.T, status int, scimType string) Response 
 		t.Fatalf("error without detail: %s", r.Body)
 	}
 	return r
+}
+
+// NoSecretsLogged fails the test when a log line holds one of secrets.
+func NoSecretsLogged(t *testing.T, logs *observer.ObservedLogs, secrets ...string) {
+	for _, e := range logs.All() {
+		var buf bytes.Buffer
+		buf.WriteString(e.Message)
+		for k, v := range e.ContextMap() {
+			buf.WriteString(" " + k + "=")
+			b, _ := json.Marshal(v)
+			buf.Write(b)
+		}
+		for _, s := range secrets {
+			if strings.Contains(buf.String(), s) {
+				t.Errorf("log line contains secret %q: %s", s, buf.String())
+			}
+		}
+	}
+}
+
+// WantBackendMessage checks that a backend's message stayed out of the
+// client's error and went to the log under the response's request id.
+func WantBackendMessage(t *testing.T, logs *observer.ObservedLogs, r Response, msg string) {
+	t.Helper()
+	if strings.Contains(string(r.Body), msg) {
+		t.Fatalf("the backend's message reached the client: %s", r.Body)
+	}
+	rid := r.Header.Get("X-Request-Id")
+	if !strings.Contains(r.JSON.Get("detail").String(), rid) {
+		t.Fatalf("detail does not name the request id %s: %s", rid, r.Body)
+	}
+	for _, e := range logs.All() {
+		if m := e.ContextMap(); m["request_id"] == rid && strings.Contains(fmt.Sprint(m["backend_message"]), msg) {
+			return
+		}
+	}
+	t.Fatalf("no log line with request id %s holds the backend's message %q", rid, msg)
 }

@@ -1,6 +1,7 @@
-package gateway
+package purecloud_test
 
 import (
+	"github.com/scimgw/scimgw/gateway/gatewaytest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -17,21 +18,21 @@ const pcToken = "pc-token-123456"
 // purecloudConfig has one emulated Genesys Cloud tenant "pc", reached with
 // OAuth client credentials.
 func purecloudConfig(options string) string {
-	return purecloudConfigRetry(options, quickRetry)
+	return purecloudConfigRetry(options, gatewaytest.QuickRetry)
 }
 
 func purecloudConfigRetry(options, retry string) string {
-	return oauthTenant("pc", "purecloud", pcToken, "/oauth/token", options, retry)
+	return gatewaytest.OAuthTenant("pc", "purecloud", pcToken, "/oauth/token", options, retry)
 }
 
 func newPurecloud(t *testing.T, options string) *harness {
 	t.Helper()
-	return newHarness(t, purecloudConfig(options))
+	return newH(t, purecloudConfig(options))
 }
 
-func (h *harness) pc(method, path, body string, headers ...string) response {
-	h.t.Helper()
-	return h.do(method, "/pc/scim/v2"+path, pcToken, body, headers...)
+func (h *harness) pc(method, path, body string, headers ...string) gatewaytest.Response {
+	h.T.Helper()
+	return h.Do(method, "/pc/scim/v2"+path, pcToken, body, headers...)
 }
 
 // genesysUser is an enterprise user as Okta or Entra ID sends it, with what
@@ -52,17 +53,17 @@ func genesysUser(managerID string) string {
 // requests Genesys Cloud receives kept in a golden file.
 func TestPurecloudLifecycle(t *testing.T) {
 	h := newPurecloud(t, `{role_map: {admin: Master Admin}}`)
-	emu := h.emu("pc")
+	emu := h.Emu("pc")
 	var golden strings.Builder
 	section := func(title string, mark int) {
-		golden.WriteString("### " + title + "\n" + sent(emu, mark) + "\n")
+		golden.WriteString("### " + title + "\n" + gatewaytest.Sent(emu, mark) + "\n")
 	}
-	mgr := h.pc("POST", "/Users", `{"userName":"kim@example.com","displayName":"Kim Manager"}`).wantStatus(t, 201).json.Get("id").String()
+	mgr := h.pc("POST", "/Users", `{"userName":"kim@example.com","displayName":"Kim Manager"}`).WantStatus(t, 201).JSON.Get("id").String()
 
 	mark := len(emu.Requests())
-	r := h.pc("POST", "/Users", genesysUser(mgr)).wantStatus(t, 201)
+	r := h.pc("POST", "/Users", genesysUser(mgr)).WantStatus(t, 201)
 	section("create", mark)
-	id := r.json.Get("id").String()
+	id := r.JSON.Get("id").String()
 	body := gjson.Parse(emu.Requests()[mark].Body)
 	switch {
 	case body.Get("name").Exists() || body.Get("locale").Exists() || body.Get(`urn:ietf:params:scim:schemas:extension:enterprise:2\.0:User.costCenter`).Exists():
@@ -77,68 +78,68 @@ func TestPurecloudLifecycle(t *testing.T) {
 		t.Fatalf("roles: %s", body.Get("roles").Raw)
 	}
 	switch {
-	case r.json.Get("roles").Raw != `[{"value":"agent"},{"value":"admin"}]`:
-		t.Fatalf("roles back: %s", r.json.Get("roles").Raw)
-	case r.json.Get("name.givenName").String() != "Barbara" || r.json.Get("name.familyName").String() != "Jensen":
-		t.Fatalf("name back: %s", r.json.Get("name").Raw)
-	case r.json.Get(`emails.#(type=="other").value`).String() != "bjensen@example.com":
-		t.Fatalf("emails back: %s", r.json.Get("emails").Raw)
-	case r.json.Get(`urn:ietf:params:scim:schemas:extension:genesys:purecloud:2\.0:User.routingSkills.0.name`).String() != "Dutch":
-		t.Fatalf("genesys extension: %s", r.body)
-	case r.header.Get("ETag") != `"1"` || r.json.Get("meta.version").String() != `"1"`:
-		t.Fatalf("ETag %q, meta.version %s", r.header.Get("ETag"), r.json.Get("meta.version").Raw)
+	case r.JSON.Get("roles").Raw != `[{"value":"agent"},{"value":"admin"}]`:
+		t.Fatalf("roles back: %s", r.JSON.Get("roles").Raw)
+	case r.JSON.Get("name.givenName").String() != "Barbara" || r.JSON.Get("name.familyName").String() != "Jensen":
+		t.Fatalf("name back: %s", r.JSON.Get("name").Raw)
+	case r.JSON.Get(`emails.#(type=="other").value`).String() != "bjensen@example.com":
+		t.Fatalf("emails back: %s", r.JSON.Get("emails").Raw)
+	case r.JSON.Get(`urn:ietf:params:scim:schemas:extension:genesys:purecloud:2\.0:User.routingSkills.0.name`).String() != "Dutch":
+		t.Fatalf("genesys extension: %s", r.Body)
+	case r.Header.Get("ETag") != `"1"` || r.JSON.Get("meta.version").String() != `"1"`:
+		t.Fatalf("ETag %q, meta.version %s", r.Header.Get("ETag"), r.JSON.Get("meta.version").Raw)
 	}
 
 	// PATCH is native; a name change becomes a displayName change, and
 	// only the given name needs the current displayName.
 	mark = len(emu.Requests())
-	r = h.pc("PATCH", "/Users/"+id, patchOp+`[{"op":"Replace","path":"name.givenName","value":"Babs"},
+	r = h.pc("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"Replace","path":"name.givenName","value":"Babs"},
 		{"op":"replace","path":"phoneNumbers[type eq \"mobile\"].value","value":"+31 6 5555 0199"},
 		{"op":"Add","path":"roles","value":[{"value":"admin"}]},
-		{"op":"replace","path":"active","value":false}]}`).wantStatus(t, 200)
+		{"op":"replace","path":"active","value":false}]}`).WantStatus(t, 200)
 	section("patch", mark)
-	if r.json.Get("displayName").String() != "Babs Jensen" || r.json.Get("active").Bool() || r.json.Get(`phoneNumbers.#(type=="mobile").value`).String() != "+31655550199" {
-		t.Fatalf("patch: %s", r.body)
+	if r.JSON.Get("displayName").String() != "Babs Jensen" || r.JSON.Get("active").Bool() || r.JSON.Get(`phoneNumbers.#(type=="mobile").value`).String() != "+31655550199" {
+		t.Fatalf("patch: %s", r.Body)
 	}
 
 	// PUT replaces; the answer carries the new version.
 	mark = len(emu.Requests())
 	r = h.pc("PUT", "/Users/"+id, `{"userName":"bjensen@example.com","name":{"givenName":"Barbara","familyName":"Jensen-Smith"},"active":true,
-		"emails":[{"value":"bjensen@example.com","type":"work","primary":true}]}`, "If-Match", r.header.Get("ETag")).wantStatus(t, 200)
+		"emails":[{"value":"bjensen@example.com","type":"work","primary":true}]}`, "If-Match", r.Header.Get("ETag")).WantStatus(t, 200)
 	section("replace", mark)
-	if r.json.Get("displayName").String() != "Barbara Jensen-Smith" || r.json.Get("title").Exists() || r.header.Get("ETag") != `"3"` {
-		t.Fatalf("replace: %s %s", r.header.Get("ETag"), r.body)
+	if r.JSON.Get("displayName").String() != "Barbara Jensen-Smith" || r.JSON.Get("title").Exists() || r.Header.Get("ETag") != `"3"` {
+		t.Fatalf("replace: %s %s", r.Header.Get("ETag"), r.Body)
 	}
 
 	// Groups exist in Genesys: find one, change its members.
 	mark = len(emu.Requests())
-	g := h.pc("GET", "/Groups?filter="+url.QueryEscape(`displayName eq "Support"`), "").wantStatus(t, 200)
-	gid := g.json.Get("Resources.0.id").String()
-	h.pc("PATCH", "/Groups/"+gid, patchOp+`[{"op":"add","path":"members","value":[{"value":"`+id+`"},{"value":"`+mgr+`"}]}]}`).wantStatus(t, 200)
-	r = h.pc("PATCH", "/Groups/"+gid, patchOp+`[{"op":"remove","path":"members[value eq \"`+mgr+`\"]"}]}`).wantStatus(t, 200)
-	if r.json.Get("members.#").Int() != 1 || r.json.Get("members.0.value").String() != id {
-		t.Fatalf("members: %s", r.body)
+	g := h.pc("GET", "/Groups?filter="+url.QueryEscape(`displayName eq "Support"`), "").WantStatus(t, 200)
+	gid := g.JSON.Get("Resources.0.id").String()
+	h.pc("PATCH", "/Groups/"+gid, gatewaytest.PatchOp+`[{"op":"add","path":"members","value":[{"value":"`+id+`"},{"value":"`+mgr+`"}]}]}`).WantStatus(t, 200)
+	r = h.pc("PATCH", "/Groups/"+gid, gatewaytest.PatchOp+`[{"op":"remove","path":"members[value eq \"`+mgr+`\"]"}]}`).WantStatus(t, 200)
+	if r.JSON.Get("members.#").Int() != 1 || r.JSON.Get("members.0.value").String() != id {
+		t.Fatalf("members: %s", r.Body)
 	}
-	r = h.pc("PUT", "/Groups/"+gid, `{"displayName":"Support","members":[{"value":"`+mgr+`"}]}`).wantStatus(t, 200)
-	if r.json.Get("members.#").Int() != 1 || r.json.Get("members.0.value").String() != mgr {
-		t.Fatalf("members after PUT: %s", r.body)
+	r = h.pc("PUT", "/Groups/"+gid, `{"displayName":"Support","members":[{"value":"`+mgr+`"}]}`).WantStatus(t, 200)
+	if r.JSON.Get("members.#").Int() != 1 || r.JSON.Get("members.0.value").String() != mgr {
+		t.Fatalf("members after PUT: %s", r.Body)
 	}
-	if h.pc("GET", "/Users/"+mgr, "").json.Get("groups.0.value").String() != gid {
+	if h.pc("GET", "/Users/"+mgr, "").JSON.Get("groups.0.value").String() != gid {
 		t.Fatal("the user's groups do not show the group")
 	}
 	section("group membership", mark)
 
 	mark = len(emu.Requests())
-	h.pc("DELETE", "/Users/"+id, "").wantStatus(t, 204)
+	h.pc("DELETE", "/Users/"+id, "").WantStatus(t, 204)
 	section("delete", mark)
 	if emu.Resource("Users", id) != nil {
 		t.Fatal("user still stored")
 	}
-	checkGolden(t, "testdata/purecloud/lifecycle.golden", golden.String())
+	gatewaytest.CheckGolden(t, "testdata/lifecycle.golden", golden.String())
 }
 
 func TestPurecloudRefusedBeforeSending(t *testing.T) {
-	wantRefused(t, newPurecloud, "pc", pcToken, []refusal{
+	gatewaytest.WantRefused(t, func(t *testing.T, o string) *gatewaytest.Harness { return newPurecloud(t, o).Harness }, "pc", pcToken, []gatewaytest.Refusal{
 		{"userName not an email", `{}`, `{"userName":"bjensen","displayName":"B J"}`, "invalidValue"},
 		{"userName with a display name", `{}`, `{"userName":"Babs <bjensen@example.com>","displayName":"B J"}`, "invalidValue"},
 		{"no displayName and no name", `{}`, `{"userName":"bjensen@example.com"}`, "invalidValue"},
@@ -148,17 +149,17 @@ func TestPurecloudRefusedBeforeSending(t *testing.T) {
 	})
 	t.Run("composed from given and family name", func(t *testing.T) {
 		h := newPurecloud(t, `{}`)
-		h.pc("POST", "/Users", `{"userName":"bjensen@example.com","name":{"givenName":"Barbara","familyName":"Jensen"}}`).wantStatus(t, 201)
-		if d := gjson.Get(h.emu("pc").Requests()[0].Body, "displayName").String(); d != "Barbara Jensen" {
+		h.pc("POST", "/Users", `{"userName":"bjensen@example.com","name":{"givenName":"Barbara","familyName":"Jensen"}}`).WantStatus(t, 201)
+		if d := gjson.Get(h.Emu("pc").Requests()[0].Body, "displayName").String(); d != "Barbara Jensen" {
 			t.Fatalf("displayName %q", d)
 		}
 	})
 	t.Run("a PATCH to a userName that is not an email", func(t *testing.T) {
 		h := newPurecloud(t, `{}`)
-		id := h.pc("POST", "/Users", `{"userName":"bjensen@example.com","displayName":"B J"}`).json.Get("id").String()
-		mark := len(h.emu("pc").Requests())
-		h.pc("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"userName","value":"bjensen"}]}`).wantError(t, 400, "invalidValue")
-		if len(h.emu("pc").Requests()) != mark {
+		id := h.pc("POST", "/Users", `{"userName":"bjensen@example.com","displayName":"B J"}`).JSON.Get("id").String()
+		mark := len(h.Emu("pc").Requests())
+		h.pc("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"replace","path":"userName","value":"bjensen"}]}`).WantError(t, 400, "invalidValue")
+		if len(h.Emu("pc").Requests()) != mark {
 			t.Fatal("forwarded")
 		}
 	})
@@ -175,20 +176,20 @@ func seedGenesys(t *testing.T, h *harness, prefix string, n int, inactive ...int
 				active = "false"
 			}
 		}
-		r := h.pc("POST", "/Users", `{"userName":"`+prefix+itoa(i)+`@example.com","displayName":"P `+itoa(i)+`","title":"t`+itoa(i%3)+`","active":`+active+`,
-			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"`+itoa(1000+i)+`"}}`).wantStatus(t, 201)
-		ids = append(ids, r.json.Get("id").String())
+		r := h.pc("POST", "/Users", `{"userName":"`+prefix+strconv.Itoa(i)+`@example.com","displayName":"P `+strconv.Itoa(i)+`","title":"t`+strconv.Itoa(i%3)+`","active":`+active+`,
+			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"`+strconv.Itoa(1000+i)+`"}}`).WantStatus(t, 201)
+		ids = append(ids, r.JSON.Get("id").String())
 	}
 	return ids
 }
 
 func TestPurecloudLists(t *testing.T) {
 	h := newPurecloud(t, `{scan_limit: 100}`)
-	emu := h.emu("pc")
+	emu := h.Emu("pc")
 	seedGenesys(t, h, "p", 8, 2, 5)
-	names := func(r response) string {
+	names := func(r gatewaytest.Response) string {
 		var out []string
-		for _, u := range r.json.Get("Resources.#.userName").Array() {
+		for _, u := range r.JSON.Get("Resources.#.userName").Array() {
 			out = append(out, strings.TrimSuffix(u.String(), "@example.com"))
 		}
 		return strings.Join(out, ",")
@@ -218,9 +219,9 @@ func TestPurecloudLists(t *testing.T) {
 			if c.filter != "" {
 				q = "?filter=" + url.QueryEscape(c.filter)
 			}
-			r := h.pc("GET", "/Users"+q, "").wantStatus(t, 200)
-			if got := names(r); got != c.want || r.json.Get("totalResults").Int() != int64(len(strings.Split(c.want, ","))) {
-				t.Fatalf("got %s (total %d), want %s", got, r.json.Get("totalResults").Int(), c.want)
+			r := h.pc("GET", "/Users"+q, "").WantStatus(t, 200)
+			if got := names(r); got != c.want || r.JSON.Get("totalResults").Int() != int64(len(strings.Split(c.want, ","))) {
+				t.Fatalf("got %s (total %d), want %s", got, r.JSON.Get("totalResults").Int(), c.want)
 			}
 			var sent []string
 			for _, rq := range emu.Requests()[mark:] {
@@ -234,12 +235,12 @@ func TestPurecloudLists(t *testing.T) {
 	}
 	t.Run("pages above 25 take several calls", func(t *testing.T) {
 		h := newPurecloud(t, `{}`)
-		emu := h.emu("pc")
+		emu := h.Emu("pc")
 		seedGenesys(t, h, "q", 60, 10, 50)
 		mark := len(emu.Requests())
-		r := h.pc("GET", "/Users?count=100", "").wantStatus(t, 200)
-		if r.json.Get("totalResults").Int() != 60 || r.json.Get("itemsPerPage").Int() != 60 || len(r.json.Get("Resources").Array()) != 60 {
-			t.Fatalf("total %d, items %d", r.json.Get("totalResults").Int(), r.json.Get("itemsPerPage").Int())
+		r := h.pc("GET", "/Users?count=100", "").WantStatus(t, 200)
+		if r.JSON.Get("totalResults").Int() != 60 || r.JSON.Get("itemsPerPage").Int() != 60 || len(r.JSON.Get("Resources").Array()) != 60 {
+			t.Fatalf("total %d, items %d", r.JSON.Get("totalResults").Int(), r.JSON.Get("itemsPerPage").Int())
 		}
 		for _, rq := range emu.Requests()[mark:] {
 			v, _ := url.ParseQuery(rq.Query)
@@ -248,69 +249,69 @@ func TestPurecloudLists(t *testing.T) {
 			}
 		}
 		// The second page spans the active and the inactive users.
-		r = h.pc("GET", "/Users?startIndex=41&count=30", "").wantStatus(t, 200)
-		if r.json.Get("itemsPerPage").Int() != 20 || r.json.Get("startIndex").Int() != 41 || names(r)[len(names(r))-7:] != "q10,q50" {
-			t.Fatalf("second page: %d items, ends %s", r.json.Get("itemsPerPage").Int(), names(r))
+		r = h.pc("GET", "/Users?startIndex=41&count=30", "").WantStatus(t, 200)
+		if r.JSON.Get("itemsPerPage").Int() != 20 || r.JSON.Get("startIndex").Int() != 41 || names(r)[len(names(r))-7:] != "q10,q50" {
+			t.Fatalf("second page: %d items, ends %s", r.JSON.Get("itemsPerPage").Int(), names(r))
 		}
 		// count=0: only the total.
-		if r := h.pc("GET", "/Users?count=0", ""); r.json.Get("totalResults").Int() != 60 || r.json.Get("Resources.#").Int() != 0 {
-			t.Fatalf("count=0: %s", r.body)
+		if r := h.pc("GET", "/Users?count=0", ""); r.JSON.Get("totalResults").Int() != 60 || r.JSON.Get("Resources.#").Int() != 0 {
+			t.Fatalf("count=0: %s", r.Body)
 		}
 	})
 	t.Run("too wide to scan", func(t *testing.T) {
 		h := newPurecloud(t, `{scan_limit: 5}`)
 		seedGenesys(t, h, "r", 6)
-		h.pc("GET", "/Users?filter="+url.QueryEscape(`title eq "t1"`), "").wantError(t, 400, "tooMany")
+		h.pc("GET", "/Users?filter="+url.QueryEscape(`title eq "t1"`), "").WantError(t, 400, "tooMany")
 	})
 }
 
 func TestPurecloudVersions(t *testing.T) {
 	h := newPurecloud(t, `{}`)
-	emu := h.emu("pc")
+	emu := h.Emu("pc")
 	id := seedGenesys(t, h, "v", 1)[0]
-	r := h.pc("GET", "/Users/"+id, "").wantStatus(t, 200)
-	etag := r.header.Get("ETag")
-	if h.pc("GET", "/Users/"+id, "", "If-None-Match", etag).status != 304 {
+	r := h.pc("GET", "/Users/"+id, "").WantStatus(t, 200)
+	etag := r.Header.Get("ETag")
+	if h.pc("GET", "/Users/"+id, "", "If-None-Match", etag).Status != 304 {
 		t.Fatal("If-None-Match with the current version should give 304")
 	}
 	// Genesys answers a stale If-Match with 400 invalidVers: the client sees 412.
-	h.pc("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"title","value":"x"}]}`, "If-Match", `"9"`).wantError(t, 412, "")
-	h.pc("PUT", "/Users/"+id, `{"userName":"v0@example.com","displayName":"V"}`, "If-Match", `"9"`).wantError(t, 412, "")
+	h.pc("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"replace","path":"title","value":"x"}]}`, "If-Match", `"9"`).WantError(t, 412, "")
+	h.pc("PUT", "/Users/"+id, `{"userName":"v0@example.com","displayName":"V"}`, "If-Match", `"9"`).WantError(t, 412, "")
 	if gjson.GetBytes(emu.Resource("Users", id), "title").String() != "t0" {
 		t.Fatal("a stale write changed the user")
 	}
-	r = h.pc("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","path":"title","value":"x"}]}`, "If-Match", etag).wantStatus(t, 200)
-	if r.header.Get("ETag") != `"2"` {
-		t.Fatalf("ETag after PATCH %q", r.header.Get("ETag"))
+	r = h.pc("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"replace","path":"title","value":"x"}]}`, "If-Match", etag).WantStatus(t, 200)
+	if r.Header.Get("ETag") != `"2"` {
+		t.Fatalf("ETag after PATCH %q", r.Header.Get("ETag"))
 	}
 }
 
 func TestPurecloudRateLimits(t *testing.T) {
 	t.Run("a wait that fits is waited for", func(t *testing.T) {
-		h := newHarness(t, purecloudConfigRetry(`{}`, `{max_attempts: 3, min_backoff: 10ms, max_backoff: 2s}`))
-		emu := h.emu("pc")
+		h := newH(t, purecloudConfigRetry(`{}`, `{max_attempts: 3, min_backoff: 10ms, max_backoff: 2s}`))
+		emu := h.Emu("pc")
 		emu.Inject(emulator.Fault{Method: "POST", Status: 429, RetryAfter: "1"})
 		start := time.Now()
-		h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"A"}`).wantStatus(t, 201)
+		h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"A"}`).WantStatus(t, 201)
 		if time.Since(start) < time.Second || emu.Count("Users") != 1 {
 			t.Fatalf("after %v, %d users", time.Since(start), emu.Count("Users"))
 		}
 	})
 	t.Run("a longer one goes to the client, with Retry-After, and nothing is created twice", func(t *testing.T) {
 		h := newPurecloud(t, `{}`)
-		emu := h.emu("pc")
+		emu := h.Emu("pc")
 		emu.SetRateLimit(&emulator.RateLimit{Requests: 1, Per: time.Hour, RetryAfter: 30})
-		h.pc("GET", "/Users/nope", "").wantError(t, 404, "")
-		r := h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"A"}`).wantError(t, 429, "")
-		if r.header.Get("Retry-After") != "30" || !strings.Contains(r.json.Get("detail").String(), "429 Too Many Requests") {
-			t.Fatalf("429: Retry-After %q, %s", r.header.Get("Retry-After"), r.body)
+		h.pc("GET", "/Users/nope", "").WantError(t, 404, "")
+		r := h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"A"}`).WantError(t, 429, "")
+		if r.Header.Get("Retry-After") != "30" || !strings.Contains(r.JSON.Get("detail").String(), "429 Too Many Requests") {
+			t.Fatalf("429: Retry-After %q, %s", r.Header.Get("Retry-After"), r.Body)
 		}
-		h.wantBackendMessage(t, r, "Rate limit exceeded")
+		h.WantBackendMessage(t, r, "Rate limit exceeded")
 		emu.SetRateLimit(nil)
 		if emu.Count("Users") != 0 {
 			t.Fatal("a refused create was applied")
 		}
-		h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"A"}`).wantStatus(t, 201)
+		h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"A"}`).WantStatus(t, 201)
 		if emu.Count("Users") != 1 {
 			t.Fatalf("%d users", emu.Count("Users"))
 		}
@@ -319,31 +320,31 @@ func TestPurecloudRateLimits(t *testing.T) {
 
 func TestPurecloudGroupsAndDiscovery(t *testing.T) {
 	h := newPurecloud(t, `{}`)
-	emu := h.emu("pc")
-	r := h.pc("POST", "/Groups", `{"displayName":"New"}`).wantError(t, 501, "")
-	if !strings.Contains(r.json.Get("detail").String(), "created and deleted in Genesys Cloud") {
-		t.Fatalf("detail: %s", r.body)
+	emu := h.Emu("pc")
+	r := h.pc("POST", "/Groups", `{"displayName":"New"}`).WantError(t, 501, "")
+	if !strings.Contains(r.JSON.Get("detail").String(), "created and deleted in Genesys Cloud") {
+		t.Fatalf("detail: %s", r.Body)
 	}
-	gid := h.pc("GET", "/Groups?filter="+url.QueryEscape(`displayName eq "Sales"`), "").json.Get("Resources.0.id").String()
-	h.pc("DELETE", "/Groups/"+gid, "").wantError(t, 501, "")
+	gid := h.pc("GET", "/Groups?filter="+url.QueryEscape(`displayName eq "Sales"`), "").JSON.Get("Resources.0.id").String()
+	h.pc("DELETE", "/Groups/"+gid, "").WantError(t, 501, "")
 	if emu.Count("Groups") != 2 || len(emu.Requests()) != 1 {
 		t.Fatalf("%d groups, %d requests", emu.Count("Groups"), len(emu.Requests()))
 	}
-	h.pc("GET", "/Groups/"+gid, "").wantStatus(t, 200)
-	rt := h.pc("GET", "/ResourceTypes/Group", "").wantStatus(t, 200)
-	if !strings.Contains(rt.json.Get("description").String(), "501") {
-		t.Fatalf("discovery does not say groups cannot be created: %s", rt.body)
+	h.pc("GET", "/Groups/"+gid, "").WantStatus(t, 200)
+	rt := h.pc("GET", "/ResourceTypes/Group", "").WantStatus(t, 200)
+	if !strings.Contains(rt.JSON.Get("description").String(), "501") {
+		t.Fatalf("discovery does not say groups cannot be created: %s", rt.Body)
 	}
-	spc := h.pc("GET", "/ServiceProviderConfig", "").wantStatus(t, 200)
-	if !spc.json.Get("etag.supported").Bool() || spc.json.Get("sort.supported").Bool() {
-		t.Fatalf("ServiceProviderConfig: %s", spc.body)
+	spc := h.pc("GET", "/ServiceProviderConfig", "").WantStatus(t, 200)
+	if !spc.JSON.Get("etag.supported").Bool() || spc.JSON.Get("sort.supported").Bool() {
+		t.Fatalf("ServiceProviderConfig: %s", spc.Body)
 	}
 }
 
 func TestPurecloudOAuth(t *testing.T) {
 	h := newPurecloud(t, `{}`)
 	seedGenesys(t, h, "o", 1)
-	for _, r := range h.emu("pc").Requests() {
+	for _, r := range h.Emu("pc").Requests() {
 		if !strings.HasPrefix(r.Auth, "Bearer ") || strings.Contains(r.Auth, "emulator-backend-token") {
 			t.Fatalf("backend saw Authorization %q", r.Auth)
 		}
@@ -354,14 +355,14 @@ func TestPurecloudOAuth(t *testing.T) {
 // treatment as pathed ones.
 func TestPurecloudPathlessPatch(t *testing.T) {
 	h := newPurecloud(t, `{role_map: {admin: Master Admin}}`)
-	emu := h.emu("pc")
-	id := h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"Ann Smith"}`).wantStatus(t, 201).json.Get("id").String()
+	emu := h.Emu("pc")
+	id := h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"Ann Smith"}`).WantStatus(t, 201).JSON.Get("id").String()
 	mark := len(emu.Requests())
-	r := h.pc("PATCH", "/Users/"+id, patchOp+`[{"op":"replace","value":{"name.familyName":"Jones","phoneNumbers":[{"value":"+44 20 7946 0000","type":"mobile"}],
-		"roles":[{"value":"admin"}],"emails":[{"value":"a@example.com","type":"other"},{"value":"ann@work.example","type":"work"}]}}]}`).wantStatus(t, 200)
-	if r.json.Get("displayName").String() != "Ann Jones" || r.json.Get("phoneNumbers.0.value").String() != "+442079460000" ||
-		r.json.Get("roles.0.value").String() != "admin" || r.json.Get(`emails.#(type=="work").value`).String() != "ann@work.example" {
-		t.Fatalf("patch: %s", r.body)
+	r := h.pc("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"replace","value":{"name.familyName":"Jones","phoneNumbers":[{"value":"+44 20 7946 0000","type":"mobile"}],
+		"roles":[{"value":"admin"}],"emails":[{"value":"a@example.com","type":"other"},{"value":"ann@work.example","type":"work"}]}}]}`).WantStatus(t, 200)
+	if r.JSON.Get("displayName").String() != "Ann Jones" || r.JSON.Get("phoneNumbers.0.value").String() != "+442079460000" ||
+		r.JSON.Get("roles.0.value").String() != "admin" || r.JSON.Get(`emails.#(type=="work").value`).String() != "ann@work.example" {
+		t.Fatalf("patch: %s", r.Body)
 	}
 	if body := emu.Requests()[len(emu.Requests())-1].Body; strings.Contains(body, "familyName") || !strings.Contains(body, `"Master Admin"`) {
 		t.Fatalf("sent %s (requests since mark: %d)", body, len(emu.Requests())-mark)
@@ -372,12 +373,20 @@ func TestPurecloudPathlessPatch(t *testing.T) {
 // can be filtered on.
 func TestPurecloudFilterOnDerivedAttributes(t *testing.T) {
 	h := newPurecloud(t, `{role_map: {admin: Master Admin}}`)
-	h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"Ann Smith","roles":[{"value":"admin"}]}`).wantStatus(t, 201)
-	h.pc("POST", "/Users", `{"userName":"b@example.com","displayName":"Bob Smith"}`).wantStatus(t, 201)
+	h.pc("POST", "/Users", `{"userName":"a@example.com","displayName":"Ann Smith","roles":[{"value":"admin"}]}`).WantStatus(t, 201)
+	h.pc("POST", "/Users", `{"userName":"b@example.com","displayName":"Bob Smith"}`).WantStatus(t, 201)
 	for filter, want := range map[string]int64{`name.givenName eq "Ann"`: 1, `name.familyName eq "Smith"`: 2, `roles.value eq "admin"`: 1} {
-		r := h.pc("GET", "/Users?filter="+url.QueryEscape(filter), "").wantStatus(t, 200)
-		if r.json.Get("totalResults").Int() != want {
-			t.Errorf("%s: %s", filter, r.body)
+		r := h.pc("GET", "/Users?filter="+url.QueryEscape(filter), "").WantStatus(t, 200)
+		if r.JSON.Get("totalResults").Int() != want {
+			t.Errorf("%s: %s", filter, r.Body)
 		}
 	}
+}
+
+// harness is the gateway under test, with this file's tenant shortcuts.
+type harness struct{ *gatewaytest.Harness }
+
+func newH(t *testing.T, yaml string) *harness {
+	t.Helper()
+	return &harness{gatewaytest.New(t, yaml, pcToken, "s3cret-pass")}
 }
