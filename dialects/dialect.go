@@ -210,7 +210,7 @@ type BackendResponse struct {
 type Config struct {
 	Tenant  string
 	Backend Backend
-	Options map[string]string // validated against the dialect's OptionSpecs, defaults applied
+	Options Options // checked against the dialect's OptionSpecs, defaults applied
 	// Mapping is the tenant's compiled mapping: the dialect's built-in
 	// mapping (Factory.Mapping) with the tenant's mapping file on top.
 	Mapping *mappings.Mapping

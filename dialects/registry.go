@@ -1,7 +1,9 @@
 package dialects
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/scimgw/scimgw/mappings"
 	"net/http"
@@ -22,6 +24,43 @@ const (
 	// as a JSON object.
 	Map
 )
+
+// Options are a tenant's dialect options as the gateway checked them
+// against the dialect's OptionSpecs at load, with the defaults applied;
+// the accessors read values already known to have their kind, so a
+// Factory decodes its options once, in New, without re-checking them.
+type Options map[string]string
+
+// String returns the option's value.
+func (o Options) String(name string) string { return o[name] }
+
+// Bool returns a Bool option.
+func (o Options) Bool(name string) bool { return o[name] == "true" }
+
+// Int returns an Int option; a value that is not one is a programming
+// error (the gateway checked it at load).
+func (o Options) Int(name string) int {
+	if o[name] == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(o[name])
+	if err != nil {
+		panic(fmt.Sprintf("dialects: option %s is not an integer: %q", name, o[name]))
+	}
+	return n
+}
+
+// Map returns a Map option (a JSON object of strings); nil when unset.
+func (o Options) Map(name string) map[string]string {
+	if o[name] == "" {
+		return nil
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal([]byte(o[name]), &m); err != nil {
+		panic(fmt.Sprintf("dialects: option %s is not a map of strings: %v", name, err))
+	}
+	return m
+}
 
 // OptionSpec declares one key of a tenant's `options:` for a dialect; the
 // gateway checks options against it (with file:line:col errors) before the
@@ -64,7 +103,7 @@ type Factory struct {
 	// `backend.emulated: true`, `scimgw emulate` and tests. It gets the
 	// tenant's options (defaults applied), so that it behaves like the
 	// backend the options describe.
-	NewEmulator func(options map[string]string) Emulator
+	NewEmulator func(options Options) Emulator
 	// Demo is how a tenant reaches the emulator and what options it needs,
 	// as YAML flow mappings for backend.auth and options; the shipped
 	// config.yaml's demo tenants and the conformance suite use them.

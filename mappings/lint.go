@@ -65,6 +65,32 @@ func (l *Linter) At(n *yaml.Node, format string, args ...any) {
 	l.Lints = append(l.Lints, Lint{File: l.File, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
 }
 
+// Pairs walks a YAML mapping's key-value pairs in order: a duplicate key
+// is reported (and dropped from the node, so that it still decodes), a
+// key not in known is reported with a did-you-mean, and fn gets every
+// other pair. noun names a key in messages ("key", "rule kind"), where
+// the mapping ("the top level", "tenants.acme.backend"). The config and
+// the mapping files are both checked with it.
+func (l *Linter) Pairs(n *yaml.Node, known []string, noun, where string, fn func(k, v *yaml.Node)) {
+	seen := map[string]bool{}
+	kept := n.Content[:0]
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if seen[k.Value] {
+			l.At(k, "duplicate key %q in %s", k.Value, where)
+			continue
+		}
+		seen[k.Value] = true
+		kept = append(kept, k, v)
+		if !contains(known, k.Value) {
+			l.At(k, "unknown %s %q in %s%s", noun, k.Value, where, DidYouMean(k.Value, known))
+			continue
+		}
+		fn(k, v)
+	}
+	n.Content = kept
+}
+
 // yamlLineRE finds the line number in go-yaml's syntax errors.
 var yamlLineRE = regexp.MustCompile(`line (\d+)(?:, column (\d+))?: (.*)`)
 

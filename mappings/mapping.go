@@ -197,7 +197,7 @@ func parseFile(src Source) (*fileSpec, Lints) {
 		l.At(doc, "a mapping file is a mapping with version, dialect, User and Group")
 		return nil, l.Lints
 	}
-	eachPair(l, doc, topKeys, "the top level", func(k, v *yaml.Node) {
+	l.Pairs(doc, topKeys, "key", "the top level", func(k, v *yaml.Node) {
 		switch k.Value {
 		case "version":
 			if v.Value != "1" {
@@ -224,7 +224,7 @@ func parseResource(l *Linter, file, name string, n *yaml.Node) *resSpec {
 		l.At(n, "%s must be a mapping with unmapped, schemas and attributes", name)
 		return rs
 	}
-	eachPair(l, n, resourceKeys, name, func(k, v *yaml.Node) {
+	l.Pairs(n, resourceKeys, "key", name, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "unmapped":
 			if _, ok := policyNames[v.Value]; !ok || v.Kind != yaml.ScalarNode {
@@ -279,14 +279,14 @@ func checkRule(l *Linter, res string, k, v *yaml.Node) {
 		l.At(v, "%s: a rule is a mapping, or a string naming the backend attribute", where)
 		return
 	}
-	eachPairOf(l, v, ruleKeys, "rule kind", where, func(rk, rv *yaml.Node) {
+	l.Pairs(v, ruleKeys, "rule kind", where, func(rk, rv *yaml.Node) {
 		checkRuleValue(l, where, rk, rv)
 		if rk.Value == "response" {
 			if rv.Kind != yaml.MappingNode {
 				l.At(rv, "%s.response must be a mapping", where)
 				return
 			}
-			eachPairOf(l, rv, responseKeys, "rule kind", where+".response", func(pk, pv *yaml.Node) {
+			l.Pairs(rv, responseKeys, "rule kind", where+".response", func(pk, pv *yaml.Node) {
 				checkRuleValue(l, where+".response", pk, pv)
 			})
 		}
@@ -324,28 +324,6 @@ func checkRuleValue(l *Linter, where string, k, v *yaml.Node) {
 	case "sub":
 		if v.Kind != yaml.SequenceNode {
 			l.At(v, "%s.sub must list sub-attribute names", where)
-		}
-	}
-}
-
-// eachPair walks a mapping's pairs, reporting unknown and duplicate keys.
-func eachPair(l *Linter, n *yaml.Node, known []string, where string, fn func(k, v *yaml.Node)) {
-	eachPairOf(l, n, known, "key", where, fn)
-}
-
-// eachPairOf is eachPair with the noun for an unknown key ("rule kind").
-func eachPairOf(l *Linter, n *yaml.Node, known []string, noun, where string, fn func(k, v *yaml.Node)) {
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		switch {
-		case seen[k.Value]:
-			l.At(k, "duplicate key %q in %s", k.Value, where)
-		case !contains(known, k.Value):
-			l.At(k, "unknown %s %q in %s%s", noun, k.Value, where, DidYouMean(k.Value, known))
-		default:
-			seen[k.Value] = true
-			fn(k, v)
 		}
 	}
 }

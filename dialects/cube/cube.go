@@ -27,7 +27,7 @@ var Factory = &dialects.Factory{
 			Caps: dialects.Capabilities{Patch: dialects.AllKinds, Filter: true, Groups: true},
 		}), nil
 	},
-	NewEmulator: func(map[string]string) dialects.Emulator {
+	NewEmulator: func(dialects.Options) dialects.Emulator {
 		// The attributes of Cube's published User and Group schemas; the
 		// emulator refuses anything else.
 		return emulator.New(emulator.Profile{

@@ -50,17 +50,17 @@ var Factory = &dialects.Factory{
 	},
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		d := &dialect{b: cfg.Backend, m: cfg.Mapping, roles: map[string]bool{}}
-		for _, r := range strings.Split(cfg.Options["allowed_roles"], ",") {
+		for _, r := range strings.Split(cfg.Options.String("allowed_roles"), ",") {
 			if r = strings.TrimSpace(r); r != "" {
 				d.roles[strings.ToLower(r)] = true
 				d.roleList = append(d.roleList, r)
 			}
 		}
-		d.scanLimit, _ = strconv.Atoi(cfg.Options["scan_limit"]) // checked at load
+		d.scanLimit = cfg.Options.Int("scan_limit")
 		d.c = scim2.NewClient(cfg.Backend, cfg.Mapping, scim2.Config{Name: "firehydrant", Caps: d.Capabilities(), NoSchemas: true})
 		return d, nil
 	},
-	NewEmulator: func(o map[string]string) dialects.Emulator { return NewEmulator(o["allowed_roles"]) },
+	NewEmulator: func(o dialects.Options) dialects.Emulator { return NewEmulator(o.String("allowed_roles")) },
 	Demo:        dialects.Demo{Auth: `{type: bearer, token: emulator-backend-token}`, Options: `{}`},
 }
 

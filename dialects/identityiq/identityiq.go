@@ -53,7 +53,7 @@ var Factory = &dialects.Factory{
 		d.c = scim2.NewClient(cfg.Backend, cfg.Mapping, scim2.Config{Name: "identityiq", Caps: d.Capabilities(), ForwardAttributes: true})
 		return d, nil
 	},
-	NewEmulator: func(map[string]string) dialects.Emulator { return NewEmulator() },
+	NewEmulator: func(dialects.Options) dialects.Emulator { return NewEmulator() },
 	Demo:        dialects.Demo{Auth: `{type: basic, username: spadmin, password: emulator-password}`, Options: `{}`},
 }
 

@@ -59,13 +59,10 @@ var Factory = &dialects.Factory{
 	},
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		o := cfg.Options
-		d := &dialect{m: cfg.Mapping, b: cfg.Backend, includeInactive: o["include_inactive"] == "true", nameFromDisplay: o["name_from_display"] == "true",
-			roles: map[string]string{}, rolesBack: map[string]string{}}
-		d.scanLimit, _ = strconv.Atoi(o["scan_limit"])
-		if o["role_map"] != "" {
-			if err := json.Unmarshal([]byte(o["role_map"]), &d.roles); err != nil {
-				return nil, err
-			}
+		d := &dialect{m: cfg.Mapping, b: cfg.Backend, includeInactive: o.Bool("include_inactive"), nameFromDisplay: o.Bool("name_from_display"),
+			roles: o.Map("role_map"), rolesBack: map[string]string{}, scanLimit: o.Int("scan_limit")}
+		if d.roles == nil {
+			d.roles = map[string]string{}
 		}
 		for k, v := range d.roles {
 			if _, dup := d.rolesBack[v]; dup {
@@ -77,7 +74,7 @@ var Factory = &dialects.Factory{
 		d.c = scim2.NewClient(cfg.Backend, cfg.Mapping, scim2.Config{Name: "purecloud", Caps: d.Capabilities(), LowerCasePaths: true})
 		return d, nil
 	},
-	NewEmulator: func(map[string]string) dialects.Emulator { return NewEmulator() },
+	NewEmulator: func(dialects.Options) dialects.Emulator { return NewEmulator() },
 	Demo:        dialects.Demo{Auth: `{type: oauth2, token_url: /oauth/token, client_id: emulator-client, client_secret: emulator-client-secret}`, Options: `{role_map: {admin: Master Admin, agent: employee}}`},
 }
 

@@ -36,21 +36,20 @@ var Factory = &dialects.Factory{
 	},
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		o := cfg.Options
-		maxResults, _ := strconv.Atoi(o["max_results"])
 		var patch dialects.Kinds
-		if o["patch"] == "true" {
+		if o.Bool("patch") {
 			patch = dialects.AllKinds
 		}
 		return NewClient(cfg.Backend, cfg.Mapping, Config{
 			Name: "scim2",
 			Caps: dialects.Capabilities{
-				Patch: patch, Filter: true, Sort: o["sort"] == "true",
-				ETag: o["etag"] == "true", Groups: o["groups"] == "true", Enterprise: true,
-				MaxResults: maxResults,
+				Patch: patch, Filter: true, Sort: o.Bool("sort"),
+				ETag: o.Bool("etag"), Groups: o.Bool("groups"), Enterprise: true,
+				MaxResults: o.Int("max_results"),
 			},
 		}), nil
 	},
-	NewEmulator: func(map[string]string) dialects.Emulator {
+	NewEmulator: func(dialects.Options) dialects.Emulator {
 		return emulator.New(emulator.Profile{
 			Name: "scim2", BasePath: "/scim/v2", Token: dialects.EmulatorToken,
 			Groups: true, ETags: true, Sort: true, Patch: true, UserGroups: true,

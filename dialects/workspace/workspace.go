@@ -61,17 +61,13 @@ var Factory = &dialects.Factory{
 	},
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		o := cfg.Options
-		d := &dialect{b: cfg.Backend, m: cfg.Mapping, sendMail: o["send_mail"], rejectEmails: o["extra_emails"] == "reject",
-			userType: o["internal_user_type"], externalIDFromUserName: o["external_id"] == "username"}
-		d.base, _ = strconv.Atoi(o["start_index_base"])
-		d.scanLimit, _ = strconv.Atoi(o["scan_limit"])
+		d := &dialect{b: cfg.Backend, m: cfg.Mapping, sendMail: o.String("send_mail"), rejectEmails: o.String("extra_emails") == "reject",
+			userType: o.String("internal_user_type"), externalIDFromUserName: o.String("external_id") == "username",
+			base: o.Int("start_index_base"), scanLimit: o.Int("scan_limit")}
 		return d, nil
 	},
-	NewEmulator: func(o map[string]string) dialects.Emulator {
-		base, _ := strconv.Atoi(o["start_index_base"])
-		return NewEmulator(base)
-	},
-	Demo: dialects.Demo{Auth: `{type: oauth2, token_url: /SAAS/auth/oauthtoken, client_id: emulator-client, client_secret: emulator-client-secret}`, Options: `{domain: example.com}`},
+	NewEmulator: func(o dialects.Options) dialects.Emulator { return NewEmulator(o.Int("start_index_base")) },
+	Demo:        dialects.Demo{Auth: `{type: oauth2, token_url: /SAAS/auth/oauthtoken, client_id: emulator-client, client_secret: emulator-client-secret}`, Options: `{domain: example.com}`},
 }
 
 type dialect struct {
