@@ -19,33 +19,15 @@ import (
 	"github.com/scimgw/scimgw/mappings/scim"
 )
 
-// ResourceType is a SCIM resource type (RFC 7643 §6).
-type ResourceType uint8
+// ResourceType is a SCIM resource type (RFC 7643 §6), shared with the
+// mappings.
+type ResourceType = scim.ResourceType
 
 // The resource types a dialect can serve.
 const (
-	User ResourceType = iota
-	Group
+	User  = scim.User
+	Group = scim.Group
 )
-
-// String returns the resource type's name: "User" or "Group".
-func (t ResourceType) String() string {
-	if t == Group {
-		return "Group"
-	}
-	return "User"
-}
-
-// Endpoint returns the resource type's endpoint segment: "Users" or "Groups".
-func (t ResourceType) Endpoint() string { return t.String() + "s" }
-
-// Schema returns the resource type's core schema URN.
-func (t ResourceType) Schema() string {
-	if t == Group {
-		return scim.GroupSchema
-	}
-	return scim.UserSchema
-}
 
 // Action is a SCIM operation (RFC 7644 §3.3–§3.6).
 type Action uint8
@@ -215,12 +197,4 @@ type Config struct {
 	// mapping (Factory.Mapping) with the tenant's mapping file on top.
 	Mapping *mappings.Mapping
 	Log     *zap.Logger
-}
-
-// MappingIndex returns the mapping's index of a resource type.
-func (t ResourceType) MappingIndex() int {
-	if t == Group {
-		return mappings.Group
-	}
-	return mappings.User
 }

@@ -85,7 +85,7 @@ func AttributesQuery(v url.Values, m *mappings.Mapping, rt ResourceType, include
 		param string
 		list  []scim.AttrPath
 	}{{"attributes", include}, {"excludedAttributes", exclude}} {
-		if names := m.Attributes(rt.MappingIndex(), p.list); len(names) > 0 {
+		if names := m.Attributes(rt, p.list); len(names) > 0 {
 			s := make([]string, len(names))
 			for i, n := range names {
 				s[i] = n.String()

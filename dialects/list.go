@@ -47,8 +47,8 @@ func MapList(body []byte, fn func([]byte) ([]byte, error)) ([]byte, error) {
 }
 
 // SetSort adds the query's sortBy (RFC 7644 §3.4.2.3), in the backend's
-// attribute name, and sortOrder to v; rt is a mapping resource index.
-func SetSort(v url.Values, m *mappings.Mapping, rt int, q Query) error {
+// attribute name, and sortOrder to v.
+func SetSort(v url.Values, m *mappings.Mapping, rt ResourceType, q Query) error {
 	if q.SortBy == "" {
 		return nil
 	}

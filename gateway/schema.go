@@ -31,19 +31,19 @@ type effectiveType struct {
 // newEffective compiles a tenant's schema; m may be nil (the RFC's).
 func newEffective(m *mappings.Mapping, c dialects.Capabilities) *effective {
 	e := &effective{}
-	user := effectiveType{rt: dialects.User, core: filterSchema(scim.UserSchemaDef, "", m, mappings.User, c)}
+	user := effectiveType{rt: dialects.User, core: filterSchema(scim.UserSchemaDef, "", m, dialects.User, c)}
 	if c.Enterprise {
-		ent := filterSchema(scim.EnterpriseSchemaDef, scim.EnterpriseSchema, m, mappings.User, c)
-		ent.Attributes = ruleAttributes(ent.Attributes, m, mappings.User, scim.EnterpriseSchema, attrNames(scim.EnterpriseSchemaDef.Attributes)) // Genesys' dateHire
+		ent := filterSchema(scim.EnterpriseSchemaDef, scim.EnterpriseSchema, m, dialects.User, c)
+		ent.Attributes = ruleAttributes(ent.Attributes, m, dialects.User, scim.EnterpriseSchema, attrNames(scim.EnterpriseSchemaDef.Attributes)) // Genesys' dateHire
 		if len(ent.Attributes) > 0 {
 			user.exts = append(user.exts, ent)
 		}
 	}
-	user.exts = append(user.exts, otherExtensions(m, mappings.User, c)...)
+	user.exts = append(user.exts, otherExtensions(m, dialects.User, c)...)
 	e.types = append(e.types, user)
 	if c.Groups {
-		group := effectiveType{rt: dialects.Group, core: filterSchema(scim.GroupSchemaDef, "", m, mappings.Group, c)}
-		group.exts = otherExtensions(m, mappings.Group, c)
+		group := effectiveType{rt: dialects.Group, core: filterSchema(scim.GroupSchemaDef, "", m, dialects.Group, c)}
+		group.exts = otherExtensions(m, dialects.Group, c)
 		if c.GroupMembersOnly {
 			group.note = " (members only: this backend's groups are created and deleted in the backend itself; POST and DELETE answer 501)"
 		}
@@ -55,7 +55,7 @@ func newEffective(m *mappings.Mapping, c dialects.Capabilities) *effective {
 // filterSchema keeps the attributes and sub-attributes of an RFC schema that
 // the mapping forwards to the backend, and marks what the dialect says
 // its backend requires or sets itself.
-func filterSchema(s scim.Schema, urn string, m *mappings.Mapping, rt int, c dialects.Capabilities) scim.Schema {
+func filterSchema(s scim.Schema, urn string, m *mappings.Mapping, rt dialects.ResourceType, c dialects.Capabilities) scim.Schema {
 	out := s
 	out.Attributes = nil
 	// The mapping says what the backend keeps; what the dialect says the
@@ -105,16 +105,16 @@ func adjust(a scim.Attribute, path string, c dialects.Capabilities) scim.Attribu
 // those the mapping's rules name, whose attributes the dialect may not
 // define (a string the client may write, or that only the backend sets
 // when the rule drops it).
-func otherExtensions(m *mappings.Mapping, rt int, c dialects.Capabilities) []scim.Schema {
+func otherExtensions(m *mappings.Mapping, rt dialects.ResourceType, c dialects.Capabilities) []scim.Schema {
 	core := scim.UserSchema
-	if rt == mappings.Group {
+	if rt == dialects.Group {
 		core = scim.GroupSchema
 	}
 	var out []scim.Schema
 	index := map[string]int{}
 	for _, s := range c.Extensions {
 		// An extension of Groups ends in ":Group"; any other is of Users.
-		if strings.HasSuffix(s.ID, ":Group") == (rt == mappings.Group) {
+		if strings.HasSuffix(s.ID, ":Group") == (rt == dialects.Group) {
 			index[strings.ToLower(s.ID)] = len(out)
 			s.Attributes = append([]scim.Attribute(nil), s.Attributes...)
 			out = append(out, s)
@@ -147,7 +147,7 @@ func otherExtensions(m *mappings.Mapping, rt int, c dialects.Capabilities) []sci
 // that only the backend sets when the rule drops them. Names in defined
 // belong to the RFC's schema: a rule that drops one means the backend does
 // not keep it.
-func ruleAttributes(attrs []scim.Attribute, m *mappings.Mapping, rt int, urn string, defined []string) []scim.Attribute {
+func ruleAttributes(attrs []scim.Attribute, m *mappings.Mapping, rt dialects.ResourceType, urn string, defined []string) []scim.Attribute {
 	if m == nil {
 		return attrs
 	}

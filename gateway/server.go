@@ -96,7 +96,7 @@ func newSchemas(m *mappings.Mapping) [2]*scim.ResourceSchema {
 	if m == nil {
 		return [2]*scim.ResourceSchema{scim.UserResource, scim.GroupResource}
 	}
-	return [2]*scim.ResourceSchema{dialects.User: m.Schema(mappings.User), dialects.Group: m.Schema(mappings.Group)}
+	return [2]*scim.ResourceSchema{dialects.User: m.Schema(dialects.User), dialects.Group: m.Schema(dialects.Group)}
 }
 
 // New builds the gateway from a checked config: it starts the in-process
@@ -144,8 +144,8 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 		}); ok && tc.Compiled != nil {
 			// The emulated backend serves the extensions the tenant's
 			// mapping writes to, as the real one must.
-			x.Serve("User", tc.Compiled.BackendExtensions(mappings.User)...)
-			x.Serve("Group", tc.Compiled.BackendExtensions(mappings.Group)...)
+			x.Serve("User", tc.Compiled.BackendExtensions(dialects.User)...)
+			x.Serve("Group", tc.Compiled.BackendExtensions(dialects.Group)...)
 		}
 		addr, err := g.startEmulator(emu)
 		if err != nil {

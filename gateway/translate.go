@@ -164,7 +164,7 @@ func (t *tenant) translateResponse(tc *Tenant, rt dialects.ResourceType, input [
 	if !json.Valid(input) {
 		return "", dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "backend resource is not valid JSON")
 	}
-	mapped, err := tc.Compiled.Response(rt.MappingIndex(), input)
+	mapped, err := tc.Compiled.Response(rt, input)
 	if err != nil {
 		return "", err
 	}

@@ -529,12 +529,12 @@ func (t *tree) write(buf *bytes.Buffer) {
 
 // Request translates a SCIM 2.0 resource (create or replace) into the
 // backend's form. rt is User or Group.
-func (m *Mapping) Request(rt int, body []byte) ([]byte, error) {
+func (m *Mapping) Request(rt scim.ResourceType, body []byte) ([]byte, error) {
 	return m.res[rt].req.run(body, whole)
 }
 
 // Response translates a backend resource into SCIM 2.0.
-func (m *Mapping) Response(rt int, body []byte) ([]byte, error) {
+func (m *Mapping) Response(rt scim.ResourceType, body []byte) ([]byte, error) {
 	return m.res[rt].resp.run(body, whole)
 }
 

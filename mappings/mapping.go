@@ -19,8 +19,8 @@ type Source struct {
 
 // Resource types a mapping has sections for.
 const (
-	User  = 0
-	Group = 1
+	User  = scim.User
+	Group = scim.Group
 )
 
 var resourceNames = [...]string{"User", "Group"}
@@ -114,7 +114,7 @@ func Load(builtin Source, override *Source, opts Options) (*Mapping, error) {
 	}
 	var ext [2][]scim.Schema
 	for rt := range ext {
-		for _, urn := range m.Extensions(rt) {
+		for _, urn := range m.Extensions(scim.ResourceType(rt)) {
 			ext[rt] = append(ext[rt], scim.Schema{ID: urn, Name: urn}) // open: the rules say what it holds
 		}
 	}
@@ -127,7 +127,7 @@ func Load(builtin Source, override *Source, opts Options) (*Mapping, error) {
 // RFC core schema (with the enterprise extension for Users) and every other
 // extension the rules take. The gateway validates and canonicalises every
 // request body with it before the mapping runs.
-func (m *Mapping) Schema(rt int) *scim.ResourceSchema { return m.schema[rt] }
+func (m *Mapping) Schema(rt scim.ResourceType) *scim.ResourceSchema { return m.schema[rt] }
 
 // fileSpec is a parsed, checked mapping file.
 type fileSpec struct {
@@ -663,7 +663,7 @@ func yamlJSON(n *yaml.Node, opts Options) (string, error) {
 // enterprise User extension, that the mapping's rules take from clients:
 // the tenant serves them (RFC 7643 §3.3), with the attributes its rules
 // name.
-func (m *Mapping) Extensions(rt int) []string {
+func (m *Mapping) Extensions(rt scim.ResourceType) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(urn string) {
@@ -686,7 +686,7 @@ func (m *Mapping) Extensions(rt int) []string {
 // BackendExtensions lists the extension schema URNs the mapping's rules
 // write to, other than the core and enterprise ones: the schemas the
 // backend must serve for this mapping to work.
-func (m *Mapping) BackendExtensions(rt int) []string {
+func (m *Mapping) BackendExtensions(rt scim.ResourceType) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, r := range m.res[rt].rules {
@@ -704,7 +704,7 @@ func (m *Mapping) BackendExtensions(rt int) []string {
 // sub-attribute: whether the mapping forwards it (rather than dropping or
 // refusing it). An attribute the mapping maps only by sub-attributes is
 // held when one of them is. It is what the tenant's /Schemas publishes.
-func (m *Mapping) Holds(rt int, a scim.AttrPath) bool {
+func (m *Mapping) Holds(rt scim.ResourceType, a scim.AttrPath) bool {
 	p := &m.res[rt].req
 	if p.identity {
 		return true
@@ -736,7 +736,7 @@ type ExtensionRule struct {
 
 // ExtensionRules lists the attributes the rules name in an extension
 // schema, in rule order.
-func (m *Mapping) ExtensionRules(rt int, urn string) []ExtensionRule {
+func (m *Mapping) ExtensionRules(rt scim.ResourceType, urn string) []ExtensionRule {
 	var out []ExtensionRule
 	seen := map[string]bool{}
 	for _, r := range m.res[rt].rules {

@@ -36,7 +36,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		src    Source
-		rt     int
+		rt     scim.ResourceType
 		stored string // every attribute the mapping stores, in canonical SCIM form
 	}{
 		{"scim2 user", mustBuiltin(t, "scim2"), User, `{"userName":"a","title":"t","name":{"givenName":"g"},"emails":[{"value":"v","type":"work"}],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"m"}}}`},
@@ -127,7 +127,7 @@ func FuzzApply(f *testing.F) {
 		if !gjson.Valid(s) {
 			return
 		}
-		for name, fn := range map[string]func(int, []byte) ([]byte, error){"request": m.Request, "response": m.Response} {
+		for name, fn := range map[string]func(scim.ResourceType, []byte) ([]byte, error){"request": m.Request, "response": m.Response} {
 			out, err := fn(User, []byte(s))
 			if err != nil {
 				if _, ok := err.(*Error); !ok {

@@ -221,7 +221,7 @@ func runCase(file string, m *Mapping, n *yaml.Node) TestResult {
 }
 
 // run performs one operation of a test case, or of `scimgw translate`.
-func run(m *Mapping, rt int, op string, input *yaml.Node) (string, error) {
+func run(m *Mapping, rt scim.ResourceType, op string, input *yaml.Node) (string, error) {
 	if op == "filter" || op == "path" || op == "attributes" {
 		if input.Kind != yaml.ScalarNode {
 			return "", fmt.Errorf("%s input must be a string", op)
@@ -238,7 +238,7 @@ func run(m *Mapping, rt int, op string, input *yaml.Node) (string, error) {
 // Translate runs one operation on input: a SCIM 2.0 resource (request), a
 // backend resource (response), a PatchOp message (patch), a filter (filter)
 // or an attribute path (path). It is what `scimgw translate` prints.
-func Translate(m *Mapping, rt int, op string, input []byte) (string, error) {
+func Translate(m *Mapping, rt scim.ResourceType, op string, input []byte) (string, error) {
 	switch op {
 	case "request", "response", "patch":
 		if !json.Valid(input) {

@@ -74,7 +74,7 @@ func (p *program) path(a scim.AttrPath) (scim.AttrPath, *prule, error) {
 }
 
 // Path translates one attribute path (for sortBy).
-func (m *Mapping) Path(rt int, s string) (string, error) {
+func (m *Mapping) Path(rt scim.ResourceType, s string) (string, error) {
 	a, err := scim.ParseAttrPath(s)
 	if err != nil {
 		return "", errorf("invalidValue", "%v", err)
@@ -88,7 +88,7 @@ func (m *Mapping) Path(rt int, s string) (string, error) {
 
 // Attributes translates an attributes or excludedAttributes list; names the
 // backend does not hold are left out.
-func (m *Mapping) Attributes(rt int, list []scim.AttrPath) []scim.AttrPath {
+func (m *Mapping) Attributes(rt scim.ResourceType, list []scim.AttrPath) []scim.AttrPath {
 	var out []scim.AttrPath
 	for _, a := range list {
 		if t, _, err := m.res[rt].req.path(a); err == nil {
@@ -101,7 +101,7 @@ func (m *Mapping) Attributes(rt int, list []scim.AttrPath) []scim.AttrPath {
 // Filter translates a filter's attribute paths and literals into the
 // backend's (RFC 7644 §3.4.2.2). An attribute the backend does not hold is
 // a 400 invalidFilter.
-func (m *Mapping) Filter(rt int, f *scim.Expr) (*scim.Expr, error) {
+func (m *Mapping) Filter(rt scim.ResourceType, f *scim.Expr) (*scim.Expr, error) {
 	if f == nil || m.res[rt].req.identity {
 		return f, nil
 	}
@@ -206,7 +206,7 @@ func literal(raw string) scim.Value {
 // An add or replace with a path is translated as the partial resource its
 // value describes, and written back with a path when it lands on one
 // backend attribute.
-func (m *Mapping) Patch(rt int, pr *scim.PatchRequest) (out []byte, n int, err error) {
+func (m *Mapping) Patch(rt scim.ResourceType, pr *scim.PatchRequest) (out []byte, n int, err error) {
 	p := &m.res[rt].req
 	if p.identity {
 		return pr.Marshal(), len(pr.Operations), nil

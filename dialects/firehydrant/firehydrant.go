@@ -282,6 +282,6 @@ func (d *dialect) Listing(rt dialects.ResourceType, q dialects.Query) (dialects.
 		if err != nil {
 			return nil, 0, err
 		}
-		return dialects.Resources(resp.Body, start, func(r []byte) ([]byte, error) { return d.m.Response(rt.MappingIndex(), r) })
+		return dialects.Resources(resp.Body, start, func(r []byte) ([]byte, error) { return d.m.Response(rt, r) })
 	}, exact, nil
 }

@@ -186,7 +186,7 @@ func (d *dialect) lookup(ctx context.Context, req *dialects.Request, name string
 	case !gjson.ValidBytes(resp.Body):
 		return nil, dialects.Errorf(http.StatusBadGateway, "", "identityiq backend answered a user that is not JSON")
 	}
-	user, err := d.m.Response(mappings.User, resp.Body)
+	user, err := d.m.Response(dialects.User, resp.Body)
 	if err != nil {
 		return nil, err
 	}

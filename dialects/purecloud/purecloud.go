@@ -641,7 +641,7 @@ func (d *dialect) page(rt dialects.ResourceType, filter string) dialects.Page {
 			return nil, 0, err
 		}
 		return dialects.Resources(resp.Body, start, func(r []byte) ([]byte, error) {
-			out, err := d.m.Response(rt.MappingIndex(), r)
+			out, err := d.m.Response(rt, r)
 			if err == nil && rt == dialects.User {
 				out, err = d.userBack(out)
 			}

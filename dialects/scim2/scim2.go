@@ -99,7 +99,7 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 	if req.Type == dialects.Group && !c.cfg.Caps.Groups {
 		return nil, dialects.Unsupported("%s backends do not support Groups", c.cfg.Name)
 	}
-	rt := req.Type.MappingIndex()
+	rt := req.Type
 	path := "/" + req.Type.Endpoint()
 	if c.cfg.LowerCasePaths {
 		path = strings.ToLower(path)
@@ -189,7 +189,7 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 
 // listQuery renders list parameters as RFC 7644 §3.4.2 query parameters,
 // with the filter and sortBy in the backend's attribute names.
-func (c *Client) listQuery(rt int, q dialects.Query) (url.Values, error) {
+func (c *Client) listQuery(rt dialects.ResourceType, q dialects.Query) (url.Values, error) {
 	v := url.Values{}
 	if q.Filter != nil {
 		f, err := c.m.Filter(rt, q.Filter)

@@ -177,7 +177,7 @@ func (d *dialect) resource(rt dialects.ResourceType, status int, resp *dialects.
 	if !gjson.ValidBytes(resp.Body) || !gjson.ParseBytes(resp.Body).IsObject() {
 		return nil, dialects.Errorf(http.StatusBadGateway, "", "workspace backend answered %d with a body that is not a JSON object", resp.Status)
 	}
-	body, err := d.m.Response(rt.MappingIndex(), resp.Body)
+	body, err := d.m.Response(rt, resp.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (d *dialect) attributesQuery(rt dialects.ResourceType, attrs []scim.AttrPat
 		return q
 	}
 	var names []string
-	for _, a := range d.m.Attributes(rt.MappingIndex(), attrs) {
+	for _, a := range d.m.Attributes(rt, attrs) {
 		names = append(names, a.String())
 	}
 	if len(names) > 0 {
@@ -219,7 +219,7 @@ func (d *dialect) request(rt dialects.ResourceType, body []byte) ([]byte, error)
 			return nil, err
 		}
 	}
-	out, err := d.m.Request(rt.MappingIndex(), body)
+	out, err := d.m.Request(rt, body)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +372,7 @@ func native(e *scim.Expr) bool {
 // Listing sends Workspace ONE the widest part of the filter it evaluates
 // (eq co sw gt ge lt le); the gateway evaluates the rest over it.
 func (d *dialect) Listing(rt dialects.ResourceType, q dialects.Query) (dialects.Page, bool, error) {
-	ri := rt.MappingIndex()
+	ri := rt
 	var backendFilter *scim.Expr
 	exact := true
 	if q.Filter != nil {
@@ -504,7 +504,7 @@ func (d *dialect) sendPatch(ctx context.Context, rt dialects.ResourceType, id st
 // partial resource when its operations translate one by one, else by
 // read, apply, diff and SCIM 1.1 PATCH (rewrite).
 func (d *dialect) patch(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
-	translated, n, err := d.m.Patch(req.Type.MappingIndex(), req.Patch)
+	translated, n, err := d.m.Patch(req.Type, req.Patch)
 	if err != nil {
 		return nil, err
 	}
