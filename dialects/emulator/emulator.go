@@ -57,61 +57,13 @@ type Profile struct {
 	StartIndexBase int
 	NoReplace      bool     // no PUT: 405
 	ReadOnly       []string // attributes a request body may not carry; stored ones are kept
-	// Errors renders an error body; nil renders RFC 7644 §3.12 errors.
-	Errors func(status int, scimType, detail string) any
-	// Check enforces the vendor's own rules on a write, and may complete
-	// next with what the server sets itself: cur is nil on create, next is
-	// the resource as it will be stored. A non-zero status refuses the
-	// write with that status and detail.
-	Check func(method, rt string, cur, next map[string]any) (status int, detail string)
-	// Created decorates the answer to a create: rt, whether the request
-	// carried a password, and the resource about to be returned.
-	Created func(r *http.Request, rt string, password bool, doc map[string]any)
 	// OAuth, when set, serves a client credentials token endpoint; the
 	// tokens it issues are accepted like Token.
 	OAuth *OAuth
 
-	// LowerCasePaths serves /users and /groups only (Genesys Cloud).
-	LowerCasePaths bool
-	// NoGroupLifecycle refuses POST and DELETE on /groups with 405: groups
-	// exist in the vendor and only their members change.
-	NoGroupLifecycle bool
-	// StrongETags renders versions as "n" instead of W/"n".
-	StrongETags bool
-	// Mismatch is the status and scimType of an If-Match that does not
-	// match; zero: 412.
-	MismatchStatus int
-	MismatchType   string
-	// CountLimitStatus, when set, answers a count above MaxCount with this
-	// status instead of capping it.
-	CountLimitStatus int
-	// Validate checks a raw request body (POST, PUT, PATCH) before anything
-	// else; a non-zero status refuses it.
-	Validate func(method, rt string, body []byte) (status int, scimType, detail string)
-	// Filter checks a list filter (nil when there is none) and returns the
-	// filter to match resources with (nil: all), or why it is refused.
-	Filter func(rt string, f *scim.Expr) (*scim.Expr, string)
-	// View decorates a resource as the vendor returns it to request r.
-	View func(r *http.Request, rt string, doc map[string]any)
-	// MalformedETags renders versions as IdentityIQ does, W"n", with no
-	// ETag header; If-Match takes W"n" or W/"n".
-	MalformedETags bool
-	// LookupByName lets ?lookupByName=true name a user by its userName
-	// instead of its id (IdentityIQ).
-	LookupByName bool
 	// Basic, when set, accepts HTTP Basic authentication with this user
 	// and password, like Token.
 	Basic *[2]string
-	// NoItemsPerPage leaves itemsPerPage out of lists (IdentityIQ).
-	NoItemsPerPage bool
-	// NoGroupPatch answers PATCH on groups with 405 (FireHydrant).
-	NoGroupPatch bool
-	// SoftDelete makes DELETE of a user deactivate it (active: false)
-	// instead of removing it (FireHydrant).
-	SoftDelete bool
-	// ConflictStatus is the status of a duplicate userName or displayName;
-	// zero: 409.
-	ConflictStatus int
 	// ContentType, when set, is the only media type request bodies may
 	// have (415 otherwise).
 	ContentType string
@@ -126,9 +78,11 @@ type Profile struct {
 	// A SCIM 1.1 profile gives its 1.1 schemas (core URN
 	// scim.Core11Schema), which it reads the same way.
 	UserSchema, GroupSchema *scim.ResourceSchema
-	// NoSchemas: the vendor takes no "schemas" member (FireHydrant); the
-	// strict reading then checks everything else.
+	// NoSchemas: the API takes no "schemas" member; the strict reading
+	// then checks everything else.
 	NoSchemas bool
+	// Vendor is what the API does beyond the RFC; nil: RFC.
+	Vendor Vendor
 }
 
 // Serve adds extension schemas the emulated backend serves besides its
@@ -251,6 +205,7 @@ type Recorded struct {
 // Server is an emulated backend. It is safe for concurrent use.
 type Server struct {
 	p Profile
+	v Vendor
 
 	mu       sync.Mutex
 	users    *store
@@ -268,7 +223,10 @@ func New(p Profile) *Server {
 	if p.MaxCount == 0 {
 		p.MaxCount = 100
 	}
-	s := &Server{p: p, issued: map[string]bool{}}
+	s := &Server{p: p, v: p.Vendor, issued: map[string]bool{}}
+	if s.v == nil {
+		s.v = RFC{}
+	}
 	s.reset()
 	return s
 }
@@ -603,7 +561,7 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.storeFor(endpoint)
-	if s.p.LowerCasePaths && endpoint != strings.ToLower(endpoint) {
+	if !s.v.Serves(endpoint) {
 		st = nil
 	}
 	if st == nil || strings.Contains(id, "/") {
@@ -614,25 +572,22 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) 
 	if st == s.groups {
 		rt = "Group"
 	}
-	if s.p.LookupByName && id != "" && r.URL.Query().Get("lookupByName") == "true" {
-		if byName, ok := st.byKey[strings.ToLower(id)]; ok {
-			id = byName
-		}
+	if id != "" {
+		id = s.v.Resolve(r, id, func(key string) (string, bool) { id, ok := st.byKey[strings.ToLower(key)]; return id, ok })
 	}
 	if ct := r.Header.Get("Content-Type"); s.p.ContentType != "" && len(body) > 0 && !strings.HasPrefix(ct, s.p.ContentType) {
 		s.scimError(w, http.StatusUnsupportedMediaType, "", fmt.Sprintf("Content-Type %q is not supported; send %s", ct, s.p.ContentType))
 		return
 	}
-	if s.p.Validate != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
-		if status, scimType, detail := s.p.Validate(r.Method, rt, body); status != 0 {
+	if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
+		if status, scimType, detail := s.v.Validate(r.Method, rt, body); status != 0 {
 			s.scimError(w, status, scimType, detail)
 			return
 		}
 	}
-	lifecycle := rt == "User" || !s.p.NoGroupLifecycle
 	switch {
-	case !lifecycle && (r.Method == http.MethodPost && id == "" || r.Method == http.MethodDelete && id != ""):
-		s.scimError(w, http.StatusMethodNotAllowed, "", "groups cannot be created or deleted here")
+	case !s.v.Allows(r.Method, rt, id != ""):
+		s.scimError(w, http.StatusMethodNotAllowed, "", fmt.Sprintf("%s is not allowed on %s here", r.Method, strings.ToLower(rt)+"s"))
 	case id == "" && r.Method == http.MethodGet:
 		s.list(w, r, st, rt)
 	case id == "" && r.Method == http.MethodPost:
@@ -643,17 +598,16 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) 
 		s.replace(w, r, st, rt, id, body)
 	case id != "" && r.Method == http.MethodPatch && s.p.SCIM11:
 		s.patch11(w, r, st, rt, id, body)
-	case id != "" && r.Method == http.MethodPatch && s.p.Patch && !(rt == "Group" && s.p.NoGroupPatch):
+	case id != "" && r.Method == http.MethodPatch && s.p.Patch:
 		s.patch(w, r, st, rt, id, body)
 	case id != "" && r.Method == http.MethodDelete:
 		if st.byID[id] == nil {
 			s.scimError(w, http.StatusNotFound, "", fmt.Sprintf("Resource %s not found", id))
 			return
 		}
-		if s.p.SoftDelete && rt == "User" {
-			var doc map[string]any
-			json.Unmarshal(st.byID[id].raw, &doc)
-			doc["active"] = false
+		var doc map[string]any
+		json.Unmarshal(st.byID[id].raw, &doc)
+		if s.v.Delete(rt, doc) {
 			s.store(st, st.byID[id], rt, doc, time.Now().UTC().Format(time.RFC3339))
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -682,12 +636,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, st *store, rt stri
 			return
 		}
 	}
-	if s.p.Filter != nil {
-		var bad string
-		if f, bad = s.p.Filter(rt, f); bad != "" {
-			s.scimError(w, http.StatusBadRequest, "invalidFilter", bad)
-			return
-		}
+	var bad string
+	if f, bad = s.v.Filter(rt, f); bad != "" {
+		s.scimError(w, http.StatusBadRequest, "invalidFilter", bad)
+		return
 	}
 	if s.p.SCIM11 {
 		s.list11(w, r, st, rt, f)
@@ -708,8 +660,8 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, st *store, rt stri
 			s.scimError(w, http.StatusBadRequest, "invalidValue", "count is not an integer")
 			return
 		}
-		if n > s.p.MaxCount && s.p.CountLimitStatus != 0 {
-			s.scimError(w, s.p.CountLimitStatus, "", fmt.Sprintf("count %d exceeds internal resource limits", n))
+		if status := s.v.CountOver(); n > s.p.MaxCount && status != 0 {
+			s.scimError(w, status, "", fmt.Sprintf("count %d exceeds internal resource limits", n))
 			return
 		}
 		count = min(max(n, 0), s.p.MaxCount)
@@ -749,9 +701,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, st *store, rt stri
 		"itemsPerPage": len(page),
 		"Resources":    page,
 	}
-	if s.p.NoItemsPerPage {
-		delete(list, "itemsPerPage")
-	}
+	s.v.List(list)
 	writeJSON(w, http.StatusOK, list)
 }
 
@@ -788,20 +738,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, st *store, rt st
 	res := &resource{id: id, created: now}
 	s.store(st, res, rt, doc, now)
 	w.Header().Set("Location", s.location(r, rt, id))
-	var decorate func(map[string]any)
-	if s.p.Created != nil {
-		password := gjson.GetBytes(body, "password").Exists()
-		decorate = func(doc map[string]any) { s.p.Created(r, rt, password, doc) }
-	}
-	s.writeResource(w, r, http.StatusCreated, res, rt, decorate)
+	password := gjson.GetBytes(body, "password").Exists()
+	s.writeResource(w, r, http.StatusCreated, res, rt, func(doc map[string]any) { s.v.Created(r, rt, password, doc) })
 }
 
-// checked applies the vendor's own rules (Profile.Check).
+// checked applies the vendor's own rules (Vendor.Check).
 func (s *Server) checked(w http.ResponseWriter, method, rt string, cur, next map[string]any) bool {
-	if s.p.Check == nil {
-		return true
-	}
-	if status, detail := s.p.Check(method, rt, cur, next); status != 0 {
+	if status, detail := s.v.Check(method, rt, cur, next); status != 0 {
 		s.scimError(w, status, "", detail)
 		return false
 	}
@@ -889,11 +832,8 @@ func (s *Server) preconditionOK(w http.ResponseWriter, r *http.Request, res *res
 		return true
 	}
 	if im := r.Header.Get("If-Match"); im != "" && im != "*" && strings.Replace(im, `W/"`, `W"`, 1) != strings.Replace(s.etag(res), `W/"`, `W"`, 1) {
-		if s.p.MismatchStatus != 0 {
-			s.scimError(w, s.p.MismatchStatus, s.p.MismatchType, "resource version does not match If-Match")
-			return false
-		}
-		s.scimError(w, http.StatusPreconditionFailed, "", "resource version does not match If-Match")
+		status, scimType := s.v.Mismatch()
+		s.scimError(w, status, scimType, "resource version does not match If-Match")
 		return false
 	}
 	return true
@@ -991,11 +931,7 @@ func (s *Server) unique(w http.ResponseWriter, st *store, rt string, doc map[str
 	}
 	key := strings.ToLower(doc[scim.FindKey(doc, attr)].(string))
 	if other, taken := st.byKey[key]; taken && other != self {
-		status := http.StatusConflict
-		if s.p.ConflictStatus != 0 {
-			status = s.p.ConflictStatus
-		}
-		s.scimError(w, status, "uniqueness", fmt.Sprintf("%s %q is already taken", attr, doc[scim.FindKey(doc, attr)]))
+		s.scimError(w, s.v.Conflict(), "uniqueness", fmt.Sprintf("%s %q is already taken", attr, doc[scim.FindKey(doc, attr)]))
 		return false
 	}
 	return true
@@ -1046,9 +982,7 @@ func (s *Server) view(r *http.Request, res *resource, rt string) []byte {
 			}
 		}
 	}
-	if s.p.View != nil {
-		s.p.View(r, rt, doc)
-	}
+	s.v.View(r, rt, doc)
 	if rt == "User" && s.p.UserGroups {
 		var gs []any
 		for _, gid := range s.groups.order {
@@ -1073,7 +1007,7 @@ func (s *Server) view(r *http.Request, res *resource, rt string) []byte {
 
 // writeResource answers with a stored resource, changed by decorate if given.
 func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource, rt string, decorate ...func(map[string]any)) {
-	if s.p.ETags && !s.p.MalformedETags {
+	if _, header := s.v.Version(res.version); s.p.ETags && header {
 		w.Header().Set("ETag", s.etag(res))
 	}
 	raw := s.view(r, res, rt)
@@ -1112,15 +1046,7 @@ func (s *Server) dropMember(id string) {
 }
 
 func (s *Server) scimError(w http.ResponseWriter, status int, scimType, detail string) {
-	if s.p.Errors != nil {
-		writeJSON(w, status, s.p.Errors(status, scimType, detail))
-		return
-	}
-	e := map[string]any{"schemas": []string{scim.ErrorURN}, "status": strconv.Itoa(status), "detail": detail}
-	if scimType != "" {
-		e["scimType"] = scimType
-	}
-	writeJSON(w, status, e)
+	writeJSON(w, status, s.v.Errors(status, scimType, detail))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

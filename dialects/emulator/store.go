@@ -1,6 +1,5 @@
 package emulator
 
-import "strconv"
 
 // resource is one stored SCIM resource, in the backend's JSON.
 type resource struct {
@@ -10,15 +9,10 @@ type resource struct {
 	raw     []byte
 }
 
-// etag renders a resource's version, weak unless Profile.StrongETags.
+// etag renders a resource's version as the vendor does (Vendor.Version).
 func (s *Server) etag(r *resource) string {
-	if s.p.StrongETags {
-		return `"` + strconv.Itoa(r.version) + `"`
-	}
-	if s.p.MalformedETags {
-		return `W"` + strconv.Itoa(r.version) + `"`
-	}
-	return `W/"` + strconv.Itoa(r.version) + `"`
+	e, _ := s.v.Version(r.version)
+	return e
 }
 
 // store keeps resources in creation order with a unique-key index

@@ -49,29 +49,51 @@ func NewEmulator(allowedRoles string) *emulator.Server {
 	}
 	return emulator.New(emulator.Profile{
 		Name: "firehydrant", BasePath: BasePath, Token: dialects.EmulatorToken,
-		Groups: true, Patch: true, NoGroupPatch: true, SoftDelete: true, ConflictStatus: http.StatusUnprocessableEntity,
+		Groups: true, Patch: true, Vendor: vendor{roles: allowed},
 		ContentType: "application/scim+json", NoSchemas: true, UserSchema: userSchema,
 		Allowed: map[string]map[string][]string{
 			"User":  {"id": nil, "meta": nil, "userName": nil, "name": {"givenName", "familyName"}, "emails": {"value", "primary"}, "roles": nil, "active": nil, "password": nil},
 			"Group": {"id": nil, "meta": nil, "displayName": nil, "members": {"value"}},
 		},
-		Validate: func(method, rt string, body []byte) (int, string, string) { return validate(method, rt, body, allowed) },
-		Check: func(method, rt string, cur, next map[string]any) (int, string) {
-			if rt == "User" && cur != nil && !strings.EqualFold(fmt.Sprint(cur["userName"]), fmt.Sprint(next["userName"])) {
-				return http.StatusBadRequest, "userName cannot be changed"
-			}
-			if _, ok := next["active"]; rt == "User" && !ok {
-				next["active"] = true // users are created active
-			}
-			return 0, ""
-		},
-		Filter: filter,
-		View:   view,
-		Errors: errorBody,
 	})
 }
 
-func validate(method, rt string, body []byte, roles map[string]bool) (int, string, string) {
+// vendor is what FireHydrant's API does beyond the RFC.
+type vendor struct {
+	emulator.RFC
+	roles map[string]bool // the roles a user may have
+}
+
+// Allows: Teams have no PATCH.
+func (vendor) Allows(method, rt string, _ bool) bool {
+	return rt != "Group" || method != http.MethodPatch
+}
+
+// Delete deactivates a user instead of removing it.
+func (vendor) Delete(rt string, doc map[string]any) bool {
+	if rt != "User" {
+		return false
+	}
+	doc["active"] = false
+	return true
+}
+
+// Conflict: a duplicate is 422 "has already been taken".
+func (vendor) Conflict() int { return http.StatusUnprocessableEntity }
+
+// Check: userName cannot change, and users are created active.
+func (vendor) Check(method, rt string, cur, next map[string]any) (int, string) {
+	if rt == "User" && cur != nil && !strings.EqualFold(fmt.Sprint(cur["userName"]), fmt.Sprint(next["userName"])) {
+		return http.StatusBadRequest, "userName cannot be changed"
+	}
+	if _, ok := next["active"]; rt == "User" && !ok {
+		next["active"] = true
+	}
+	return 0, ""
+}
+
+func (v vendor) Validate(method, rt string, body []byte) (int, string, string) {
+	roles := v.roles
 	doc := gjson.ParseBytes(body)
 	bad := func(format string, args ...any) (int, string, string) {
 		return http.StatusBadRequest, "", fmt.Sprintf(format, args...)
@@ -132,9 +154,9 @@ func validate(method, rt string, body []byte, roles map[string]bool) (int, strin
 	return 0, "", ""
 }
 
-// filter takes userName eq and email eq (quoted or not) for users and
+// Filter takes userName eq and email eq (quoted or not) for users and
 // displayName eq for Teams, nothing else.
-func filter(rt string, f *scim.Expr) (*scim.Expr, string) {
+func (vendor) Filter(rt string, f *scim.Expr) (*scim.Expr, string) {
 	if f == nil {
 		return nil, ""
 	}
@@ -154,13 +176,13 @@ func filter(rt string, f *scim.Expr) (*scim.Expr, string) {
 }
 
 // view returns resources without schemas or meta, as FireHydrant does.
-func view(_ *http.Request, _ string, doc map[string]any) {
+func (vendor) View(_ *http.Request, _ string, doc map[string]any) {
 	delete(doc, "schemas")
 	delete(doc, "meta")
 }
 
-// errorBody renders FireHydrant's ErrorEntity, or its flat {"error"} for 401.
-func errorBody(status int, _, detail string) any {
+// Errors renders FireHydrant's ErrorEntity, or its flat {"error"} for 401.
+func (vendor) Errors(status int, _, detail string) any {
 	if status == http.StatusUnauthorized {
 		return map[string]any{"error": "Unauthorized: " + detail}
 	}

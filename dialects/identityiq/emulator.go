@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -36,7 +37,7 @@ const (
 func NewEmulator() *emulator.Server {
 	return emulator.New(emulator.Profile{
 		Name: "identityiq", BasePath: BasePath, Basic: &[2]string{EmulatorUser, EmulatorPassword},
-		ETags: true, MalformedETags: true, Sort: true, LookupByName: true, NoItemsPerPage: true, MaxCount: 1000,
+		ETags: true, Sort: true, MaxCount: 1000, Vendor: vendor{},
 		Allowed: map[string]map[string][]string{"User": {
 			"schemas": nil, "id": nil, "meta": nil, "userName": nil, "name": {"formatted", "familyName", "givenName"},
 			"displayName": nil, "userType": nil, "active": nil, "password": nil, "emails": {"type", "value", "primary"},
@@ -46,18 +47,34 @@ func NewEmulator() *emulator.Server {
 		}},
 		// Its own extension is checked by Allowed and validate.
 		UserSchema: scim.NewResourceSchema(scim.UserSchemaDef, scim.EnterpriseSchemaDef, scim.Schema{ID: Extension}),
-		Validate:   validate,
-		Check:      check,
-		View:       view,
 		OAuth:      &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
 	})
 }
 
+// vendor is what IdentityIQ's API does beyond the RFC.
+type vendor struct{ emulator.RFC }
+
+// Resolve lets ?lookupByName=true name a user by its userName.
+func (vendor) Resolve(r *http.Request, id string, byName func(string) (string, bool)) string {
+	if r.URL.Query().Get("lookupByName") == "true" {
+		if found, ok := byName(id); ok {
+			return found
+		}
+	}
+	return id
+}
+
+// Version renders versions as IdentityIQ does, W"n", with no ETag header.
+func (vendor) Version(n int) (string, bool) { return `W"` + strconv.Itoa(n) + `"`, false }
+
+// List leaves itemsPerPage out.
+func (vendor) List(list map[string]any) { delete(list, "itemsPerPage") }
+
 var readOnlyExt = []string{"accounts", "entitlements", "roles", "riskScore", "isManager", "lastRefresh"}
 
-// validate refuses IdentityIQ's read-only attributes and a costcenter that
+// Validate refuses IdentityIQ's read-only attributes and a costcenter that
 // is not an array.
-func validate(method, rt string, body []byte) (int, string, string) {
+func (vendor) Validate(method, rt string, body []byte) (int, string, string) {
 	ext := gjson.GetBytes(body, extKey)
 	for _, k := range readOnlyExt {
 		if ext.Get(k).Exists() {
@@ -70,9 +87,9 @@ func validate(method, rt string, body []byte) (int, string, string) {
 	return 0, "", ""
 }
 
-// check keeps userName unchanged and sets what IdentityIQ computes: a
+// Check keeps userName unchanged and sets what IdentityIQ computes: a
 // role, an entitlement, a risk score.
-func check(method, rt string, cur, next map[string]any) (int, string) {
+func (vendor) Check(method, rt string, cur, next map[string]any) (int, string) {
 	ext, _ := next[Extension].(map[string]any)
 	if ext == nil {
 		ext = map[string]any{}
@@ -102,10 +119,10 @@ func check(method, rt string, cur, next map[string]any) (int, string) {
 	return 0, ""
 }
 
-// view renders a user as IdentityIQ does: string booleans, capabilities as
+// View renders a user as IdentityIQ does: string booleans, capabilities as
 // a JSON string, $refs under /iiq/scim/v2, and roles and entitlements only
 // when asked for.
-func view(r *http.Request, rt string, doc map[string]any) {
+func (vendor) View(r *http.Request, rt string, doc map[string]any) {
 	if b, ok := doc["active"].(bool); ok {
 		doc["active"] = fmt.Sprint(b)
 	}

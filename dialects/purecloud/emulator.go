@@ -47,10 +47,8 @@ func NewEmulator() *emulator.Server {
 	entry := []string{"value", "type", "primary"}
 	s := emulator.New(emulator.Profile{
 		Name: "purecloud", BasePath: BasePath, Token: dialects.EmulatorToken,
-		Groups: true, ETags: true, StrongETags: true, Patch: true, UserGroups: true,
-		LowerCasePaths: true, NoGroupLifecycle: true,
-		MismatchStatus: http.StatusBadRequest, MismatchType: "invalidVers",
-		MaxCount: PageSize, CountLimitStatus: http.StatusTooManyRequests,
+		Groups: true, ETags: true, Patch: true, UserGroups: true,
+		MaxCount: PageSize, Vendor: vendor{},
 		ReadOnly: []string{"groups"},
 		Allowed: map[string]map[string][]string{
 			"User": {
@@ -62,11 +60,6 @@ func NewEmulator() *emulator.Server {
 			"Group": {"schemas": nil, "id": nil, "meta": nil, "displayName": nil, "members": {"value", "display", "type", "$ref"}},
 		},
 		UserSchema: userSchema,
-		Validate:   validate,
-		Check:      check,
-		Filter:     filter,
-		View:       view,
-		Errors:     errorBody,
 		OAuth:      &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
 	})
 	for _, name := range []string{"Support", "Sales"} {
@@ -75,9 +68,29 @@ func NewEmulator() *emulator.Server {
 	return s
 }
 
-// validate checks a PatchOp as Genesys does: "schemas" is required and
+// vendor is what Genesys Cloud's API does beyond the RFC.
+type vendor struct{ emulator.RFC }
+
+// Serves: lower-case /users and /groups only.
+func (vendor) Serves(endpoint string) bool { return endpoint == strings.ToLower(endpoint) }
+
+// Allows: groups exist in Genesys Cloud; SCIM only changes their members.
+func (vendor) Allows(method, rt string, hasID bool) bool {
+	return rt != "Group" || !(method == http.MethodPost && !hasID || method == http.MethodDelete && hasID)
+}
+
+// Version: strong versions, "n".
+func (vendor) Version(n int) (string, bool) { return `"` + strconv.Itoa(n) + `"`, true }
+
+// Mismatch: a stale version is 400 invalidVers.
+func (vendor) Mismatch() (int, string) { return http.StatusBadRequest, "invalidVers" }
+
+// CountOver: a count above 25 is 429.
+func (vendor) CountOver() int { return http.StatusTooManyRequests }
+
+// Validate checks a PatchOp as Genesys does: "schemas" is required and
 // operations are lower-case.
-func validate(method, rt string, body []byte) (int, string, string) {
+func (vendor) Validate(method, rt string, body []byte) (int, string, string) {
 	if method != http.MethodPatch {
 		return 0, "", ""
 	}
@@ -97,9 +110,9 @@ func validate(method, rt string, body []byte) (int, string, string) {
 
 var phoneTypeOK = map[string]bool{"work": true, "work2": true, "work3": true, "work4": true, "home": true, "mobile": true, "other": true}
 
-// check applies Genesys' rules to a user as it would be stored, and gives a
+// Check applies Genesys' rules to a user as it would be stored, and gives a
 // new user the default "employee" role.
-func check(method, rt string, cur, next map[string]any) (int, string) {
+func (vendor) Check(method, rt string, cur, next map[string]any) (int, string) {
 	if rt != "User" {
 		return 0, ""
 	}
@@ -146,10 +159,10 @@ func check(method, rt string, cur, next map[string]any) (int, string) {
 	return 0, ""
 }
 
-// filter accepts one "eq" comparison on Genesys' filter names (users: id,
+// Filter accepts one "eq" comparison on Genesys' filter names (users: id,
 // userName, email, externalId, active, manager, division, employeeNumber;
 // groups: id, displayName) and lists only active users without a filter.
-func filter(rt string, f *scim.Expr) (*scim.Expr, string) {
+func (vendor) Filter(rt string, f *scim.Expr) (*scim.Expr, string) {
 	if f == nil {
 		if rt == "User" {
 			active, _ := scim.ParseFilter("active eq true")
@@ -175,7 +188,7 @@ func filter(rt string, f *scim.Expr) (*scim.Expr, string) {
 }
 
 // view adds the userName as the read-only email of type other.
-func view(_ *http.Request, rt string, doc map[string]any) {
+func (vendor) View(_ *http.Request, rt string, doc map[string]any) {
 	if rt != "User" {
 		return
 	}
@@ -183,9 +196,9 @@ func view(_ *http.Request, rt string, doc map[string]any) {
 	doc["emails"] = append([]any{map[string]any{"value": doc["userName"], "type": "other", "primary": true}}, emails...)
 }
 
-// errorBody renders Genesys' platform body for 401, 403 and 429, and SCIM
+// Errors renders Genesys' platform body for 401, 403 and 429, and SCIM
 // errors for the rest.
-func errorBody(status int, scimType, detail string) any {
+func (vendor) Errors(status int, scimType, detail string) any {
 	switch status {
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests:
 		code := map[int]string{401: "bad.credentials", 403: "missing.permissions", 429: "too.many.requests.retry.after"}[status]

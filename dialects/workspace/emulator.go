@@ -51,10 +51,8 @@ func NewEmulator(startIndexBase int) *emulator.Server {
 			"Group": {"schemas": nil, "id": nil, "meta": nil, "displayName": nil, "externalId": nil, "members": {"value", "display", "type", "operation"}},
 		},
 		UserSchema: user11, GroupSchema: group11,
-		Errors:  errorBody,
-		Check:   check,
-		Created: created,
-		OAuth:   &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
+		Vendor: vendor{},
+		OAuth:  &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
 	})
 }
 
@@ -90,10 +88,13 @@ func core11(def scim.Schema) scim.Schema {
 	return out
 }
 
-// errorBody renders errors as Workspace ONE does: its documented
+// vendor is what Workspace ONE's API does beyond SCIM 1.1.
+type vendor struct{ emulator.RFC }
+
+// Errors renders errors as Workspace ONE does: its documented
 // {"errors":[{code, message}]} for authorisation and conflicts, and the
 // SCIM 1.1 {"Errors":[{description, code}]} for the rest.
-func errorBody(status int, _, detail string) any {
+func (vendor) Errors(status int, _, detail string) any {
 	switch status {
 	case http.StatusUnauthorized:
 		return map[string]any{"errors": []any{map[string]any{"code": "forbidden", "message": "User is not authorized to perform the task.", "parameters": nil}}}
@@ -103,9 +104,9 @@ func errorBody(status int, _, detail string) any {
 	return map[string]any{"Errors": []any{map[string]any{"description": detail, "code": strconv.Itoa(status)}}}
 }
 
-// check applies Workspace ONE's rules to a user write and sets what the
+// Check applies Workspace ONE's rules to a user write and sets what the
 // server sets: userStatus, and on create the default "User" role.
-func check(method, rt string, cur, next map[string]any) (int, string) {
+func (vendor) Check(method, rt string, cur, next map[string]any) (int, string) {
 	if rt != "User" {
 		return 0, ""
 	}
@@ -161,9 +162,9 @@ func check(method, rt string, cur, next map[string]any) (int, string) {
 	return 0, ""
 }
 
-// created adds the one-time set-password link Workspace ONE returns for a
+// Created adds the one-time set-password link Workspace ONE returns for a
 // user created without a password and with sendMail=false.
-func created(r *http.Request, rt string, password bool, doc map[string]any) {
+func (vendor) Created(r *http.Request, rt string, password bool, doc map[string]any) {
 	if rt != "User" || password || r.URL.Query().Get("sendMail") != "false" {
 		return
 	}
