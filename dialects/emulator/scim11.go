@@ -225,7 +225,7 @@ func (s *Server) patch11(w http.ResponseWriter, r *http.Request, st *store, rt, 
 }
 
 // shape11 applies what a SCIM 1.1 answer adds to a stored resource: the
-// decorations (Profile.Created), and the "attributes" parameter — the
+// decorations (Vendor.Created), and the "attributes" parameter — the
 // minimal set (schemas, id, meta, userName or displayName) plus the
 // attributes asked for.
 func (s *Server) shape11(r *http.Request, raw []byte, decorate ...func(map[string]any)) []byte {

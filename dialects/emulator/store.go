@@ -1,6 +1,5 @@
 package emulator
 
-
 // resource is one stored SCIM resource, in the backend's JSON.
 type resource struct {
 	id      string

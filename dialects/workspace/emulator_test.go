@@ -70,7 +70,7 @@ func TestEmulatorIsStrictSCIM11(t *testing.T) {
 			t.Errorf("%s: %d, want %d: %s", c.name, status, c.status, body.Raw)
 		}
 		// What the server refuses as a body, the wire check refuses too
-		// (but for rules that need the stored user or Profile.Check).
+		// (but for rules that need the stored user or Vendor.Check).
 		rec := emulator.Recorded{Method: c.method, Path: BasePath + strings.Split(c.path, "?")[0], Body: c.body}
 		if c.status == 400 && c.body != "" && !stateful[c.name] && emu.CheckWire(rec) == nil {
 			t.Errorf("%s: CheckWire passed what the server refuses", c.name)
