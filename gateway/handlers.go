@@ -1,5 +1,19 @@
 package gateway
 
+// The request pipeline, in the order a request meets it (this file, with
+// normalise.go and errors.go):
+//
+//	serveSCIM            tenant, bearer token, request id, the log line and metrics
+//	route                path and method → operation (404, 405 with Allow, 501)
+//	readBody, checkID    limit: size, media type, JSON; one opaque id
+//	canonicalResource    validate and canonicalise (the contract, mappings/scim):
+//	canonicalPatch         every body parsed once, into what Request carries
+//	opCtx                the tenant's deadline over all the backend work
+//	t.dialect.Do         the dialect, decorated with what its backend lacks
+//	                       (dialects.Decorate), over the retrying backend (forward.go)
+//	resourceReply        normalise: URLs, schemas, projection (normalise.go)
+//	writeReply           render; writeError turns every error into a SCIM Error
+
 import (
 	"context"
 	"errors"
