@@ -74,6 +74,11 @@ type OptionSpec struct {
 	Description string
 }
 
+// ScanLimit is the option of a dialect that is a Lister: the most
+// resources the gateway reads to evaluate a filter the backend cannot
+// (Capabilities.ScanLimit).
+var ScanLimit = OptionSpec{Name: "scan_limit", Kind: Int, Default: "1000", Description: "most resources the gateway reads to evaluate a filter the backend cannot; a larger listing is 400 tooMany"}
+
 // Emulator is an in-memory backend that behaves like the vendor's API.
 type Emulator interface {
 	http.Handler

@@ -46,7 +46,7 @@ var Factory = &dialects.Factory{
 	Description: "FireHydrant SCIM (users with string roles; Teams as Groups)",
 	Options: []dialects.OptionSpec{
 		{Name: "allowed_roles", Kind: dialects.String, Default: "owner,member,collaborator", Description: "the roles a user may have, separated by commas; others are refused with 400"},
-		{Name: "scan_limit", Kind: dialects.Int, Default: "1000", Description: "most users the gateway reads to evaluate a filter FireHydrant cannot"},
+		dialects.ScanLimit,
 	},
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		d := &dialect{b: cfg.Backend, m: cfg.Mapping, roles: map[string]bool{}}

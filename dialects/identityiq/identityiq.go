@@ -20,6 +20,7 @@ package identityiq
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -173,28 +174,26 @@ func userNameLookup(f *scim.Expr) (string, bool) {
 func (d *dialect) lookup(ctx context.Context, req *dialects.Request, name string) (*dialects.Response, error) {
 	q := url.Values{"lookupByName": {"true"}}
 	dialects.AttributesQuery(q, d.m, dialects.User, req.Attributes, req.ExcludedAttributes)
-	resp, err := d.b.Do(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: "/Users/" + url.PathEscape(name), Query: q, Header: http.Header{}})
-	if err != nil {
-		return nil, err
-	}
-	empty := `{"totalResults":0,"startIndex":` + strconv.Itoa(req.Query.StartIndex) + `,"Resources":[]}`
+	resp, err := dialects.Send(ctx, d.b, "identityiq", &dialects.BackendRequest{Method: http.MethodGet, Path: "/Users/" + url.PathEscape(name), Query: q})
+	var de *dialects.Error
 	switch {
-	case resp.Status == http.StatusNotFound:
-		return &dialects.Response{Status: http.StatusOK, Body: []byte(empty)}, nil
+	case errors.As(err, &de) && de.Status == http.StatusNotFound:
+		return &dialects.Response{Status: http.StatusOK, Body: dialects.ListResponse(0, req.Query.StartIndex, nil)}, nil
+	case err != nil:
+		return nil, err
 	case resp.Status != http.StatusOK:
 		return nil, dialects.FromResponse("identityiq", resp)
-	case !gjson.ValidBytes(resp.Body):
-		return nil, dialects.Errorf(http.StatusBadGateway, "", "identityiq backend answered a user that is not JSON")
 	}
 	user, err := d.m.Response(dialects.User, resp.Body)
 	if err != nil {
 		return nil, err
 	}
 	user, _ = coerce(user)
-	if req.Query.StartIndex > 1 || req.Query.Count < 1 {
-		return &dialects.Response{Status: http.StatusOK, Body: []byte(`{"totalResults":1,"startIndex":` + strconv.Itoa(req.Query.StartIndex) + `,"Resources":[]}`)}, nil
+	var page []string
+	if req.Query.StartIndex <= 1 && req.Query.Count >= 1 {
+		page = []string{string(user)}
 	}
-	return &dialects.Response{Status: http.StatusOK, Body: append(append([]byte(`{"totalResults":1,"startIndex":1,"Resources":[`), user...), "]}"...)}, nil
+	return &dialects.Response{Status: http.StatusOK, Body: dialects.ListResponse(1, req.Query.StartIndex, page)}, nil
 }
 
 // coerce repairs what IdentityIQ returns: "true"/"false" strings in

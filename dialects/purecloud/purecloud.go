@@ -54,7 +54,7 @@ var Factory = &dialects.Factory{
 	Options: []dialects.OptionSpec{
 		{Name: "role_map", Kind: dialects.Map, Description: "client role values to Genesys role names, e.g. {admin: Master Admin}; others are sent as they are"},
 		{Name: "include_inactive", Kind: dialects.Bool, Default: "true", Description: "list deactivated users too (Genesys lists only active users unless asked for inactive ones)"},
-		{Name: "scan_limit", Kind: dialects.Int, Default: "1000", Description: "most users the gateway reads to evaluate a filter Genesys cannot"},
+		dialects.ScanLimit,
 		{Name: "name_from_display", Kind: dialects.Bool, Default: "true", Description: "return name (formatted, givenName, familyName) derived from displayName, since Genesys keeps no name"},
 	},
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/scimgw/scimgw/dialects"
@@ -156,23 +155,21 @@ func (c *Client) Do(ctx context.Context, req *dialects.Request) (*dialects.Respo
 	if req.IfNoneMatch != "" {
 		br.Header.Set("If-None-Match", req.IfNoneMatch)
 	}
-	resp, err := c.b.Do(ctx, br)
-	if err != nil {
-		return nil, err
-	}
+	resp, err := dialects.Send(ctx, c.b, c.cfg.Name, br)
 	switch {
+	case err != nil:
+		return nil, err
 	case resp.Status == http.StatusNotModified && req.Action == dialects.Get:
 		return &dialects.Response{Status: http.StatusNotModified, ETag: resp.Header.Get("ETag")}, nil
+	case resp.Status == http.StatusNotModified:
+		return nil, dialects.FromResponse(c.cfg.Name, resp)
 	case resp.Status == http.StatusNoContent && req.Action == dialects.Patch:
 		// RFC 7644 §3.5.2 lets a backend answer 204.
 		return &dialects.Response{Status: http.StatusNoContent, ETag: resp.Header.Get("ETag")}, nil
-	case resp.Status < 200 || resp.Status > 299:
-		return nil, dialects.FromResponse(c.cfg.Name, resp)
 	case req.Action == dialects.Delete:
 		return &dialects.Response{Status: http.StatusNoContent}, nil
-	}
-	if !gjson.ValidBytes(resp.Body) {
-		return nil, dialects.Errorf(http.StatusBadGateway, "", "%s backend answered %d with a body that is not JSON", c.cfg.Name, resp.Status)
+	case len(resp.Body) == 0:
+		return nil, dialects.Errorf(http.StatusBadGateway, "", "%s backend answered %d without a body", c.cfg.Name, resp.Status)
 	}
 	var body []byte
 	if req.Action == dialects.List {

@@ -21,6 +21,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -57,7 +58,7 @@ var Factory = &dialects.Factory{
 		{Name: "start_index_base", Kind: dialects.Enum, Default: "1", Values: []string{"0", "1"}, Description: "index of the first result in the backend's lists (its swagger documents an offset, 0)"},
 		{Name: "extra_emails", Kind: dialects.Enum, Default: "drop", Values: []string{"drop", "reject"}, Description: "a user has one email: keep the primary one and drop the others, or refuse with 400"},
 		{Name: "external_id", Kind: dialects.Enum, Default: "username", Values: []string{"username", "require"}, Description: "Workspace ONE requires externalId on provisioned users: when the client sends none, use userName, or refuse with 400"},
-		{Name: "scan_limit", Kind: dialects.Int, Default: "1000", Description: "most users the gateway reads to evaluate a filter the backend cannot"},
+		dialects.ScanLimit,
 	},
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		o := cfg.Options
@@ -127,11 +128,7 @@ func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Resp
 	case dialects.Patch:
 		return d.patch(ctx, req)
 	case dialects.Delete:
-		resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodDelete, Path: path(req.Type, req.ID)}, req.IfMatch)
-		if err != nil {
-			return nil, err
-		}
-		if err := d.check(resp); err != nil {
+		if _, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodDelete, Path: path(req.Type, req.ID)}, req.IfMatch); err != nil {
 			return nil, err
 		}
 		return &dialects.Response{Status: http.StatusNoContent}, nil
@@ -146,7 +143,9 @@ func path(rt dialects.ResourceType, id string) string {
 	return "/" + rt.Endpoint() + "/" + url.PathEscape(id)
 }
 
-// send sends a request with an optional If-Match.
+// send sends a request with an optional If-Match (dialects.Send: a
+// status outside 2xx is the backend's error, a body must be JSON). A 403
+// for a user synced from a directory says so.
 func (d *dialect) send(ctx context.Context, br *dialects.BackendRequest, ifMatch string) (*dialects.BackendResponse, error) {
 	if br.Header == nil {
 		br.Header = http.Header{}
@@ -157,19 +156,12 @@ func (d *dialect) send(ctx context.Context, br *dialects.BackendRequest, ifMatch
 	if br.Body != nil {
 		br.Header.Set("Content-Type", "application/json")
 	}
-	return d.b.Do(ctx, br)
-}
-
-// check turns a backend error status into a SCIM 2.0 error.
-func (d *dialect) check(resp *dialects.BackendResponse) error {
-	if resp.Status >= 200 && resp.Status < 300 {
-		return nil
+	resp, err := dialects.Send(ctx, d.b, "workspace", br)
+	var de *dialects.Error
+	if errors.As(err, &de) && de.Status == http.StatusForbidden && strings.Contains(strings.ToLower(de.Backend), "not a local user") {
+		de.Detail = "workspace: this user comes from a directory synced into Workspace ONE, not from SCIM provisioning; Workspace ONE only lets SCIM change local and provisioned users (" + de.Detail + ")"
 	}
-	e := dialects.FromResponse("workspace", resp)
-	if resp.Status == http.StatusForbidden && strings.Contains(strings.ToLower(string(resp.Body)), "not a local user") {
-		e.Detail = "workspace: this user comes from a directory synced into Workspace ONE, not from SCIM provisioning; Workspace ONE only lets SCIM change local and provisioned users (" + e.Detail + ")"
-	}
-	return e
+	return resp, err
 }
 
 // resource maps a backend resource to SCIM 2.0.
@@ -335,9 +327,6 @@ func (d *dialect) create(ctx context.Context, req *dialects.Request) (*dialects.
 	if err != nil {
 		return nil, err
 	}
-	if err := d.check(resp); err != nil {
-		return nil, err
-	}
 	return d.resource(req.Type, http.StatusCreated, resp)
 }
 
@@ -352,9 +341,6 @@ func (d *dialect) get(ctx context.Context, rt dialects.ResourceType, id string, 
 	}
 	if resp.Status == http.StatusNotModified {
 		return &dialects.Response{Status: http.StatusNotModified, ETag: resp.Header.Get("ETag")}, nil
-	}
-	if err := d.check(resp); err != nil {
-		return nil, err
 	}
 	return d.resource(rt, http.StatusOK, resp)
 }
@@ -393,19 +379,13 @@ func (d *dialect) Listing(rt dialects.ResourceType, q dialects.Query) (dialects.
 			return nil, 0, err
 		}
 		resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: path(rt, ""), Query: v}, "")
+		var de *dialects.Error
+		if errors.As(err, &de) && de.Status == http.StatusNotFound {
+			// Workspace ONE answers 404 to a bad startIndex, count or sortBy.
+			return nil, 0, dialects.Errorf(http.StatusBadRequest, "invalidValue", "the backend refused the paging or sorting parameters (%s)", de.Detail)
+		}
 		if err != nil {
 			return nil, 0, err
-		}
-		if resp.Status == http.StatusNotFound {
-			// Workspace ONE answers 404 to a bad startIndex, count or sortBy.
-			e := dialects.FromResponse("workspace", resp)
-			return nil, 0, dialects.Errorf(http.StatusBadRequest, "invalidValue", "the backend refused the paging or sorting parameters (%s)", e.Detail)
-		}
-		if err := d.check(resp); err != nil {
-			return nil, 0, err
-		}
-		if !gjson.ValidBytes(resp.Body) {
-			return nil, 0, dialects.Errorf(http.StatusBadGateway, "", "workspace backend answered a list that is not JSON")
 		}
 		return dialects.Resources(resp.Body, start, func(r []byte) ([]byte, error) { return d.m.Response(ri, r) })
 	}, exact, nil
@@ -436,9 +416,6 @@ func (d *dialect) rewrite(ctx context.Context, req *dialects.Request, change fun
 	return dialects.Guarded(func() (*dialects.Response, bool, error) {
 		resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: path(req.Type, req.ID)}, "")
 		if err != nil {
-			return nil, false, err
-		}
-		if err := d.check(resp); err != nil {
 			return nil, false, err
 		}
 		cur, err := d.resource(req.Type, http.StatusOK, resp)
@@ -489,9 +466,6 @@ func (d *dialect) rewrite(ctx context.Context, req *dialects.Request, change fun
 func (d *dialect) sendPatch(ctx context.Context, rt dialects.ResourceType, id string, body []byte, ifMatch string) (*dialects.Response, error) {
 	resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodPatch, Path: path(rt, id), Body: body}, ifMatch)
 	if err != nil {
-		return nil, err
-	}
-	if err := d.check(resp); err != nil {
 		return nil, err
 	}
 	if resp.Status == http.StatusOK && gjson.ParseBytes(resp.Body).IsObject() {
