@@ -55,7 +55,6 @@ type Profile struct {
 	// StartIndexBase is the index of the first result in a SCIM 1.1 list:
 	// 0 (an offset) or 1.
 	StartIndexBase int
-	NoReplace      bool     // no PUT: 405
 	ReadOnly       []string // attributes a request body may not carry; stored ones are kept
 	// OAuth, when set, serves a client credentials token endpoint; the
 	// tokens it issues are accepted like Token.
@@ -594,7 +593,7 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) 
 		s.create(w, r, st, rt, body)
 	case id != "" && r.Method == http.MethodGet:
 		s.get(w, r, st, rt, id)
-	case id != "" && r.Method == http.MethodPut && !s.p.NoReplace:
+	case id != "" && r.Method == http.MethodPut:
 		s.replace(w, r, st, rt, id, body)
 	case id != "" && r.Method == http.MethodPatch && s.p.SCIM11:
 		s.patch11(w, r, st, rt, id, body)

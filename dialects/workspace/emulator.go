@@ -35,7 +35,7 @@ func NewEmulator(startIndexBase int) *emulator.Server {
 	return emulator.New(emulator.Profile{
 		Name: "workspace", BasePath: BasePath, Token: dialects.EmulatorToken,
 		Groups: true, ETags: true, Sort: true, UserGroups: true,
-		SCIM11: true, NoReplace: true, StartIndexBase: startIndexBase,
+		SCIM11: true, StartIndexBase: startIndexBase,
 		ReadOnly: []string{"roles", "groups"},
 		Allowed: map[string]map[string][]string{
 			"User": {
@@ -90,6 +90,9 @@ func core11(def scim.Schema) scim.Schema {
 
 // vendor is what Workspace ONE's API does beyond SCIM 1.1.
 type vendor struct{ emulator.RFC }
+
+// Allows: there is no PUT.
+func (vendor) Allows(method, _ string, _ bool) bool { return method != http.MethodPut }
 
 // Errors renders errors as Workspace ONE does: its documented
 // {"errors":[{code, message}]} for authorisation and conflicts, and the
