@@ -8,7 +8,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/scimgw/scimgw/dialects"
-	"github.com/scimgw/scimgw/dialects/emulator/emulatortest"
+	"github.com/scimgw/scimgw/dialects/conformance"
 )
 
 // The emulator refuses what FireHydrant's API does not take.
@@ -17,8 +17,8 @@ func TestEmulatorIsStrict(t *testing.T) {
 	defer srv.Close()
 	do := func(method, path, body, ct string) (int, gjson.Result) {
 		t.Helper()
-		status, _, doc := emulatortest.Call(t, method, srv.URL+BasePath+path, body, "Authorization", "Bearer "+dialects.EmulatorToken, "Content-Type", ct)
-		return status, doc
+		r := conformance.Do(t, srv.URL+BasePath, method, path, "", body, "Authorization", "Bearer "+dialects.EmulatorToken, "Content-Type", ct)
+		return r.Status, r.JSON
 	}
 	const scimJSON = "application/scim+json"
 	status, u := do("POST", "/Users", `{"userName":"a@x.com","name":{"givenName":"A","familyName":"B"},"emails":[{"value":"a@x.com","primary":true}],"roles":["member"]}`, scimJSON)

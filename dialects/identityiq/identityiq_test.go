@@ -8,7 +8,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/scimgw/scimgw/dialects/emulator/emulatortest"
+	"github.com/scimgw/scimgw/dialects/conformance"
 
 	"github.com/scimgw/scimgw/mappings/scim"
 )
@@ -69,8 +69,8 @@ func TestEmulator(t *testing.T) {
 		if auth == "" {
 			auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(EmulatorUser+":"+EmulatorPassword))
 		}
-		status, _, doc := emulatortest.Call(t, method, srv.URL+BasePath+path, body, "Authorization", auth)
-		return status, doc
+		r := conformance.Do(t, srv.URL+BasePath, method, path, "", body, "Authorization", auth)
+		return r.Status, r.JSON
 	}
 	status, u := do("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:sailpoint:1.0:User"],"userName":"ann","emails":[{"value":"a@x.com","primary":true}],"urn:ietf:params:scim:schemas:sailpoint:1.0:User":{"capabilities":["HelpDesk"]}}`, "")
 	id := u.Get("id").String()

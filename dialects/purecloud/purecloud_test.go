@@ -9,7 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/scimgw/scimgw/dialects"
-	"github.com/scimgw/scimgw/dialects/emulator/emulatortest"
+	"github.com/scimgw/scimgw/dialects/conformance"
 	"github.com/scimgw/scimgw/mappings/scim"
 )
 
@@ -133,7 +133,8 @@ func TestEmulatorIsStrict(t *testing.T) {
 	defer srv.Close()
 	do := func(method, path, body string, header ...string) (int, http.Header, gjson.Result) {
 		t.Helper()
-		return emulatortest.Call(t, method, srv.URL+BasePath+path, body, append([]string{"Authorization", "Bearer " + dialects.EmulatorToken}, header...)...)
+		r := conformance.Do(t, srv.URL+BasePath, method, path, "", body, append([]string{"Authorization", "Bearer " + dialects.EmulatorToken}, header...)...)
+		return r.Status, r.Header, r.JSON
 	}
 	status, h, user := do("POST", "/users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@x.com","displayName":"A"}`)
 	if status != 201 || h.Get("ETag") != `"1"` || user.Get("roles.0.value").String() != "employee" || user.Get("emails.0.type").String() != "other" {

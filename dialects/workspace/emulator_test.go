@@ -11,8 +11,8 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/conformance"
 	"github.com/scimgw/scimgw/dialects/emulator"
-	"github.com/scimgw/scimgw/dialects/emulator/emulatortest"
 )
 
 // The emulator must refuse what a real SCIM 1.1 Workspace ONE refuses, so
@@ -23,8 +23,8 @@ func TestEmulatorIsStrictSCIM11(t *testing.T) {
 	defer srv.Close()
 	do := func(method, path, body string) (int, gjson.Result) {
 		t.Helper()
-		status, _, doc := emulatortest.Call(t, method, srv.URL+BasePath+path, body, "Authorization", "Bearer "+dialects.EmulatorToken)
-		return status, doc
+		r := conformance.Do(t, srv.URL+BasePath, method, path, "", body, "Authorization", "Bearer "+dialects.EmulatorToken)
+		return r.Status, r.JSON
 	}
 	const user = `{"schemas":["urn:scim:schemas:core:1.0","urn:scim:schemas:extension:workspace:1.0"],"userName":"a@x.com","externalId":"e1",
 		"name":{"givenName":"A","familyName":"B"},"emails":[{"value":"a@x.com","primary":true}],
