@@ -101,6 +101,13 @@ type BackendConfig struct {
 	// call and retry of a PATCH by replace or a gateway-evaluated scan;
 	// default max_attempts × timeout + (max_attempts−1) × max_backoff.
 	Deadline time.Duration `yaml:"deadline"`
+	// MaxIdleConns is how many idle connections to the backend are kept
+	// for reuse (default 64): at least the concurrency the IdP drives, or
+	// creates open new connections (and leave TIME_WAIT sockets) instead.
+	MaxIdleConns int `yaml:"max_idle_conns"`
+	// IdleConnTimeout closes an idle backend connection after this long
+	// (default 90s); keep it below the backend's own keep-alive timeout.
+	IdleConnTimeout time.Duration `yaml:"idle_conn_timeout"`
 }
 
 // AuthConfig is the backend credential.
@@ -187,6 +194,8 @@ func (c *Config) applyDefaults() {
 		setDefault(&b.Retry.MaxBackoff, 5*time.Second)
 		r := b.Retry
 		setDefault(&b.Deadline, time.Duration(r.MaxAttempts)*b.Timeout+time.Duration(r.MaxAttempts-1)*r.MaxBackoff)
+		setDefault(&b.MaxIdleConns, 64)
+		setDefault(&b.IdleConnTimeout, 90*time.Second)
 		if b.Auth.Type == "" {
 			b.Auth.Type = "none"
 		}

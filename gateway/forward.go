@@ -50,6 +50,10 @@ type backend struct {
 func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics) *backend {
 	hc := cleanhttp.DefaultPooledClient()
 	hc.Timeout = t.Backend.Timeout
+	// One backend host per tenant: keep as many idle connections to it as
+	// the tenant may use at once (go-cleanhttp keeps GOMAXPROCS+1).
+	tr := hc.Transport.(*http.Transport)
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = t.Backend.MaxIdleConns, t.Backend.MaxIdleConns, t.Backend.IdleConnTimeout
 	b := &backend{tenant: t.ID, base: strings.TrimRight(baseURL, "/"), log: log, metrics: m}
 	auth := t.Backend.Auth
 	if strings.HasPrefix(auth.TokenURL, "/") {

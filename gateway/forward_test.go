@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/scimgw/scimgw/dialects/builtin"
 	"github.com/scimgw/scimgw/dialects/emulator"
 )
 
@@ -242,5 +243,24 @@ func TestClientDeadlineStopsRetries(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if n := len(h.emu("acme").Requests()); n > 3 {
 		t.Fatalf("retries went on after the client left: %d attempts", n)
+	}
+}
+
+// The outbound pool keeps backend.max_idle_conns idle connections (default
+// 64), so a busy tenant reuses its connections instead of opening new ones.
+func TestBackendPool(t *testing.T) {
+	for yaml, want := range map[string]int{
+		`{url: "http://127.0.0.1:1/scim/v2"}`:                     64,
+		`{url: "http://127.0.0.1:1/scim/v2", max_idle_conns: 8}`: 8,
+	} {
+		cfg, err := ParseConfig("pool.yaml", []byte(acmeConfig(yaml)), builtin.Registry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBackend(cfg.Tenants["acme"], "http://127.0.0.1:1/scim/v2", zap.NewNop(), nil)
+		tr := b.client.HTTPClient.Transport.(*http.Transport)
+		if tr.MaxIdleConnsPerHost != want || tr.MaxIdleConns != want || tr.IdleConnTimeout != 90*time.Second {
+			t.Fatalf("%s: %d idle per host, %d in all, timeout %s", yaml, tr.MaxIdleConnsPerHost, tr.MaxIdleConns, tr.IdleConnTimeout)
+		}
 	}
 }

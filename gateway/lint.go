@@ -83,6 +83,8 @@ var configSpec = []field{
 			{name: "auth", kind: kObject, fields: authFields},
 			{name: "timeout", kind: kDuration},
 			{name: "deadline", kind: kDuration},
+			{name: "max_idle_conns", kind: kInt},
+			{name: "idle_conn_timeout", kind: kDuration},
 			{name: "retry", kind: kObject, fields: []field{
 				{name: "max_attempts", kind: kInt},
 				{name: "min_backoff", kind: kDuration},
