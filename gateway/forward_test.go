@@ -250,7 +250,7 @@ func TestClientDeadlineStopsRetries(t *testing.T) {
 // 64), so a busy tenant reuses its connections instead of opening new ones.
 func TestBackendPool(t *testing.T) {
 	for yaml, want := range map[string]int{
-		`{url: "http://127.0.0.1:1/scim/v2"}`:                     64,
+		`{url: "http://127.0.0.1:1/scim/v2"}`:                    64,
 		`{url: "http://127.0.0.1:1/scim/v2", max_idle_conns: 8}`: 8,
 	} {
 		cfg, err := ParseConfig("pool.yaml", []byte(acmeConfig(yaml)), builtin.Registry())
