@@ -447,7 +447,7 @@ func (p listParams) parse(maxResults int) (dialects.Query, projection, error) {
 }
 
 // readBody reads a request body of at most limit bytes and checks its
-// media type and JSON syntax.
+// media type and that it is an object.
 func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -466,9 +466,8 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	if len(body) == 0 {
 		return nil, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body is empty")
 	}
-	if !gjson.ValidBytes(body) {
-		return nil, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body is not valid JSON")
-	}
+	// JSON syntax is checked in the same pass as the contract's bounds
+	// (scim.CheckJSON, in canonicalResource and canonicalPatch).
 	if !scim.Parse(body).IsObject() {
 		return nil, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body must be a JSON object")
 	}

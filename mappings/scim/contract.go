@@ -2,10 +2,7 @@ package scim
 
 import (
 	"fmt"
-	"strings"
 	"unicode/utf8"
-
-	"github.com/tidwall/gjson"
 )
 
 // The SCIM contract, read in one place. Every body a client sends passes
@@ -61,93 +58,25 @@ func (l Limits) Or(d Limits) Limits {
 	return l
 }
 
-// CheckJSON checks what JSON syntax alone does not: the text is UTF-8 (RFC
-// 8259 §8.1), no object has two members whose names differ only in case
-// (RFC 8259 §4 leaves duplicates to the receiver, and SCIM names are case
-// insensitive, RFC 7643 §2.1: gateway and backend could read different
-// ones), and nesting, array lengths and string lengths stay within lim.
-// body must already be valid JSON.
+// CheckJSON reads a body once and checks that it is JSON (RFC 8259) and
+// what JSON syntax alone does not say: the text is UTF-8 (RFC 8259 §8.1),
+// no object has two members whose names differ only in case (RFC 8259 §4
+// leaves duplicates to the receiver, and SCIM names are case insensitive,
+// RFC 7643 §2.1: gateway and backend could read different ones), and
+// nesting, array lengths and string lengths stay within lim. It allocates
+// only to name what it refuses.
 func CheckJSON(body []byte, lim Limits) error {
 	lim = lim.Or(DefaultLimits)
 	if !utf8.Valid(body) {
 		return errf("invalidSyntax", "request body is not valid UTF-8 (RFC 8259 §8.1)")
 	}
-	return checkValue(Parse(body), lim, 1, path{})
-}
-
-// checkValue checks v, found at path at (joined only for an error detail).
-func checkValue(v gjson.Result, lim Limits, depth int, at path) error {
-	switch {
-	case v.Type == gjson.String:
-		if len(v.Raw) > lim.MaxString+2 {
-			return errf("invalidValue", "%s is longer than %d bytes", where(at), lim.MaxString)
-		}
-		return nil
-	case v.Type != gjson.JSON:
-		return nil
-	}
-	if depth > lim.MaxDepth {
-		return errf("invalidSyntax", "%s is nested deeper than %d levels", where(at), lim.MaxDepth)
-	}
-	var err error
-	if v.IsArray() {
-		n := 0
-		v.ForEach(func(_, el gjson.Result) bool {
-			if n++; n > lim.MaxValues {
-				err = errf("invalidValue", "%s has more than %d values", where(at), lim.MaxValues)
-				return false
-			}
-			err = checkValue(el, lim, depth+1, at)
-			return err == nil
-		})
+	var stack [16][]byte // member names above the value read; more grow it
+	s := &scanner{b: body, lim: lim, path: stack[:0]}
+	if err := s.value(1); err != nil {
 		return err
 	}
-	var small [32]string // the names seen; a map past 32 members
-	seen := small[:0]
-	var big map[string]bool
-	parent := ""
-	v.ForEach(func(k, el gjson.Result) bool {
-		if len(k.Str) > lim.MaxString {
-			err = errf("invalidSyntax", "a member name in %s is longer than %d bytes", where(at), lim.MaxString)
-			return false
-		}
-		if big == nil && len(seen) < cap(small) {
-			for _, s := range seen {
-				if strings.EqualFold(s, k.Str) {
-					err = errf("invalidSyntax", "member %q appears twice (names are case-insensitive, RFC 7643 §2.1)", path{at.String(), ".", k.Str}.String())
-					return false
-				}
-			}
-			seen = append(seen, k.Str)
-		} else {
-			if big == nil {
-				big = map[string]bool{}
-				for _, s := range seen {
-					big[strings.ToLower(s)] = true
-				}
-			}
-			low := strings.ToLower(k.Str)
-			if big[low] {
-				err = errf("invalidSyntax", "member %q appears twice (names are case-insensitive, RFC 7643 §2.1)", path{at.String(), ".", k.Str}.String())
-				return false
-			}
-			big[low] = true
-		}
-		if el.Type != gjson.JSON && el.Type != gjson.String {
-			return true
-		}
-		if parent == "" && at.name != "" {
-			parent = at.String() // once per object, and only below the top
-		}
-		err = checkValue(el, lim, depth+1, path{parent, ".", k.Str})
-		return err == nil
-	})
-	return err
-}
-
-func where(at path) string {
-	if at.name == "" {
-		return "the body"
+	if s.ws(); s.i < len(s.b) {
+		return s.syntax("content after the JSON value")
 	}
-	return fmt.Sprintf("%q", at.String())
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func sameJSON(t *testing.T, got []byte, want string) {
@@ -321,6 +322,30 @@ func FuzzContract(f *testing.F) {
 			} else if _, ok := err.(*Error); !ok {
 				t.Fatalf("Patch(%s): %T", s, err)
 			}
+		}
+	})
+}
+
+// FuzzCheckJSON: with limits out of reach, CheckJSON accepts exactly the
+// UTF-8 texts encoding/json calls valid, but for a member name given twice.
+func FuzzCheckJSON(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `[1,-0.5e+3,"x\u00e9\n",true,false,null,{}]`, `{"a":{"A":2}}`, `{"a":1,}`, `01`, `"\ud800"`, ` {"x" : [ ] } `, `{"a":1}x`, `1.`, `-`, `[1e]`} {
+		f.Add(s)
+	}
+	huge := Limits{MaxDepth: 1 << 20, MaxValues: 1 << 30, MaxString: 1 << 30, MaxFilter: 1}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		err := CheckJSON([]byte(s), huge)
+		valid := json.Valid([]byte(s))
+		switch {
+		case err == nil && !valid:
+			t.Fatalf("CheckJSON accepted invalid JSON %q", s)
+		case err != nil && valid && !strings.Contains(err.Error(), "appears twice"):
+			t.Fatalf("CheckJSON refused valid JSON %q: %v", s, err)
+		case err != nil && err.(*Error).ScimType == "":
+			t.Fatalf("error without a scimType: %v", err)
 		}
 	})
 }
