@@ -36,7 +36,19 @@ import (
 var version = ""
 
 func main() {
+	tuneGC()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// tuneGC sets the collector's target to 200% of the live heap unless GOGC
+// is set: the gateway keeps a small live heap and allocates briefly per
+// request, so the default 100% spends CPU collecting a heap of a few MB
+// over and over. GOMEMLIMIT (a soft limit, e.g. 256MiB) is the knob for a
+// container with little memory; both are read from the environment.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,21 @@ func TestSchema(t *testing.T) {
 	}
 	if code := run([]string{"schema", "--config", "../../config.yaml", "--tenant", "nope"}, &out, &errb); code != 1 {
 		t.Fatalf("unknown tenant: exit %d", code)
+	}
+}
+
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	os.Unsetenv("GOGC")
+	tuneGC()
+	if got := debug.SetGCPercent(100); got != 200 {
+		t.Fatalf("GOGC unset: %d%%, want 200%%", got)
+	}
+	t.Setenv("GOGC", "50")
+	debug.SetGCPercent(50)
+	tuneGC()
+	if got := debug.SetGCPercent(100); got != 50 {
+		t.Fatalf("GOGC=50 overridden: %d%%", got)
 	}
 }
