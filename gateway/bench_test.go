@@ -2,12 +2,15 @@ package gateway
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -24,7 +27,8 @@ const benchUser = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn
 // benchCreated is what the backend answers: the user with id and meta.
 var benchCreated = strings.Replace(strings.Replace(benchUser, `"password":"t1meMa$heen",`, "", 1), `{"schemas"`, `{"id":"2819c223-7f76-453a-919d-413861904646","meta":{"resourceType":"User","created":"2010-01-23T04:56:22Z","lastModified":"2011-05-13T04:42:34Z","version":"W/\"3694e05e9dff591\"","location":"https://backend.example.com/scim/v2/Users/2819c223-7f76-453a-919d-413861904646"},"schemas"`, 1)
 
-func benchBackend(b *testing.B) *httptest.Server {
+// benchBackend answers every create with benchCreated.
+func benchBackend(tb testing.TB) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/scim+json")
@@ -32,8 +36,48 @@ func benchBackend(b *testing.B) *httptest.Server {
 		w.WriteHeader(http.StatusCreated)
 		io.WriteString(w, benchCreated)
 	}))
-	b.Cleanup(srv.Close)
+	tb.Cleanup(srv.Close)
 	return srv
+}
+
+// In steady state the gateway reuses its backend connections: 16 clients
+// creating users at once open at most 16 connections to the backend, not
+// one per create (go-cleanhttp's pool alone keeps GOMAXPROCS+1).
+func TestBackendConnectionsReused(t *testing.T) {
+	backend := benchBackend(t)
+	var conns atomic.Int32
+	backend.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	h := newHarness(t, acmeConfig(`{url: "`+backend.URL+`/scim/v2", auth: {type: bearer, token: backend-token}}`))
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				req, _ := http.NewRequest("POST", h.srv.URL+"/acme/scim/v2/Users", strings.NewReader(benchUser))
+				req.Header.Set("Authorization", "Bearer "+acmeToken)
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated {
+					t.Errorf("status %d", resp.StatusCode)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := conns.Load(); n > 16 {
+		t.Fatalf("800 creates from 16 clients opened %d backend connections", n)
+	}
 }
 
 // BenchmarkForwardCreate compares a create through the gateway (auth,
