@@ -120,6 +120,44 @@ type Demo struct {
 	Auth, Options string
 }
 
+// Check reports whether v, given as text (scimgw emulate --option), is a
+// value of the option's kind.
+func (o OptionSpec) Check(v string) error {
+	switch o.Kind {
+	case Bool:
+		if v != "true" && v != "false" {
+			return fmt.Errorf("option %s must be true or false, not %q", o.Name, v)
+		}
+	case Int:
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			return fmt.Errorf("option %s must be a whole number, not %q", o.Name, v)
+		}
+	case Enum:
+		for _, ok := range o.Values {
+			if v == ok {
+				return nil
+			}
+		}
+		return fmt.Errorf("option %s: %q is not one of %s", o.Name, v, strings.Join(o.Values, ", "))
+	case Map:
+		var m map[string]string
+		if err := json.Unmarshal([]byte(v), &m); err != nil {
+			return fmt.Errorf("option %s must be a JSON object of strings: %v", o.Name, err)
+		}
+	}
+	return nil
+}
+
+// Option returns the dialect's option of that name.
+func (f *Factory) Option(name string) (OptionSpec, bool) {
+	for _, o := range f.Options {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return OptionSpec{}, false
+}
+
 // OptionNames lists the names of the dialect's options.
 func (f *Factory) OptionNames() []string {
 	names := make([]string, len(f.Options))

@@ -343,7 +343,7 @@ func (l *linter) checkOptions(f *dialects.Factory, n *yaml.Node, where string, t
 	if n != nil && n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			spec, ok := findOption(f.Options, k.Value)
+			spec, ok := f.Option(k.Value)
 			if !ok {
 				known := "it has none"
 				if len(names) > 0 {
@@ -394,15 +394,6 @@ func (l *linter) checkOptions(f *dialects.Factory, n *yaml.Node, where string, t
 		}
 	}
 	return out
-}
-
-func findOption(specs []dialects.OptionSpec, name string) (dialects.OptionSpec, bool) {
-	for _, o := range specs {
-		if o.Name == name {
-			return o, true
-		}
-	}
-	return dialects.OptionSpec{}, false
 }
 
 func findField(spec []field, name string) (field, bool) {

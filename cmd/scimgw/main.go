@@ -183,6 +183,15 @@ func emulate(args []string, reg *dialects.Registry, stdout, stderr io.Writer) in
 	}
 	for _, kv := range opts {
 		k, v, _ := strings.Cut(kv, "=")
+		spec, known := f.Option(k)
+		if !known {
+			fmt.Fprintf(stderr, "scimgw: dialect %s has no option %q (options: %s)\n", f.Name, k, strings.Join(f.OptionNames(), ", "))
+			return 2
+		}
+		if err := spec.Check(v); err != nil {
+			fmt.Fprintln(stderr, "scimgw:", err)
+			return 2
+		}
 		options[k] = v
 	}
 	emu := f.NewEmulator(options)

@@ -181,3 +181,17 @@ func TestTuneGC(t *testing.T) {
 		t.Fatalf("GOGC=50 overridden: %d%%", got)
 	}
 }
+
+// emulate checks --option values before it starts the emulator.
+func TestEmulateOptions(t *testing.T) {
+	for _, args := range [][]string{
+		{"emulate", "--dialect", "workspace", "--listen", "127.0.0.1:0", "--option", "start_index_base=abc"},
+		{"emulate", "--dialect", "workspace", "--listen", "127.0.0.1:0", "--option", "nope=1"},
+		{"emulate", "--dialect", "purecloud", "--listen", "127.0.0.1:0", "--option", "role_map=x"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "option") {
+			t.Errorf("%v: exit %d, %q", args, code, errb.String())
+		}
+	}
+}
