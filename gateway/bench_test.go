@@ -27,15 +27,17 @@ const benchUser = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn
 // benchCreated is what the backend answers: the user with id and meta.
 var benchCreated = strings.Replace(strings.Replace(benchUser, `"password":"t1meMa$heen",`, "", 1), `{"schemas"`, `{"id":"2819c223-7f76-453a-919d-413861904646","meta":{"resourceType":"User","created":"2010-01-23T04:56:22Z","lastModified":"2011-05-13T04:42:34Z","version":"W/\"3694e05e9dff591\"","location":"https://backend.example.com/scim/v2/Users/2819c223-7f76-453a-919d-413861904646"},"schemas"`, 1)
 
-// benchBackend answers every create with benchCreated.
+// benchHandler answers every create with benchCreated.
+var benchHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.Header().Set("Location", "https://backend.example.com/scim/v2/Users/2819c223-7f76-453a-919d-413861904646")
+	w.WriteHeader(http.StatusCreated)
+	io.WriteString(w, benchCreated)
+})
+
 func benchBackend(tb testing.TB) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/scim+json")
-		w.Header().Set("Location", "https://backend.example.com/scim/v2/Users/2819c223-7f76-453a-919d-413861904646")
-		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, benchCreated)
-	}))
+	srv := httptest.NewServer(benchHandler)
 	tb.Cleanup(srv.Close)
 	return srv
 }
@@ -45,13 +47,15 @@ func benchBackend(tb testing.TB) *httptest.Server {
 // more when a dial races a connection coming back to the pool), not one
 // for every few creates (go-cleanhttp's pool alone keeps GOMAXPROCS+1).
 func TestBackendConnectionsReused(t *testing.T) {
-	backend := benchBackend(t)
 	var conns atomic.Int32
+	backend := httptest.NewUnstartedServer(benchHandler)
 	backend.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			conns.Add(1)
 		}
 	}
+	backend.Start()
+	defer backend.Close()
 	h := newHarness(t, acmeConfig(`{url: "`+backend.URL+`/scim/v2", auth: {type: bearer, token: backend-token}}`))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	var wg sync.WaitGroup
