@@ -45,7 +45,7 @@ func newDiscovery(t *tenant) *discovery {
 		"schemas":          []string{spcURN},
 		"documentationUri": "https://github.com/scimgw/scimgw#readme",
 		// PATCH always works: the gateway applies it itself for backends
-		// without one (dialects.PatchByReplace).
+		// without one (dialects.Decorate).
 		"patch":          supported{true},
 		"bulk":           map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
 		"filter":         map[string]any{"supported": c.Filter, "maxResults": t.maxResults},
