@@ -3,6 +3,7 @@ package dialects
 import (
 	"strings"
 
+	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/scimgw/scimgw/mappings/scim"
@@ -25,14 +26,19 @@ func SplitName(full string) (given, family string, ok bool) {
 // two words and a name is still missing.
 func CompleteName(body []byte) ([]byte, bool) {
 	doc := scim.Parse(body)
-	name := scim.Field(doc, "name")
+	return CompleteNameOf(body, scim.Field(doc, "name"), scim.Field(doc, "displayName"))
+}
+
+// CompleteNameOf is CompleteName for a user whose name and displayName
+// are already found.
+func CompleteNameOf(body []byte, name, displayName gjson.Result) ([]byte, bool) {
 	given, family := scim.Field(name, "givenName").String(), scim.Field(name, "familyName").String()
 	if given != "" && family != "" {
 		return body, true
 	}
 	g, f, ok := SplitName(scim.Field(name, "formatted").String())
 	if !ok {
-		g, f, ok = SplitName(scim.Field(doc, "displayName").String())
+		g, f, ok = SplitName(displayName.String())
 	}
 	if !ok {
 		return body, false

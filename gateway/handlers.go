@@ -478,10 +478,7 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 // tenant's schema and returns its canonical form (scim.ResourceSchema.Resource):
 // nothing that fails reaches the backend.
 func (t *tenant) canonicalResource(body []byte, rt dialects.ResourceType) ([]byte, error) {
-	if err := scim.CheckJSON(body, t.limits); err != nil {
-		return nil, err
-	}
-	return t.schema(rt).Resource(body, scim.Lenient)
+	return t.schema(rt).Resource(body, scim.Lenient, t.limits)
 }
 
 // canonicalPatch checks a PatchOp message against the tenant's schema and

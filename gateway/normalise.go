@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
-	"github.com/tidwall/sjson"
 
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/mappings/scim"
@@ -70,12 +69,10 @@ func (t *tenant) normalize(rt dialects.ResourceType, body []byte) (normalized, e
 		buf.WriteString(k.Raw)
 		buf.WriteByte(':')
 		switch {
-		case v.IsArray() && (foldEq(name, "members") || foldEq(name, "groups") || strings.Contains(v.Raw, `"$ref"`)):
+		case v.IsArray() && (foldEq(name, "members") || foldEq(name, "groups") || strings.Contains(v.Raw, "ref")):
 			t.writeRefArray(&buf, v)
-		case foldEq(name, scim.EnterpriseSchema) && v.IsObject():
-			t.writeEnterprise(&buf, v)
-		case len(extensions) > 0 && extensions[len(extensions)-1] == k.Raw && strings.Contains(v.Raw, `"$ref"`):
-			t.writeRefObject(&buf, v) // an extension (isExtension above)
+		case len(extensions) > 0 && extensions[len(extensions)-1] == k.Raw && strings.Contains(v.Raw, "ref"):
+			t.writeRefObject(&buf, v) // an extension (isExtension above): the enterprise manager, IdentityIQ's references
 		default:
 			buf.WriteString(v.Raw)
 		}
@@ -130,57 +127,43 @@ func isExtension(key string, v gjson.Result) bool {
 	return len(key) > 4 && strings.EqualFold(key[:4], "urn:") && v.IsObject()
 }
 
-// writeEnterprise copies the enterprise extension, pointing manager.$ref
-// at the gateway.
-func (t *tenant) writeEnterprise(buf *bytes.Buffer, ext gjson.Result) {
-	mgr := scim.Field(ext, "manager")
-	fixed := t.fixRef(mgr)
-	if string(fixed) == mgr.Raw {
-		buf.WriteString(ext.Raw)
-		return
-	}
-	// Splice the fixed manager object into the extension's raw JSON.
-	start := mgr.Index
-	if start <= 0 || start+len(mgr.Raw) > len(ext.Raw) {
-		out, _ := sjson.SetRawBytes([]byte(ext.Raw), "manager", fixed)
-		buf.Write(out)
-		return
-	}
-	buf.WriteString(ext.Raw[:start])
-	buf.Write(fixed)
-	buf.WriteString(ext.Raw[start+len(mgr.Raw):])
-}
-
 // writeRefArray copies a multi-valued attribute, rewriting the $ref of
 // every element in one pass, so large groups cost linear time.
 func (t *tenant) writeRefArray(buf *bytes.Buffer, arr gjson.Result) {
-	scim.WriteArray(buf, arr, func(buf *bytes.Buffer, el gjson.Result) {
-		buf.Write(t.fixRef(el))
-	})
+	scim.WriteArray(buf, arr, t.writeRef)
 }
 
-// fixRef returns a complex value with its $ref pointing at the gateway, or
-// without it when it names a backend resource the gateway does not serve.
-func (t *tenant) fixRef(el gjson.Result) []byte {
-	ref := el.Get("$ref")
-	if ref.Type != gjson.String {
-		return []byte(el.Raw)
+// writeRef copies a complex value with its $ref pointing at the gateway,
+// or without it when it names a backend resource the gateway does not
+// serve.
+func (t *tenant) writeRef(buf *bytes.Buffer, el gjson.Result) {
+	if !el.IsObject() || !strings.Contains(el.Raw, "ref") { // "$ref", escaped or not
+		buf.WriteString(el.Raw)
+		return
 	}
-	nr, keep := t.rewriteRef(ref.Str)
-	var fixed []byte
-	var err error
-	switch {
-	case !keep:
-		fixed, err = sjson.DeleteBytes([]byte(el.Raw), "$ref")
-	case nr != ref.Str:
-		fixed, err = sjson.SetBytes([]byte(el.Raw), "$ref", nr)
-	default:
-		return []byte(el.Raw)
-	}
-	if err != nil {
-		return []byte(el.Raw)
-	}
-	return fixed
+	buf.WriteByte('{')
+	n := 0
+	el.ForEach(func(k, v gjson.Result) bool {
+		val := v.Raw
+		if k.Str == "$ref" && v.Type == gjson.String {
+			nr, keep := t.rewriteRef(v.Str)
+			if !keep {
+				return true
+			}
+			if nr != v.Str {
+				val = scim.Quote(nr)
+			}
+		}
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		buf.WriteString(k.Raw)
+		buf.WriteByte(':')
+		buf.WriteString(val)
+		return true
+	})
+	buf.WriteByte('}')
 }
 
 // writeRefObject copies an extension object, fixing the $ref of its
@@ -200,7 +183,7 @@ func (t *tenant) writeRefObject(buf *bytes.Buffer, obj gjson.Result) {
 		case v.IsArray():
 			t.writeRefArray(buf, v)
 		case v.IsObject():
-			buf.Write(t.fixRef(v))
+			t.writeRef(buf, v)
 		default:
 			buf.WriteString(v.Raw)
 		}

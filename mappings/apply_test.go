@@ -43,3 +43,22 @@ func TestCubeBuiltin(t *testing.T) {
 		t.Fatal("missing userName accepted")
 	}
 }
+
+// "schemas" lists every extension the output carries: renamed, filled by a
+// rule, or copied as it came (RFC 7643 §3).
+func TestSchemasListCopiedExtensions(t *testing.T) {
+	m := mustLoad(t, `
+version: 1
+User:
+  unmapped: keep
+  schemas:
+    urn:ietf:params:scim:schemas:core:2.0:User: urn:scim:schemas:core:1.0
+  attributes:
+    urn:x:mapped:1.0:a: {default: "d"}
+`, Options{})
+	out, err := m.Request(User, []byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:x:copied:1.0"],"userName":"u","urn:x:copied:1.0":{"b":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, out, `{"schemas":["urn:scim:schemas:core:1.0","urn:x:copied:1.0","urn:x:mapped:1.0"],"userName":"u","urn:x:copied:1.0":{"b":1},"urn:x:mapped:1.0":{"a":"d"}}`)
+}

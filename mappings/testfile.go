@@ -248,10 +248,7 @@ func Translate(m *Mapping, rt scim.ResourceType, op string, input []byte) (strin
 	switch op {
 	case "request":
 		// What the backend receives: the contract's canonical form, mapped.
-		if err := scim.CheckJSON(input, scim.DefaultLimits); err != nil {
-			return "", err
-		}
-		canonical, err := m.schema[rt].Resource(input, scim.Lenient)
+		canonical, err := m.schema[rt].Resource(input, scim.Lenient, scim.DefaultLimits)
 		if err != nil {
 			return "", err
 		}

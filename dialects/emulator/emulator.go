@@ -136,7 +136,7 @@ func (s *Server) strict(w http.ResponseWriter, body []byte, rt string) bool {
 			}
 		}
 	}
-	if _, err := s.schema(rt).Resource(body, scim.Strict); err != nil {
+	if _, err := s.schema(rt).Resource(body, scim.Strict, scim.DefaultLimits); err != nil {
 		e := err.(*scim.Error)
 		s.scimError(w, http.StatusBadRequest, e.ScimType, e.Msg)
 		return false
@@ -299,7 +299,7 @@ func (s *Server) CheckWire(r Recorded) error {
 	case s.p.SCIM11 && r.Method == http.MethodPatch:
 		err = s.checkPartial11(body, rt)
 	case s.p.SCIM11 && r.Method == http.MethodPost:
-		_, err = s.schema(rt).Resource(body, scim.Strict)
+		_, err = s.schema(rt).Resource(body, scim.Strict, scim.DefaultLimits)
 	case r.Method == http.MethodPost, r.Method == http.MethodPut:
 		if s.p.NoSchemas {
 			var doc map[string]any
@@ -310,7 +310,7 @@ func (s *Server) CheckWire(r Recorded) error {
 			doc["schemas"] = listSchemas(doc, s.schema(rt).Core())
 			body, _ = json.Marshal(doc)
 		}
-		_, err = s.schema(rt).Resource(body, scim.Strict)
+		_, err = s.schema(rt).Resource(body, scim.Strict, scim.DefaultLimits)
 	case r.Method == http.MethodPatch:
 		if s.p.NoSchemas {
 			body, _ = sjson.SetBytes(body, "schemas", []string{scim.PatchOpURN})
@@ -339,7 +339,7 @@ func (s *Server) CheckState() error {
 			json.Unmarshal(res.raw, &doc)
 			doc["schemas"] = listSchemas(doc, s.schema(rt).Core()) // what it would list
 			raw, _ := json.Marshal(doc)
-			if _, err := s.schema(rt).Resource(raw, scim.Strict); err != nil {
+			if _, err := s.schema(rt).Resource(raw, scim.Strict, scim.DefaultLimits); err != nil {
 				return fmt.Errorf("stored %s %s: %v", rt, id, err)
 			}
 			if rt == "Group" {

@@ -96,7 +96,7 @@ func (s *Server) checkPartial11(body []byte, rt string) error {
 		whole[required] = "(not changed)"
 	}
 	raw, _ := json.Marshal(whole)
-	_, err = s.schema(rt).Resource(raw, scim.Strict)
+	_, err = s.schema(rt).Resource(raw, scim.Strict, scim.DefaultLimits)
 	return err
 }
 

@@ -166,7 +166,7 @@ func (d *dialect) send(ctx context.Context, br *dialects.BackendRequest, ifMatch
 
 // resource maps a backend resource to SCIM 2.0.
 func (d *dialect) resource(rt dialects.ResourceType, status int, resp *dialects.BackendResponse) (*dialects.Response, error) {
-	if !gjson.ValidBytes(resp.Body) || !gjson.ParseBytes(resp.Body).IsObject() {
+	if !scim.Parse(resp.Body).IsObject() { // JSON: dialects.Send checked it
 		return nil, dialects.Errorf(http.StatusBadGateway, "", "workspace backend answered %d with a body that is not a JSON object", resp.Status)
 	}
 	body, err := d.m.Response(rt, resp.Body)
@@ -203,21 +203,8 @@ func (d *dialect) attributesQuery(rt dialects.ResourceType, attrs []scim.AttrPat
 	return q
 }
 
-// request maps a SCIM 2.0 resource to a SCIM 1.1 one whose "schemas" lists
-// the core URN and every extension it carries.
-func (d *dialect) request(rt dialects.ResourceType, body []byte) ([]byte, error) {
-	if rt == dialects.User {
-		if err := d.checkEmails(body); err != nil {
-			return nil, err
-		}
-	}
-	out, err := d.m.Request(rt, body)
-	if err != nil {
-		return nil, err
-	}
-	return withSchemas(out), nil
-}
-
+// withSchemas lists in "schemas" the core URN and every extension a SCIM
+// 1.1 PATCH body carries (the mapping does it for whole resources).
 func withSchemas(body []byte) []byte {
 	schemas := []string{scim.Core11Schema}
 	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
@@ -231,52 +218,79 @@ func withSchemas(body []byte) []byte {
 	return out
 }
 
-// checkEmails refuses more than one email when options.extra_emails is reject.
-func (d *dialect) checkEmails(body []byte) error {
-	if d.rejectEmails && len(scim.Field(scim.Parse(body), "emails").Array()) > 1 {
-		return dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE keeps one email per user; send only one")
-	}
-	return nil
+// user is what Workspace ONE's rules read of a SCIM 2.0 user, found in
+// one pass over its members.
+type user struct {
+	roles, active, emails, externalID, userName, name, displayName, ext gjson.Result
+}
+
+func readUser(doc gjson.Result) user {
+	var u user
+	doc.ForEach(func(k, v gjson.Result) bool {
+		switch name := k.Str; {
+		case strings.EqualFold(name, "roles"):
+			u.roles = v
+		case strings.EqualFold(name, "active"):
+			u.active = v
+		case strings.EqualFold(name, "emails"):
+			u.emails = v
+		case strings.EqualFold(name, "externalId"):
+			u.externalID = v
+		case strings.EqualFold(name, "userName"):
+			u.userName = v
+		case strings.EqualFold(name, "name"):
+			u.name = v
+		case strings.EqualFold(name, "displayName"):
+			u.displayName = v
+		case strings.EqualFold(name, Extension):
+			u.ext = v
+		}
+		return true
+	})
+	return u
 }
 
 // prepareUser applies Workspace ONE's rules for provisioned users to a
 // SCIM 2.0 user before it is sent, so that a user it would refuse gets a
-// clear 400 and nothing is forwarded. Required are name.givenName and
+// clear 400 and nothing is forwarded. One email at most, when
+// options.extra_emails is reject. Required are name.givenName and
 // name.familyName (split from name.formatted or displayName when absent),
 // an email (the userName, when it is an email address), and externalId —
 // kept from cur (the current user, on replace and patch), else taken from
 // userName (options.external_id). active, when absent, keeps its current
 // value.
-func (d *dialect) prepareUser(body []byte, cur gjson.Result) ([]byte, error) {
-	doc := scim.Parse(body)
-	userType := scim.Field(scim.Field(doc, Extension), "internalUserType").String()
+func (d *dialect) prepareUser(body []byte, u user, cur gjson.Result) ([]byte, error) {
+	if d.rejectEmails && len(u.emails.Array()) > 1 {
+		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE keeps one email per user; send only one")
+	}
+	userType := scim.Field(u.ext, "internalUserType").String()
 	if userType == "" {
 		userType = d.userType
 	}
-	if !scim.Field(doc, "active").Exists() && scim.Field(cur, "active").Exists() {
+	if !u.active.Exists() && scim.Field(cur, "active").Exists() {
 		body, _ = sjson.SetRawBytes(body, "active", []byte(scim.Field(cur, "active").Raw))
 	}
 	if userType != "PROVISIONED" {
 		return body, nil
 	}
-	body, ok := dialects.CompleteName(body)
+	body, ok := dialects.CompleteNameOf(body, u.name, u.displayName)
 	if !ok {
 		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE requires name.givenName and name.familyName for provisioned users")
 	}
-	if len(scim.Field(doc, "emails").Array()) == 0 {
+	if len(u.emails.Array()) == 0 {
 		// A userName that is an email address is the user's email.
-		un := scim.Field(doc, "userName").String()
+		un := u.userName.String()
 		if _, err := mail.ParseAddress(un); err != nil || !strings.Contains(un, "@") {
 			return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE requires one email for provisioned users")
 		}
 		body, _ = sjson.SetBytes(body, "emails", []map[string]any{{"value": un, "primary": true}})
 	}
-	if scim.Field(doc, "externalId").String() != "" {
+	if u.externalID.String() != "" {
 		return body, nil
 	}
 	ext := scim.Field(cur, "externalId").String()
 	if ext == "" && d.externalIDFromUserName {
-		ext = scim.Field(doc, "userName").String()
+		ext = u.userName.String()
 	}
 	if ext == "" {
 		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE requires externalId for provisioned users")
@@ -307,15 +321,16 @@ func checkRoles(cur, next gjson.Result) error {
 func (d *dialect) create(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
 	body := req.Body
 	if req.Type == dialects.User {
-		if len(scim.Field(scim.Parse(body), "roles").Array()) > 0 {
+		u := readUser(scim.Parse(body))
+		if len(u.roles.Array()) > 0 {
 			return nil, errRoles
 		}
 		var err error
-		if body, err = d.prepareUser(body, gjson.Result{}); err != nil {
+		if body, err = d.prepareUser(body, u, gjson.Result{}); err != nil {
 			return nil, err
 		}
 	}
-	body, err := d.request(req.Type, body)
+	body, err := d.m.Request(req.Type, body)
 	if err != nil {
 		return nil, err
 	}
@@ -436,11 +451,11 @@ func (d *dialect) rewrite(ctx context.Context, req *dialects.Request, change fun
 			if err := checkRoles(scim.Parse(cur.Body), scim.Parse(nextBody)); err != nil {
 				return nil, false, err
 			}
-			if nextBody, err = d.prepareUser(nextBody, scim.Parse(cur.Body)); err != nil {
+			if nextBody, err = d.prepareUser(nextBody, readUser(scim.Parse(nextBody)), scim.Parse(cur.Body)); err != nil {
 				return nil, false, err
 			}
 		}
-		next1, err := d.request(req.Type, nextBody)
+		next1, err := d.m.Request(req.Type, nextBody)
 		if err != nil {
 			return nil, false, err
 		}

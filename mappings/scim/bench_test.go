@@ -19,7 +19,7 @@ func BenchmarkResource(b *testing.B) {
 	body := []byte(benchUser)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := UserResource.Resource(body, Lenient); err != nil {
+		if _, err := UserResource.Resource(body, Lenient, Limits{}); err != nil {
 			b.Fatal(err)
 		}
 	}

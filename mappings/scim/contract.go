@@ -70,8 +70,8 @@ func CheckJSON(body []byte, lim Limits) error {
 	if !utf8.Valid(body) {
 		return errf("invalidSyntax", "request body is not valid UTF-8 (RFC 8259 §8.1)")
 	}
-	var stack [16][]byte // member names above the value read; more grow it
-	s := &scanner{b: body, lim: lim, path: stack[:0]}
+	s := &scanner{b: body, lim: lim}
+	s.path = s.stack[:0]
 	if err := s.value(1); err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func TestResourceCanonical(t *testing.T) {
 			if tc.group {
 				rs = GroupResource
 			}
-			out, err := rs.Resource([]byte(tc.in), Lenient)
+			out, err := rs.Resource([]byte(tc.in), Lenient, Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +101,7 @@ func TestResourceRefused(t *testing.T) {
 			if strings.Contains(tc.in, "displayName\":\"g") {
 				rs = GroupResource
 			}
-			_, err := rs.Resource([]byte(tc.in), tc.mode)
+			_, err := rs.Resource([]byte(tc.in), tc.mode, Limits{})
 			wantErr(t, err, tc.scimType, tc.fragment)
 		})
 	}
@@ -288,8 +288,8 @@ func TestApplyPatchRFC(t *testing.T) {
 }
 
 // FuzzContract: whatever a client sends, the contract answers with an
-// *Error or with canonical JSON that it reads back unchanged, and that a
-// strict server accepts.
+// *Error — CheckJSON's, when CheckJSON refuses the body — or with
+// canonical JSON that it reads back unchanged.
 func FuzzContract(f *testing.F) {
 	f.Add(`{"userName":"a","active":"True","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"m"}}`)
 	f.Add(`{"Operations":[{"op":"Replace","value":{"name.givenName":"x","active":"false"}}]}`)
@@ -298,15 +298,20 @@ func FuzzContract(f *testing.F) {
 	f.Add(`{"displayName":"g","members":[{"value":"1","type":"user"}],"userName":"u","emails":[{"value":"a","primary":true}]}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		body := []byte(s)
-		if !json.Valid(body) || CheckJSON(body, DefaultLimits) != nil {
+		if jerr := CheckJSON(body, DefaultLimits); jerr != nil {
+			for _, mode := range []Mode{Lenient, Strict} {
+				if _, err := UserResource.Resource(body, mode, Limits{}); err == nil || err.Error() != jerr.Error() {
+					t.Fatalf("Resource(%q) = %v; CheckJSON says %v", s, err, jerr)
+				}
+			}
 			return
 		}
 		for _, rs := range []*ResourceSchema{UserResource, GroupResource} {
-			if out, err := rs.Resource(body, Lenient); err == nil {
+			if out, err := rs.Resource(body, Lenient, Limits{}); err == nil {
 				if !json.Valid(out) {
 					t.Fatalf("Resource(%s) = invalid %s", s, out)
 				}
-				again, err := rs.Resource(out, Lenient)
+				again, err := rs.Resource(out, Lenient, Limits{})
 				if err != nil || string(again) != string(out) {
 					t.Fatalf("Resource not a fixed point: %s -> %s -> %s (%v)", s, out, again, err)
 				}

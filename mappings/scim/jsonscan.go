@@ -12,10 +12,11 @@ import (
 // the top to the value it reads (slices of the body; unescaped copies only
 // for names with escapes).
 type scanner struct {
-	b    []byte
-	i    int
-	lim  Limits
-	path [][]byte
+	b     []byte
+	i     int
+	lim   Limits
+	path  [][]byte
+	stack [16][]byte // path's first room
 }
 
 func (s *scanner) syntax(what string) error {
@@ -57,18 +58,12 @@ func (s *scanner) value(depth int) error {
 	}
 	switch c := s.b[s.i]; {
 	case c == '{':
-		return s.object(depth)
+		return s.object(depth, nil)
 	case c == '[':
-		return s.array(depth)
+		return s.array(depth, nil)
 	case c == '"':
-		start := s.i
-		if _, err := s.str(); err != nil {
-			return err
-		}
-		if s.i-start > s.lim.MaxString+2 {
-			return errf("invalidValue", "%s is longer than %d bytes", s.where(), s.lim.MaxString)
-		}
-		return nil
+		_, _, err := s.stringValue()
+		return err
 	case c == 't':
 		return s.literal("true")
 	case c == 'f':
@@ -131,6 +126,12 @@ func (s *scanner) number() error {
 func (s *scanner) str() (escaped bool, err error) {
 	s.i++ // "
 	for s.i < len(s.b) {
+		for s.i < len(s.b) && plain[s.b[s.i]] {
+			s.i++ // the common case
+		}
+		if s.i >= len(s.b) {
+			break
+		}
 		switch c := s.b[s.i]; {
 		case c == '"':
 			s.i++
@@ -160,6 +161,28 @@ func (s *scanner) str() (escaped bool, err error) {
 	return escaped, s.syntax("unterminated string")
 }
 
+// stringValue reads a string value within lim.MaxString and returns it
+// quoted, as in the body, and whether it holds an escape.
+func (s *scanner) stringValue() (raw []byte, escaped bool, err error) {
+	start := s.i
+	if escaped, err = s.str(); err != nil {
+		return nil, escaped, err
+	}
+	if s.i-start > s.lim.MaxString+2 {
+		return nil, escaped, errf("invalidValue", "%s is longer than %d bytes", s.where(), s.lim.MaxString)
+	}
+	return s.b[start:s.i], escaped, nil
+}
+
+// plain are the bytes a string holds as they are: not '"', '\\' or a
+// control character.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func isHex4(b []byte) bool {
 	for _, c := range b {
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
@@ -170,7 +193,9 @@ func isHex4(b []byte) bool {
 }
 
 // object reads an object, refusing a member name given twice in any case.
-func (s *scanner) object(depth int) error {
+// each, when not nil, reads the value of a member (name unescaped, key as
+// quoted in the body) instead of s.value, at depth+1.
+func (s *scanner) object(depth int, each func(name, key []byte) error) error {
 	if depth > s.lim.MaxDepth {
 		return errf("invalidSyntax", "%s is nested deeper than %d levels", s.where(), s.lim.MaxDepth)
 	}
@@ -192,6 +217,7 @@ func (s *scanner) object(depth int) error {
 		if err != nil {
 			return err
 		}
+		keyLen := s.i - start
 		name := s.b[start+1 : s.i-1]
 		if escaped {
 			var str string
@@ -204,7 +230,7 @@ func (s *scanner) object(depth int) error {
 		dup := false
 		if big == nil && len(seen) < len(small) {
 			for _, k := range seen {
-				dup = dup || bytes.EqualFold(k, name)
+				dup = dup || len(k) == len(name) && bytes.EqualFold(k, name)
 			}
 			seen = append(seen, name)
 		} else {
@@ -226,7 +252,13 @@ func (s *scanner) object(depth int) error {
 			return s.syntax("expected ':'")
 		}
 		s.i++
-		if err := s.value(depth + 1); err != nil {
+		if each == nil {
+			err = s.value(depth + 1)
+		} else {
+			s.ws()
+			err = each(name, s.b[start:start+keyLen])
+		}
+		if err != nil {
 			return err
 		}
 		s.path = s.path[:len(s.path)-1]
@@ -243,8 +275,9 @@ func (s *scanner) object(depth int) error {
 	}
 }
 
-// array reads an array of at most lim.MaxValues values.
-func (s *scanner) array(depth int) error {
+// array reads an array of at most lim.MaxValues values; each, when not
+// nil, reads every value instead of s.value, at depth+1.
+func (s *scanner) array(depth int, each func() error) error {
 	if depth > s.lim.MaxDepth {
 		return errf("invalidSyntax", "%s is nested deeper than %d levels", s.where(), s.lim.MaxDepth)
 	}
@@ -258,7 +291,14 @@ func (s *scanner) array(depth int) error {
 		if n+1 > s.lim.MaxValues {
 			return errf("invalidValue", "%s has more than %d values", s.where(), s.lim.MaxValues)
 		}
-		if err := s.value(depth + 1); err != nil {
+		var err error
+		if each == nil {
+			err = s.value(depth + 1)
+		} else {
+			s.ws()
+			err = each()
+		}
+		if err != nil {
 			return err
 		}
 		s.ws()

@@ -294,9 +294,9 @@ func (rs *ResourceSchema) pathed(out *PatchRequest, i int, name string, pp Patch
 		if value.IsArray() && mode == Lenient && len(value.Array()) == 1 {
 			value = value.Array()[0]
 		}
-		err = writeSingle(&buf, def, value, mode, path{name: at})
+		err = writeValue(&buf, def, value, mode, at, true)
 	default:
-		err = writeValue(&buf, def, value, mode, path{name: at})
+		err = writeValue(&buf, def, value, mode, at, false)
 	}
 	if err != nil {
 		return errf(err.(*Error).ScimType, "operation %d: %s", i, err.(*Error).Msg)
@@ -329,7 +329,7 @@ func valueFilter(v gjson.Result, attr string) (*Expr, error) {
 		}
 		id := Field(el, "value")
 		if !el.IsObject() || id.Type != gjson.String || id.Str == "" {
-			err = errf("invalidValue", "a remove of %s values needs each value as {\"value\": \"…\"}; got %s", attr, kindOf(el))
+			err = errf("invalidValue", "a remove of %s values needs each value as {\"value\": \"…\"}; got %s", attr, kindOf(el.Raw[0]))
 			return false
 		}
 		c := &Expr{Kind: Compare, Path: AttrPath{Attr: "value"}, Op: OpEq, Value: Value{Kind: StringValue, Str: id.Str, Raw: Quote(id.Str)}}

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"encoding/json"
+	"unicode/utf8"
+
 	"github.com/tidwall/gjson"
 )
 
@@ -50,8 +53,9 @@ func (m attrs) get(name string) *attrDef {
 // attribute definitions: its members are not checked.
 type schemaDef struct {
 	*Schema
-	attrs attrs
-	open  bool
+	quoted string // the URN as a JSON string
+	attrs  attrs
+	open   bool
 }
 
 func index(list []Attribute) attrs {
@@ -98,7 +102,7 @@ var commonAttributes = []Attribute{
 func NewResourceSchema(core Schema, exts ...Schema) *ResourceSchema {
 	def := core
 	core.Attributes = append(append([]Attribute(nil), commonAttributes...), core.Attributes...)
-	rs := &ResourceSchema{def: def, core: &schemaDef{Schema: &core, attrs: index(core.Attributes)}, byURN: map[string]*schemaDef{}}
+	rs := &ResourceSchema{def: def, core: &schemaDef{Schema: &core, quoted: Quote(core.ID), attrs: index(core.Attributes)}, byURN: map[string]*schemaDef{}}
 	for _, name := range []string{"members", "groups"} {
 		if a := rs.core.attrs[name]; a != nil && a.subs["type"] != nil {
 			a.subs["type"].closed = true
@@ -106,7 +110,7 @@ func NewResourceSchema(core Schema, exts ...Schema) *ResourceSchema {
 	}
 	for i := range exts {
 		e := exts[i]
-		d := &schemaDef{Schema: &e, attrs: index(e.Attributes), open: len(e.Attributes) == 0}
+		d := &schemaDef{Schema: &e, quoted: Quote(e.ID), attrs: index(e.Attributes), open: len(e.Attributes) == 0}
 		rs.exts = append(rs.exts, d)
 		rs.byURN[strings.ToLower(e.ID)] = d
 	}
@@ -167,101 +171,129 @@ func (rs *ResourceSchema) Extensions() []string {
 //   - read-only attributes (id, meta, groups) are ignored (RFC 7644 §3.3);
 //   - the required attributes (userName, a Group's displayName) are there.
 //
-// A value that cannot be read is a 400 invalidValue (or invalidSyntax)
-// naming the attribute. The body must already have passed CheckJSON.
-func (rs *ResourceSchema) Resource(body []byte, mode Mode) ([]byte, error) {
-	doc := Parse(body)
-	if !doc.IsObject() {
-		return nil, errf("invalidSyntax", "the body must be a JSON object")
-	}
-	listed, err := rs.listedSchemas(doc, mode)
+// It reads the body once: what CheckJSON checks (with lim) and what the
+// schema says are one pass, which writes the canonical form as it goes.
+// What CheckJSON refuses is refused first, wherever it is in the body; a
+// value that cannot be read is then a 400 invalidValue (or invalidSyntax)
+// naming the attribute.
+func (rs *ResourceSchema) Resource(body []byte, mode Mode, lim Limits) ([]byte, error) {
+	out, err := rs.resource(body, mode, lim.Or(DefaultLimits))
 	if err != nil {
+		if jerr := CheckJSON(body, lim); jerr != nil {
+			return nil, jerr
+		}
 		return nil, err
 	}
-	var members bytes.Buffer
-	members.Grow(len(body))
-	used := make([]bool, len(rs.exts))
+	return out, nil
+}
+
+// schemasRoom is the room left before the members for "schemas", which is
+// known only once they are read; more extensions than fit cost a copy.
+const schemasRoom = 192
+
+var room [schemasRoom]byte
+
+func (rs *ResourceSchema) resource(body []byte, mode Mode, lim Limits) ([]byte, error) {
+	if !utf8.Valid(body) {
+		return nil, errf("invalidSyntax", "request body is not valid UTF-8 (RFC 8259 §8.1)")
+	}
+	out := bytes.NewBuffer(make([]byte, 0, len(body)+len(body)/8+schemasRoom))
+	c := newCanon(body, lim, out, mode)
+	if c.s.ws(); c.peek() != '{' {
+		return nil, errf("invalidSyntax", "the body must be a JSON object")
+	}
+	var listed []string
+	if mode == Strict {
+		var err error
+		if listed, err = rs.listedSchemas(Parse(body)); err != nil {
+			return nil, err
+		}
+	}
+	out.Write(room[:])
+	var used [8]bool // by index in rs.exts
+	if len(rs.exts) > len(used) {
+		return nil, errf("invalidValue", "more than %d extension schemas", len(used))
+	}
 	var unknown []string // extension URNs outside the schema (Lenient)
 	var small [8]bool
 	present := small[:] // by attrDef.req: the required attributes that have a value
 	if len(rs.required) > len(small) {
 		present = make([]bool, len(rs.required))
 	}
-	doc.ForEach(func(k, v gjson.Result) bool {
-		key := k.Str
-		if strings.EqualFold(key, "schemas") || unassigned(v) {
-			return true
+	err := c.s.object(1, func(name, key []byte) error {
+		k := unsafeString(name)
+		if foldEq(k, "schemas") {
+			return c.s.value(2)
 		}
-		mark := members.Len()
-		if mark > 0 {
-			members.WriteByte(',')
+		if ok, err := c.unassigned(2); ok || err != nil {
+			return err
 		}
-		if hasURNPrefix(key) {
-			ext := rs.byURN[strings.ToLower(key)]
-			if ext == nil {
-				if mode == Strict {
-					err = errf("invalidValue", "schema %q is not served here (served: %s)", key, strings.Join(rs.Extensions(), ", "))
-					return false
-				}
-				if !v.IsObject() {
-					err = errf("invalidValue", "%q must be an object of that schema's attributes", key)
-					return false
-				}
-				members.WriteString(k.Raw + ":" + v.Raw)
-				unknown = append(unknown, key)
-				return true
+		mark := out.Len()
+		if mark > schemasRoom {
+			out.WriteByte(',')
+		}
+		if hasURNPrefix(k) {
+			var low [128]byte
+			ext := rs.byURN[string(appendLower(low[:0], k))]
+			switch {
+			case ext == nil && mode == Strict:
+				return errf("invalidValue", "schema %q is not served here (served: %s)", k, strings.Join(rs.Extensions(), ", "))
+			case mode == Strict && !containsFold(listed, ext.ID):
+				return errf("invalidValue", "the body uses the extension %s but does not list it in \"schemas\" (RFC 7643 §3)", ext.ID)
+			case c.peek() != '{':
+				return errf("invalidValue", "%q must be an object of that schema's attributes", k)
+			case ext == nil:
+				unknown = append(unknown, k)
+				out.Write(key)
+				out.WriteByte(':')
+				return c.raw(2)
 			}
-			if mode == Strict && !containsFold(listed, ext.ID) {
-				err = errf("invalidValue", "the body uses the extension %s but does not list it in \"schemas\" (RFC 7643 §3)", ext.ID)
-				return false
+			out.WriteString(ext.quoted)
+			out.WriteByte(':')
+			if err := c.members(ext, 2); err != nil {
+				return err
 			}
-			if !v.IsObject() {
-				err = errf("invalidValue", "%q must be an object of that schema's attributes", key)
-				return false
-			}
-			q := Quote(ext.ID)
-			members.WriteString(q)
-			members.WriteByte(':')
-			if err = writeMembers(&members, v, ext, mode); err != nil {
-				return false
-			}
-			if isEmpty(members.Bytes()[mark:], len(q)+1) {
-				members.Truncate(mark)
-				return true
+			if isEmpty(out.Bytes()[mark:], len(ext.quoted)+1) {
+				out.Truncate(mark)
+				return nil
 			}
 			for i := range rs.exts {
 				used[i] = used[i] || rs.exts[i] == ext
 			}
-			return true
+			return nil
 		}
-		a := rs.core.attrs.get(key)
+		a := rs.core.attrs.get(k)
 		switch {
 		case a == nil && mode == Strict:
-			err = errf("invalidValue", "attribute %q is not defined by %s", key, rs.core.ID)
-			return false
+			return errf("invalidValue", "attribute %q is not defined by %s", k, rs.core.ID)
 		case a == nil:
-			members.WriteString(k.Raw)
-			members.WriteByte(':')
-			members.WriteString(v.Raw)
-			return true
+			out.Write(key)
+			out.WriteByte(':')
+			return c.raw(2)
 		case a.Mutability == "readOnly":
-			members.Truncate(mark)
-			return true // RFC 7644 §3.3: ignored
+			out.Truncate(mark)
+			return c.s.value(2) // RFC 7644 §3.3: ignored
 		}
-		members.WriteString(a.quoted)
-		members.WriteByte(':')
-		if err = writeValue(&members, a, v, mode, path{name: a.Name}); err != nil {
-			return false
+		out.WriteString(a.quoted)
+		out.WriteByte(':')
+		c.str = ""
+		c.push("", a.Name)
+		if err := c.value(a, 2); err != nil {
+			return err
 		}
-		if isEmpty(members.Bytes()[mark:], len(a.quoted)+1) {
-			members.Truncate(mark)
-			return true
+		c.pop()
+		if isEmpty(out.Bytes()[mark:], len(a.quoted)+1) {
+			out.Truncate(mark)
+			return nil
 		}
 		if a.req > 0 {
-			present[a.req-1] = a.Type != "string" || strings.TrimSpace(v.Str) != ""
+			present[a.req-1] = a.Type != "string" || strings.TrimSpace(c.str) != ""
 		}
-		return true
+		return nil
 	})
+	if c.s.ws(); err == nil && c.s.i < len(body) {
+		err = c.s.syntax("content after the JSON value")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -270,24 +302,28 @@ func (rs *ResourceSchema) Resource(body []byte, mode Mode) ([]byte, error) {
 			return nil, errf("invalidValue", "%s is required and must not be empty (RFC 7643 §%s)", a.Name, requiredSection(a.Name))
 		}
 	}
-	var out bytes.Buffer
-	out.Grow(members.Len() + 128)
-	out.WriteString(`{"schemas":[` + Quote(rs.core.ID))
+	// "schemas" goes first, in the room left before the members.
+	var pb [schemasRoom]byte
+	pre := append(append(pb[:0], `{"schemas":[`...), rs.core.quoted...)
 	for i, e := range rs.exts {
 		if used[i] {
-			out.WriteString("," + Quote(e.ID))
+			pre = append(append(pre, ','), e.quoted...)
 		}
 	}
 	for _, u := range unknown {
-		out.WriteString("," + Quote(u))
+		pre = append(append(pre, ','), Quote(u)...)
 	}
-	out.WriteByte(']')
-	if members.Len() > 0 {
-		out.WriteByte(',')
-		out.Write(members.Bytes())
+	pre = append(pre, ']')
+	b := out.Bytes()
+	if len(b) > schemasRoom {
+		pre = append(pre, ',')
 	}
-	out.WriteByte('}')
-	return out.Bytes(), nil
+	if len(pre) > schemasRoom {
+		return append(append(pre, b[schemasRoom:]...), '}'), nil
+	}
+	start := schemasRoom - len(pre)
+	copy(b[start:], pre)
+	return append(b[start:], '}'), nil
 }
 
 func requiredSection(name string) string {
@@ -297,13 +333,10 @@ func requiredSection(name string) string {
 	return "4.1.1"
 }
 
-// listedSchemas reads "schemas". In Strict mode it must be there, list the
-// core schema, and list only schemas served here (RFC 7643 §3).
-func (rs *ResourceSchema) listedSchemas(doc gjson.Result, mode Mode) ([]string, error) {
+// listedSchemas reads "schemas", which in Strict mode must be there, list
+// the core schema, and list only schemas served here (RFC 7643 §3).
+func (rs *ResourceSchema) listedSchemas(doc gjson.Result) ([]string, error) {
 	v := Field(doc, "schemas")
-	if mode == Lenient {
-		return nil, nil
-	}
 	if !v.IsArray() {
 		return nil, errf("invalidSyntax", `"schemas" must be an array of schema URIs (RFC 7643 §3)`)
 	}
@@ -328,76 +361,157 @@ func (rs *ResourceSchema) listedSchemas(doc gjson.Result, mode Mode) ([]string, 
 	return out, err
 }
 
-// path names an attribute in error details ("emails", "name.givenName",
-// "urn:…:User:manager"); it is joined only when a detail is written.
-type path struct{ parent, sep, name string }
-
-func (p path) String() string {
-	if p.parent == "" {
-		return p.name
-	}
-	return p.parent + p.sep + p.name
+// canon writes the canonical form of what its scanner reads: the one pass
+// of Resource, and of each PATCH value (writeValue).
+type canon struct {
+	s    scanner
+	out  *bytes.Buffer
+	mode Mode
+	str  string // the last string value read, unescaped
+	// at names the attribute being read, for error details ("emails",
+	// "name.givenName", "urn:…:User:manager"); joined only for a detail.
+	at  []part
+	buf [8]part
 }
 
-// writeMembers writes an extension's members.
-func writeMembers(buf *bytes.Buffer, obj gjson.Result, s *schemaDef, mode Mode) error {
+type part struct{ sep, name string }
+
+func newCanon(b []byte, lim Limits, out *bytes.Buffer, mode Mode) *canon {
+	c := &canon{s: scanner{b: b, lim: lim}, out: out, mode: mode}
+	c.s.path, c.at = c.s.stack[:0], c.buf[:0]
+	return c
+}
+
+func (c *canon) push(sep, name string) { c.at = append(c.at, part{sep, name}) }
+func (c *canon) pop()                  { c.at = c.at[:len(c.at)-1] }
+
+// where names the attribute being read.
+func (c *canon) where() string {
+	var b strings.Builder
+	for i, p := range c.at {
+		if i > 0 {
+			b.WriteString(p.sep)
+		}
+		b.WriteString(p.name)
+	}
+	return b.String()
+}
+
+func (c *canon) peek() byte {
+	if c.s.i < len(c.s.b) {
+		return c.s.b[c.s.i]
+	}
+	return 0
+}
+
+// unassigned reads a null or an empty array — an unassigned value (RFC
+// 7643 §2.5), left out — and reports whether it did.
+func (c *canon) unassigned(depth int) (bool, error) {
+	switch c.peek() {
+	case 'n':
+		return true, c.s.literal("null")
+	case '[':
+		j := c.s.i + 1
+		for j < len(c.s.b) && (c.s.b[j] == ' ' || c.s.b[j] == '\t' || c.s.b[j] == '\n' || c.s.b[j] == '\r') {
+			j++
+		}
+		if j < len(c.s.b) && c.s.b[j] == ']' {
+			return true, c.s.array(depth, nil)
+		}
+	}
+	return false, nil
+}
+
+// raw copies a value as it is.
+func (c *canon) raw(depth int) error {
+	start := c.s.i
+	if err := c.s.value(depth); err != nil {
+		return err
+	}
+	c.out.Write(c.s.b[start:c.s.i])
+	return nil
+}
+
+// string reads a string value, quoted as in the body and unescaped.
+func (c *canon) string() ([]byte, string, error) {
+	raw, escaped, err := c.s.stringValue()
+	if err != nil {
+		return nil, "", err
+	}
+	if escaped {
+		json.Unmarshal(raw, &c.str)
+	} else {
+		c.str = unsafeString(raw[1 : len(raw)-1])
+	}
+	return raw, c.str, nil
+}
+
+// members writes an extension's members.
+func (c *canon) members(s *schemaDef, depth int) error {
 	if s.open {
-		buf.WriteString(obj.Raw)
-		return nil
+		return c.raw(depth)
 	}
-	return writeFields(buf, obj, s.attrs, mode, path{name: s.ID}, s)
+	c.push("", s.ID)
+	_, err := c.fields(s.attrs, s, depth)
+	c.pop()
+	return err
 }
 
-// writeFields writes the members of an object — an extension's attributes
+// fields writes the members of an object — an extension's attributes
 // (ext) or the sub-attributes of the complex value at — each by its
 // definition in defs, under its canonical name; nulls are left out, and an
 // extension's read-only attributes too. A member defs does not define is
-// written as it is in Lenient mode and refused in Strict mode.
-func writeFields(buf *bytes.Buffer, obj gjson.Result, defs attrs, mode Mode, at path, ext *schemaDef) error {
-	buf.WriteByte('{')
-	start := buf.Len()
-	parent, sep := at.String(), "."
+// written as it is in Lenient mode and refused in Strict mode. It reports
+// whether the object is primary.
+func (c *canon) fields(defs attrs, ext *schemaDef, depth int) (bool, error) {
+	out := c.out
+	out.WriteByte('{')
+	start := out.Len()
+	sep := "."
 	if ext != nil {
 		sep = ":"
 	}
-	var err error
-	obj.ForEach(func(k, v gjson.Result) bool {
-		if unassigned(v) {
-			return true
+	primary := false
+	err := c.s.object(depth, func(name, key []byte) error {
+		if ok, err := c.unassigned(depth + 1); ok || err != nil {
+			return err
 		}
-		a := defs.get(k.Str)
+		k := unsafeString(name)
+		a := defs.get(k)
 		switch {
-		case a == nil && mode == Strict && ext != nil:
-			err = errf("invalidValue", "attribute %q is not defined by %s", k.Str, ext.ID)
-			return false
-		case a == nil && mode == Strict:
-			err = errf("invalidValue", "%s has no sub-attribute %q", at, k.Str)
-			return false
+		case a == nil && c.mode == Strict && ext != nil:
+			return errf("invalidValue", "attribute %q is not defined by %s", k, ext.ID)
+		case a == nil && c.mode == Strict:
+			return errf("invalidValue", "%s has no sub-attribute %q", c.where(), k)
 		case a != nil && a.Mutability == "readOnly" && ext != nil:
-			return true
+			return c.s.value(depth + 1)
 		}
-		mark := buf.Len()
+		mark := out.Len()
 		if mark > start {
-			buf.WriteByte(',')
+			out.WriteByte(',')
 		}
 		if a == nil {
-			buf.WriteString(k.Raw)
-			buf.WriteByte(':')
-			buf.WriteString(v.Raw)
-			return true
+			out.Write(key)
+			out.WriteByte(':')
+			primary = primary || k == "primary" && c.peek() == 't'
+			return c.raw(depth + 1)
 		}
-		buf.WriteString(a.quoted)
-		buf.WriteByte(':')
-		if err = writeValue(buf, a, v, mode, path{parent, sep, a.Name}); err != nil {
-			return false
+		out.WriteString(a.quoted)
+		out.WriteByte(':')
+		c.push(sep, a.Name)
+		if err := c.value(a, depth+1); err != nil {
+			return err
 		}
-		if isEmpty(buf.Bytes()[mark:], len(a.quoted)+1) {
-			buf.Truncate(mark)
+		c.pop()
+		if isEmpty(out.Bytes()[mark:], len(a.quoted)+1) {
+			out.Truncate(mark)
+		} else if a.Name == "primary" {
+			primary = bytes.HasSuffix(out.Bytes(), []byte("true"))
 		}
-		return true
+		return nil
 	})
-	buf.WriteByte('}')
-	return err
+	out.WriteByte('}')
+	return primary, err
 }
 
 // isEmpty reports whether b, after a prefix of skip bytes (a separator, a
@@ -410,142 +524,220 @@ func isEmpty(b []byte, skip int) bool {
 	return len(b) == 0 || string(b) == "{}" || string(b) == "[]"
 }
 
-// writeValue writes a value of attribute a in canonical form, or says why
-// it is not one.
-func writeValue(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at path) error {
+// value writes a value of attribute a in canonical form, or says why it
+// is not one.
+func (c *canon) value(a *attrDef, depth int) error {
+	ch := c.peek()
 	if a.MultiValued {
-		if !v.IsArray() {
-			if mode == Lenient && v.IsObject() && a.Type == "complex" {
-				v = gjson.Parse("[" + v.Raw + "]")
-			} else {
-				return errf("invalidValue", "%s is multi-valued: its value must be an array (RFC 7643 §2.4)", at)
+		switch {
+		case ch == '[':
+			return c.values(a, depth)
+		case ch == '{' && c.mode == Lenient && a.Type == "complex":
+			// One value, not in an array: the array of it.
+			c.out.WriteByte('[')
+			mark := c.out.Len()
+			if _, err := c.single(a, depth); err != nil {
+				return err
 			}
+			if isEmpty(c.out.Bytes()[mark:], 0) {
+				c.out.Truncate(mark)
+			}
+			c.out.WriteByte(']')
+			return nil
 		}
-		return writeValues(buf, a, v, mode, at)
+		return errf("invalidValue", "%s is multi-valued: its value must be an array (RFC 7643 §2.4)", c.where())
 	}
-	if v.IsArray() {
-		els := v.Array()
-		if mode == Strict || len(els) != 1 {
-			return errf("invalidValue", "%s is single-valued: its value must not be an array", at)
+	if ch == '[' {
+		if c.mode == Strict || c.count(depth) != 1 {
+			return errf("invalidValue", "%s is single-valued: its value must not be an array", c.where())
 		}
-		v = els[0]
+		return c.s.array(depth, func() error {
+			_, err := c.single(a, depth+1)
+			return err
+		})
 	}
-	return writeSingle(buf, a, v, mode, at)
+	_, err := c.single(a, depth)
+	return err
 }
 
-// writeValues writes the values of a multi-valued attribute.
-func writeValues(buf *bytes.Buffer, a *attrDef, arr gjson.Result, mode Mode, at path) error {
-	buf.WriteByte('[')
-	start := buf.Len()
+// count returns the number of values in the array ahead, without reading
+// past it; -1 if it cannot be read.
+func (c *canon) count(depth int) int {
+	save, n := c.s.i, 0
+	err := c.s.array(depth, func() error {
+		n++
+		return c.s.value(depth + 1)
+	})
+	c.s.i = save
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// values writes the values of a multi-valued attribute.
+func (c *canon) values(a *attrDef, depth int) error {
+	out := c.out
+	out.WriteByte('[')
+	start := out.Len()
 	primaries := 0
-	var err error
-	arr.ForEach(func(_, el gjson.Result) bool {
-		if el.Type == gjson.Null {
-			return true
+	err := c.s.array(depth, func() error {
+		if c.peek() == 'n' {
+			return c.s.literal("null")
 		}
-		mark := buf.Len()
+		mark := out.Len()
 		if mark > start {
-			buf.WriteByte(',')
+			out.WriteByte(',')
 		}
-		one := buf.Len()
-		if err = writeSingle(buf, a, el, mode, at); err != nil {
-			return false
-		}
-		if isEmpty(buf.Bytes()[one:], 0) {
-			buf.Truncate(mark)
-			return true
-		}
-		if a.Type == "complex" && gjson.GetBytes(buf.Bytes()[one:], "primary").Type == gjson.True {
+		one := out.Len()
+		primary, err := c.single(a, depth+1)
+		switch {
+		case err != nil:
+			return err
+		case isEmpty(out.Bytes()[one:], 0):
+			out.Truncate(mark)
+		case primary:
 			primaries++
 		}
-		return true
+		return nil
 	})
-	buf.WriteByte(']')
+	out.WriteByte(']')
 	if err == nil && primaries > 1 {
-		err = errf("invalidValue", "%s has %d primary values; at most one may be primary (RFC 7643 §2.4)", at, primaries)
+		err = errf("invalidValue", "%s has %d primary values; at most one may be primary (RFC 7643 §2.4)", c.where(), primaries)
 	}
 	return err
 }
 
-// writeSingle writes one value of attribute a.
-func writeSingle(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at path) error {
+// single writes one value of attribute a; for a complex one, it reports
+// whether it is primary.
+func (c *canon) single(a *attrDef, depth int) (bool, error) {
+	s, out := &c.s, c.out
+	ch := c.peek()
 	switch a.Type {
 	case "complex":
-		if v.Type == gjson.String && mode == Lenient && !a.MultiValued && a.subs["value"] != nil {
+		if ch == '"' && c.mode == Lenient && !a.MultiValued && a.subs["value"] != nil {
 			// Entra sends the manager as a bare id: {"value": id}.
-			buf.WriteString(`{"value":` + Quote(v.Str) + `}`)
-			return nil
+			raw, _, err := s.stringValue()
+			if err != nil {
+				return false, err
+			}
+			out.WriteString(`{"value":`)
+			out.Write(raw)
+			out.WriteByte('}')
+			return false, nil
 		}
-		if !v.IsObject() {
-			return errf("invalidValue", "%s is complex: each value must be an object of its sub-attributes, not %s", at, kindOf(v))
+		if ch != '{' {
+			return false, errf("invalidValue", "%s is complex: each value must be an object of its sub-attributes, not %s", c.where(), kindOf(ch))
 		}
-		return writeFields(buf, v, a.subs, mode, at, nil)
+		return c.fields(a.subs, nil, depth)
 	case "boolean":
 		switch {
-		case v.Type == gjson.True || v.Type == gjson.False:
-			buf.WriteString(v.Raw)
-			return nil
-		case v.Type == gjson.String && mode == Lenient:
-			switch strings.ToLower(strings.TrimSpace(v.Str)) {
-			case "true":
-				buf.WriteString("true")
-				return nil
-			case "false":
-				buf.WriteString("false")
-				return nil
+		case ch == 't':
+			out.WriteString("true")
+			return false, s.literal("true")
+		case ch == 'f':
+			out.WriteString("false")
+			return false, s.literal("false")
+		case ch == '"' && c.mode == Lenient:
+			_, str, err := c.string()
+			if err != nil {
+				return false, err
+			}
+			switch str = strings.TrimSpace(str); {
+			case strings.EqualFold(str, "true"):
+				out.WriteString("true")
+				return false, nil
+			case strings.EqualFold(str, "false"):
+				out.WriteString("false")
+				return false, nil
 			}
 		}
-		return errf("invalidValue", "%s must be a boolean, not %s", at, kindOf(v))
+		return false, errf("invalidValue", "%s must be a boolean, not %s", c.where(), kindOf(ch))
 	case "integer", "decimal":
-		if v.Type != gjson.Number || a.Type == "integer" && strings.ContainsAny(v.Raw, ".eE") {
-			return errf("invalidValue", "%s must be a%s number, not %s", at, map[bool]string{true: "n integer"}[a.Type == "integer"], kindOf(v))
+		if ch != '-' && (ch < '0' || ch > '9') {
+			return false, errf("invalidValue", "%s must be a%s number, not %s", c.where(), map[bool]string{true: "n integer"}[a.Type == "integer"], kindOf(ch))
 		}
-		buf.WriteString(v.Raw)
-		return nil
+		start := s.i
+		if err := s.number(); err != nil {
+			return false, err
+		}
+		raw := s.b[start:s.i]
+		if a.Type == "integer" && bytes.ContainsAny(raw, ".eE") {
+			return false, errf("invalidValue", "%s must be an integer number, not a number", c.where())
+		}
+		out.Write(raw)
+		return false, nil
 	}
 	// string, reference, binary, dateTime: JSON strings (RFC 7643 §2.3).
-	if v.Type != gjson.String {
-		return errf("invalidValue", "%s must be a string, not %s", at, kindOf(v))
+	if ch != '"' {
+		return false, errf("invalidValue", "%s must be a string, not %s", c.where(), kindOf(ch))
+	}
+	raw, str, err := c.string()
+	if err != nil {
+		return false, err
 	}
 	if a.Type == "dateTime" {
-		if _, err := time.Parse(time.RFC3339Nano, v.Str); err != nil {
-			return errf("invalidValue", "%s must be an xsd:dateTime such as 2008-01-23T04:56:22Z (RFC 7643 §2.3.5)", at)
+		if _, err := time.Parse(time.RFC3339Nano, str); err != nil {
+			return false, errf("invalidValue", "%s must be an xsd:dateTime such as 2008-01-23T04:56:22Z (RFC 7643 §2.3.5)", c.where())
 		}
 	}
 	if len(a.CanonicalValues) > 0 {
-		if c := Pick(a.CanonicalValues, v.Str); c != "" {
-			if c == v.Str {
-				buf.WriteString(v.Raw)
+		if cv := Pick(a.CanonicalValues, str); cv != "" {
+			if cv == str {
+				out.Write(raw)
 			} else {
-				buf.WriteString(Quote(c))
+				out.WriteString(Quote(cv))
 			}
-			return nil
+			return false, nil
 		}
 		if a.closed {
-			return errf("invalidValue", "%s must be one of %s", at, strings.Join(a.CanonicalValues, ", "))
+			return false, errf("invalidValue", "%s must be one of %s", c.where(), strings.Join(a.CanonicalValues, ", "))
 		}
 	}
-	buf.WriteString(v.Raw)
-	return nil
+	out.Write(raw)
+	return false, nil
 }
 
-// kindOf names a JSON value's kind, for error details.
-func kindOf(v gjson.Result) string {
+// kindOf names the kind of the JSON value starting with c, for error details.
+func kindOf(c byte) string {
 	switch {
-	case v.IsArray():
+	case c == '[':
 		return "an array"
-	case v.IsObject():
+	case c == '{':
 		return "an object"
-	case v.Type == gjson.String:
+	case c == '"':
 		return "a string"
-	case v.Type == gjson.Number:
+	case c == '-' || c >= '0' && c <= '9':
 		return "a number"
-	case v.Type == gjson.True || v.Type == gjson.False:
+	case c == 't' || c == 'f':
 		return "a boolean"
 	}
 	return "null"
 }
 
+// valueLimits read PATCH values, which CheckJSON has read with the tenant's.
+var valueLimits = Limits{MaxDepth: 1 << 20, MaxValues: 1 << 30, MaxString: 1 << 30}
+
+// writeValue writes v, a value of attribute a (in a PATCH operation,
+// named at), in canonical form; single says v is one value of a
+// multi-valued attribute.
+func writeValue(buf *bytes.Buffer, a *attrDef, v gjson.Result, mode Mode, at string, single bool) error {
+	c := newCanon([]byte(v.Raw), valueLimits, buf, mode)
+	c.push("", at)
+	var err error
+	if single {
+		_, err = c.single(a, 1)
+	} else {
+		err = c.value(a, 1)
+	}
+	return err
+}
+
+func containsFold(list []string, s string) bool {
+	return Pick(list, s) != ""
+}
+
+// unassigned reports whether a value is null or an empty array (RFC 7643 §2.5).
 func unassigned(v gjson.Result) bool {
 	if v.Type == gjson.Null {
 		return true
@@ -565,6 +757,17 @@ func unassigned(v gjson.Result) bool {
 	return false
 }
 
-func containsFold(list []string, s string) bool {
-	return Pick(list, s) != ""
+// foldEq is strings.EqualFold with the cheap length test first.
+func foldEq(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
+
+// appendLower appends the ASCII lower case of s.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
