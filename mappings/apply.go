@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/tidwall/gjson"
 
@@ -29,7 +30,7 @@ type program struct {
 	response bool
 	unmapped policy
 	cores    [2]string                    // the core schema URN on both sides: paths naming it mean the root
-	outCore  string                       // the output's core schema URN
+	outCore  string                       // the output's core schema URN, quoted
 	rename   map[string]string            // lower-case input container URN -> output container URN
 	index    map[string]map[string]*entry // lower-case container -> lower-case attribute
 	rules    []*prule
@@ -68,9 +69,9 @@ func newProgram(r *resource, unmapped policy, response bool) program {
 		}
 	}
 	p := program{response: response, unmapped: unmapped, index: map[string]map[string]*entry{}, cores: [2]string{r.core, backendCore}, containers: map[string]bool{}}
-	p.outCore, p.rename = backendCore, fwd
+	p.outCore, p.rename = scim.Quote(backendCore), fwd
 	if response {
-		p.outCore, p.rename = r.core, back
+		p.outCore, p.rename = scim.Quote(r.core), back
 	}
 	for _, rl := range r.rules {
 		pr := &prule{r: rl, drop: rl.drop}
@@ -208,8 +209,11 @@ func (p *program) run(body []byte, m mode) ([]byte, error) {
 	if p.identity {
 		return body, nil
 	}
-	t := newTree(16)
-	t.raw = make([][2]string, 0, 32)
+	t := getTree()
+	defer t.release()
+	if t.raw == nil {
+		t.raw = make([][2]string, 0, 32)
+	}
 	var seen []bool
 	if m == whole && !p.response {
 		seen = make([]bool, len(p.rules))
@@ -446,8 +450,27 @@ type tree struct {
 	schemas string
 }
 
-func newTree(n int) *tree {
-	return &tree{keys: make([]string, 0, n), vals: make([]string, 0, n), kids: make([]*tree, 0, n)}
+// trees are reused: a document's tree is done with once it is written.
+var trees = sync.Pool{New: func() any {
+	return &tree{keys: make([]string, 0, 16), vals: make([]string, 0, 16), kids: make([]*tree, 0, 16)}
+}}
+
+func getTree() *tree { return trees.Get().(*tree) }
+
+// release returns t and its subtrees to the pool, holding nothing of the
+// document.
+func (t *tree) release() {
+	for _, k := range t.kids {
+		if k != nil {
+			k.release()
+		}
+	}
+	clear(t.keys)
+	clear(t.vals)
+	clear(t.kids)
+	clear(t.raw)
+	t.keys, t.vals, t.kids, t.raw, t.schemas = t.keys[:0], t.vals[:0], t.kids[:0], t.raw[:0], ""
+	trees.Put(t)
 }
 
 func (t *tree) find(name string) int {
@@ -465,11 +488,11 @@ func (t *tree) set(path []string, raw string) {
 	for len(path) > 1 {
 		i := t.find(path[0])
 		if i < 0 {
-			t.keys, t.vals, t.kids = append(t.keys, path[0]), append(t.vals, ""), append(t.kids, newTree(8))
+			t.keys, t.vals, t.kids = append(t.keys, path[0]), append(t.vals, ""), append(t.kids, getTree())
 			i = len(t.keys) - 1
 		} else if t.kids[i] == nil {
 			// A raw object is there already: make it a subtree.
-			sub := &tree{}
+			sub := getTree()
 			gjson.Parse(t.vals[i]).ForEach(func(k, v gjson.Result) bool {
 				sub.set([]string{k.Raw}, v.Raw)
 				return true
@@ -485,8 +508,8 @@ func (t *tree) set(path []string, raw string) {
 	t.keys, t.vals, t.kids = append(t.keys, path[0]), append(t.vals, raw), append(t.kids, nil)
 }
 
-// setSchemas makes write start with "schemas": the core URN and every
-// extension container.
+// setSchemas makes write start with "schemas": the core URN (quoted) and
+// every extension container.
 func (t *tree) setSchemas(core string) { t.schemas = core }
 
 func (t *tree) write(buf *bytes.Buffer) {
@@ -494,7 +517,7 @@ func (t *tree) write(buf *bytes.Buffer) {
 	first := true
 	if t.schemas != "" {
 		buf.WriteString(`"schemas":[`)
-		buf.WriteString(scim.Quote(t.schemas))
+		buf.WriteString(t.schemas)
 		for i, k := range t.keys {
 			if len(k) > 5 && isURN(k[1:]) && (t.kids[i] != nil || strings.HasPrefix(t.vals[i], "{")) {
 				buf.WriteByte(',')
