@@ -56,12 +56,12 @@ func (t *tenant) normalize(rt dialects.ResourceType, body []byte) (normalized, e
 	doc.ForEach(func(k, v gjson.Result) bool {
 		name := k.Str
 		switch {
-		case foldEq(name, "schemas"), foldEq(name, "password"):
+		case scim.FoldEq(name, "schemas"), scim.FoldEq(name, "password"):
 			return true
-		case foldEq(name, "meta"):
+		case scim.FoldEq(name, "meta"):
 			meta = v
 			return true
-		case foldEq(name, "id"):
+		case scim.FoldEq(name, "id"):
 			id = v
 		case isExtension(name, v):
 			extensions = append(extensions, k.Raw)
@@ -69,7 +69,7 @@ func (t *tenant) normalize(rt dialects.ResourceType, body []byte) (normalized, e
 		buf.WriteString(k.Raw)
 		buf.WriteByte(':')
 		switch {
-		case v.IsArray() && (foldEq(name, "members") || foldEq(name, "groups") || strings.Contains(v.Raw, "ref")):
+		case v.IsArray() && (scim.FoldEq(name, "members") || scim.FoldEq(name, "groups") || strings.Contains(v.Raw, "ref")):
 			t.writeRefArray(&buf, v)
 		case len(extensions) > 0 && extensions[len(extensions)-1] == k.Raw && strings.Contains(v.Raw, "ref"):
 			t.writeRefObject(&buf, v) // an extension (isExtension above): the enterprise manager, IdentityIQ's references
@@ -93,10 +93,10 @@ func (t *tenant) normalize(rt dialects.ResourceType, body []byte) (normalized, e
 	buf.WriteString(`],"meta":{`)
 	if meta.IsObject() {
 		meta.ForEach(func(k, v gjson.Result) bool {
-			if foldEq(k.Str, "version") {
+			if scim.FoldEq(k.Str, "version") {
 				version = v.String()
 			}
-			if !foldEq(k.Str, "resourceType") && !foldEq(k.Str, "location") {
+			if !scim.FoldEq(k.Str, "resourceType") && !scim.FoldEq(k.Str, "location") {
 				buf.WriteString(k.Raw)
 				buf.WriteByte(':')
 				buf.WriteString(v.Raw)
@@ -119,8 +119,6 @@ type normalized struct {
 	id, version string
 }
 
-// foldEq is strings.EqualFold with the cheap length test first.
-func foldEq(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
 
 // isExtension reports whether a member is a schema extension object.
 func isExtension(key string, v gjson.Result) bool {

@@ -228,21 +228,21 @@ func readUser(doc gjson.Result) user {
 	var u user
 	doc.ForEach(func(k, v gjson.Result) bool {
 		switch name := k.Str; {
-		case strings.EqualFold(name, "roles"):
+		case scim.FoldEq(name, "roles"):
 			u.roles = v
-		case strings.EqualFold(name, "active"):
+		case scim.FoldEq(name, "active"):
 			u.active = v
-		case strings.EqualFold(name, "emails"):
+		case scim.FoldEq(name, "emails"):
 			u.emails = v
-		case strings.EqualFold(name, "externalId"):
+		case scim.FoldEq(name, "externalId"):
 			u.externalID = v
-		case strings.EqualFold(name, "userName"):
+		case scim.FoldEq(name, "userName"):
 			u.userName = v
-		case strings.EqualFold(name, "name"):
+		case scim.FoldEq(name, "name"):
 			u.name = v
-		case strings.EqualFold(name, "displayName"):
+		case scim.FoldEq(name, "displayName"):
 			u.displayName = v
-		case strings.EqualFold(name, Extension):
+		case scim.FoldEq(name, Extension):
 			u.ext = v
 		}
 		return true

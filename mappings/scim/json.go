@@ -68,6 +68,10 @@ func Pick(names []string, key string) string {
 	return ""
 }
 
+// FoldEq reports whether two names are equal ignoring case (RFC 7643
+// §2.1), with the cheap length test first.
+func FoldEq(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
+
 // Quote returns s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
 // encoding/json does; Go's strconv.Quote would write \x escapes, which
 // are not JSON.

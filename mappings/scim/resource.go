@@ -222,7 +222,7 @@ func (rs *ResourceSchema) resource(body []byte, mode Mode, lim Limits) ([]byte, 
 	}
 	err := c.s.object(1, func(name, key []byte) error {
 		k := unsafeString(name)
-		if foldEq(k, "schemas") {
+		if FoldEq(k, "schemas") {
 			return c.s.value(2)
 		}
 		if ok, err := c.unassigned(2); ok || err != nil {
@@ -757,8 +757,6 @@ func unassigned(v gjson.Result) bool {
 	return false
 }
 
-// foldEq is strings.EqualFold with the cheap length test first.
-func foldEq(a, b string) bool { return len(a) == len(b) && strings.EqualFold(a, b) }
 
 // appendLower appends the ASCII lower case of s.
 func appendLower(b []byte, s string) []byte {
