@@ -119,7 +119,6 @@ type normalized struct {
 	id, version string
 }
 
-
 // isExtension reports whether a member is a schema extension object.
 func isExtension(key string, v gjson.Result) bool {
 	return len(key) > 4 && strings.EqualFold(key[:4], "urn:") && v.IsObject()

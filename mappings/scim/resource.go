@@ -757,7 +757,6 @@ func unassigned(v gjson.Result) bool {
 	return false
 }
 
-
 // appendLower appends the ASCII lower case of s.
 func appendLower(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
