@@ -92,6 +92,13 @@ func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics) *backend
 
 type attemptKey struct{}
 
+// The headers every backend request carries, shared: net/http never
+// changes a header's values in place.
+var (
+	acceptHeader      = []string{"application/scim+json, application/json"}
+	contentTypeHeader = []string{"application/scim+json"}
+)
+
 // callsKey carries the count of requests an operation sent its backend.
 type callsKey struct{}
 
@@ -105,7 +112,7 @@ func countCalls(ctx context.Context) (context.Context, *atomic.Int32) {
 // attemptState follows one logical request across its attempts.
 type attemptState struct {
 	method    string
-	op        string
+	path      string
 	start     time.Time
 	attempts  int
 	ambiguous bool // the last failure may have reached the backend
@@ -113,6 +120,9 @@ type attemptState struct {
 	uncertain bool // an earlier attempt may have been applied
 	token     string
 }
+
+// op names the request in log lines, without resource ids.
+func (st *attemptState) op() string { return st.method + " " + opPath(st.path) }
 
 // Do sends the request, retrying as the policy allows.
 func (b *backend) Do(ctx context.Context, br *dialects.BackendRequest) (*dialects.BackendResponse, error) {
@@ -132,7 +142,7 @@ func (b *backend) Do(ctx context.Context, br *dialects.BackendRequest) (*dialect
 		resp.Status = http.StatusNoContent
 	}
 	if resp.Status == http.StatusUnauthorized {
-		b.log.Error("backend rejected the gateway's credentials", zap.String("op", st.op))
+		b.log.Error("backend rejected the gateway's credentials", zap.String("op", st.op()))
 		return nil, &dialects.Error{Status: http.StatusBadGateway, Detail: "backend rejected the gateway's credentials", Err: errBackendCredentials}
 	}
 	return resp, nil
@@ -143,7 +153,7 @@ func (b *backend) do(ctx context.Context, br *dialects.BackendRequest) (*dialect
 	if len(br.Query) > 0 {
 		u += "?" + br.Query.Encode()
 	}
-	st := &attemptState{method: br.Method, op: br.Method + " " + opPath(br.Path)}
+	st := &attemptState{method: br.Method, path: br.Path}
 	ctx = context.WithValue(ctx, attemptKey{}, st)
 	var body any
 	if br.Body != nil {
@@ -156,9 +166,9 @@ func (b *backend) do(ctx context.Context, br *dialects.BackendRequest) (*dialect
 	for k, vs := range br.Header {
 		req.Header[k] = vs
 	}
-	req.Header.Set("Accept", "application/scim+json, application/json")
+	req.Header["Accept"] = acceptHeader
 	if br.Body != nil && req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "application/scim+json")
+		req.Header["Content-Type"] = contentTypeHeader
 	}
 	if err := b.authorize(req.Request); err != nil {
 		return nil, st, err
@@ -215,7 +225,7 @@ func (b *backend) checkRetry(ctx context.Context, resp *http.Response, err error
 	retry, outcome := b.decide(ctx, st, resp, err)
 	failed := resp == nil || resp.StatusCode >= 500 || retry
 	if ce := b.log.Check(zap.DebugLevel, "backend attempt"); ce != nil || failed {
-		fields := []zap.Field{zap.String("tenant", b.tenant), zap.String("op", st.op), zap.Int("attempt", st.attempts), zap.Duration("duration", time.Since(st.start)), zap.Bool("retry", retry)}
+		fields := []zap.Field{zap.String("tenant", b.tenant), zap.String("op", st.op()), zap.Int("attempt", st.attempts), zap.Duration("duration", time.Since(st.start)), zap.Bool("retry", retry)}
 		if resp != nil {
 			fields = append(fields, zap.Int("status", resp.StatusCode))
 		} else if err != nil {
