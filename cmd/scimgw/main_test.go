@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/builtin"
 )
@@ -193,5 +195,35 @@ func TestEmulateOptions(t *testing.T) {
 		if code := run(args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "option") {
 			t.Errorf("%v: exit %d, %q", args, code, errb.String())
 		}
+	}
+}
+
+// BenchmarkRequestLog is the cost of one access-log line as serve writes
+// it (the production logger, JSON, into a file), and of the same call at
+// log_level error, where it is skipped: what logging at info adds to a
+// request.
+func BenchmarkRequestLog(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	stderr := os.Stderr
+	os.Stderr = f // newLogger writes to stderr
+	defer func() { os.Stderr = stderr }()
+	for _, level := range []string{"info", "error"} {
+		log, err := newLogger(level)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(level, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if ce := log.Check(zap.InfoLevel, "request"); ce != nil {
+					ce.Write(zap.String("request_id", "4f2a9c1e7b3d5a60"), zap.String("tenant", "acme"), zap.String("method", "POST"),
+						zap.String("op", "users.create"), zap.Int("status", 201), zap.Duration("duration", 2*time.Millisecond), zap.Int("backend_calls", 1))
+				}
+			}
+		})
 	}
 }
