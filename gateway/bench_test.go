@@ -102,22 +102,7 @@ func BenchmarkForwardCreate(b *testing.B) {
 		defer srv.Close()
 		runCreates(b, srv.URL+"/scim/v2/Users")
 	})
-	cfg, err := ParseConfig("bench.yaml", []byte(`
-server: {public_url: "https://gw.example.com"}
-tenants:
-  acme:
-    dialect: scim2
-    inbound: {bearer_tokens: ["`+acmeToken+`"]}
-    backend: {url: "`+backend.URL+`/scim/v2", auth: {type: bearer, token: backend-token}}
-  ws:
-    dialect: workspace
-    inbound: {bearer_tokens: ["`+acmeToken+`"]}
-    backend: {url: "`+backend.URL+`/scim/v2", auth: {type: bearer, token: backend-token}}
-    options: {domain: bench.example.com}
-`), builtin.Registry())
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := benchConfig(b, backend.URL+"/scim/v2")
 	// A production logger (JSON, info level) writing to nowhere.
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zap.InfoLevel))
 	if os.Getenv("BENCH_NOLOG") != "" {
@@ -134,6 +119,28 @@ tenants:
 	// SCIM 1.1 out, the heaviest translation.
 	b.Run("scimgw-scim2", func(b *testing.B) { runCreates(b, srv.URL+"/acme/scim/v2/Users") })
 	b.Run("scimgw-workspace", func(b *testing.B) { runCreates(b, srv.URL+"/ws/scim/v2/Users") })
+}
+
+// benchConfig has the bench tenants: acme (scim2) and ws (workspace),
+// both in front of the backend at url.
+func benchConfig(b *testing.B, url string) *Config {
+	cfg, err := ParseConfig("bench.yaml", []byte(`
+server: {public_url: "https://gw.example.com"}
+tenants:
+  acme:
+    dialect: scim2
+    inbound: {bearer_tokens: ["`+acmeToken+`"]}
+    backend: {url: "`+url+`", auth: {type: bearer, token: backend-token}}
+  ws:
+    dialect: workspace
+    inbound: {bearer_tokens: ["`+acmeToken+`"]}
+    backend: {url: "`+url+`", auth: {type: bearer, token: backend-token}}
+    options: {domain: bench.example.com}
+`), builtin.Registry())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg
 }
 
 func runCreates(b *testing.B, target string) {
@@ -180,22 +187,7 @@ func (cannedBackend) Do(context.Context, *dialects.BackendRequest) (*dialects.Ba
 // answering in process, the normalised reply — for a scim2 and a
 // workspace tenant, to say where a create's CPU goes.
 func BenchmarkCreateStages(b *testing.B) {
-	cfg, err := ParseConfig("bench.yaml", []byte(`
-server: {public_url: "https://gw.example.com"}
-tenants:
-  acme:
-    dialect: scim2
-    inbound: {bearer_tokens: ["`+acmeToken+`"]}
-    backend: {url: "http://127.0.0.1:1/scim/v2", auth: {type: bearer, token: backend-token}}
-  ws:
-    dialect: workspace
-    inbound: {bearer_tokens: ["`+acmeToken+`"]}
-    backend: {url: "http://127.0.0.1:1/scim/v2", auth: {type: bearer, token: backend-token}}
-    options: {domain: bench.example.com}
-`), builtin.Registry())
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := benchConfig(b, "http://127.0.0.1:1/scim/v2")
 	gw, err := New(cfg, builtin.Registry(), zap.NewNop())
 	if err != nil {
 		b.Fatal(err)

@@ -126,7 +126,7 @@ func (p *program) containerKey(urn string) string {
 		return ""
 	}
 	var buf [96]byte
-	low := appendLower(buf[:0], urn)
+	low := scim.AppendLower(buf[:0], urn)
 	for c := range p.containers {
 		if c == string(low) {
 			return c // the compiled key: no allocation
@@ -176,19 +176,7 @@ func (p *program) lookup(container, attr string) *entry {
 		return nil
 	}
 	var buf [64]byte
-	return attrs[string(appendLower(buf[:0], attr))] // no allocation for the lookup
-}
-
-// appendLower appends the ASCII lower case of s.
-func appendLower(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
-	}
-	return b
+	return attrs[string(scim.AppendLower(buf[:0], attr))] // no allocation for the lookup
 }
 
 // mode says whether a document is a whole resource (defaults and required

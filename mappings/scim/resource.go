@@ -234,7 +234,7 @@ func (rs *ResourceSchema) resource(body []byte, mode Mode, lim Limits) ([]byte, 
 		}
 		if hasURNPrefix(k) {
 			var low [128]byte
-			ext := rs.byURN[string(appendLower(low[:0], k))]
+			ext := rs.byURN[string(AppendLower(low[:0], k))]
 			switch {
 			case ext == nil && mode == Strict:
 				return errf("invalidValue", "schema %q is not served here (served: %s)", k, strings.Join(rs.Extensions(), ", "))
@@ -757,8 +757,9 @@ func unassigned(v gjson.Result) bool {
 	return false
 }
 
-// appendLower appends the ASCII lower case of s.
-func appendLower(b []byte, s string) []byte {
+// AppendLower appends the ASCII lower case of s, for map lookups by
+// case-insensitive name that do not allocate.
+func AppendLower(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' {
