@@ -354,3 +354,42 @@ func FuzzCheckJSON(f *testing.F) {
 		}
 	})
 }
+
+// A resource type may serve many extensions: "schemas" lists every one a
+// body uses, however long the list (the canonical form leaves room for a
+// short one before the members and copies for a longer one).
+func TestResourceManyExtensions(t *testing.T) {
+	var exts []Schema
+	var in, want strings.Builder
+	in.WriteString(`{"userName":"a"`)
+	want.WriteString(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"`)
+	for i := range 10 {
+		urn := "urn:example:params:scim:schemas:extension:tenant-specific:" + strings.Repeat("x", i) + ":User"
+		exts = append(exts, Schema{ID: urn, Attributes: []Attribute{Attr("n", "integer", "a number")}})
+		in.WriteString(`,"` + urn + `":{"N":1}`)
+		want.WriteString(`,"` + urn + `"`)
+	}
+	in.WriteString("}")
+	want.WriteString(`],"userName":"a"`)
+	for _, e := range exts {
+		want.WriteString(`,"` + e.ID + `":{"n":1}`)
+	}
+	want.WriteString("}")
+	rs := NewResourceSchema(UserResource.def, exts...)
+	out, err := rs.Resource([]byte(in.String()), Strict, Limits{})
+	if err == nil {
+		t.Fatalf("Strict accepted extensions the body does not list: %s", out)
+	}
+	out, err = rs.Resource([]byte(in.String()), Lenient, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != want.String() {
+		t.Fatalf("got  %s\nwant %s", out, want.String())
+	}
+	two := `{"userName":"a","` + exts[0].ID + `":{"n":2}}`
+	out, err = rs.Resource([]byte(two), Lenient, Limits{})
+	if err != nil || string(out) != `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","`+exts[0].ID+`"],"userName":"a","`+exts[0].ID+`":{"n":2}}` {
+		t.Fatalf("one extension: %s %v", out, err)
+	}
+}

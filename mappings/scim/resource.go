@@ -210,9 +210,10 @@ func (rs *ResourceSchema) resource(body []byte, mode Mode, lim Limits) ([]byte, 
 		}
 	}
 	out.Write(room[:])
-	var used [8]bool // by index in rs.exts
-	if len(rs.exts) > len(used) {
-		return nil, errf("invalidValue", "more than %d extension schemas", len(used))
+	var few [8]bool
+	used := few[:] // by index in rs.exts: the extensions the body uses
+	if len(rs.exts) > len(few) {
+		used = make([]bool, len(rs.exts))
 	}
 	var unknown []string // extension URNs outside the schema (Lenient)
 	var small [8]bool
@@ -318,8 +319,8 @@ func (rs *ResourceSchema) resource(body []byte, mode Mode, lim Limits) ([]byte, 
 	if len(b) > schemasRoom {
 		pre = append(pre, ',')
 	}
-	if len(pre) > schemasRoom {
-		return append(append(pre, b[schemasRoom:]...), '}'), nil
+	if len(pre) > schemasRoom { // many extensions: a copy
+		return append(append(append(make([]byte, 0, len(pre)+len(b)-schemasRoom+1), pre...), b[schemasRoom:]...), '}'), nil
 	}
 	start := schemasRoom - len(pre)
 	copy(b[start:], pre)
