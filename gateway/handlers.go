@@ -469,7 +469,8 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 		return nil, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body is empty")
 	}
 	// JSON syntax is checked in the same pass as the contract's bounds
-	// (scim.CheckJSON, in canonicalResource and canonicalPatch).
+	// (canonicalResource: scim.ResourceSchema.Resource; canonicalPatch:
+	// scim.CheckJSON).
 	if !scim.Parse(body).IsObject() {
 		return nil, dialects.Errorf(http.StatusBadRequest, "invalidSyntax", "request body must be a JSON object")
 	}

@@ -5,11 +5,12 @@ import (
 	"unicode/utf8"
 )
 
-// The SCIM contract, read in one place. Every body a client sends passes
-// CheckJSON (well-formed, bounded, unambiguous) and then a ResourceSchema's
-// Resource or Patch, which validate each value against its attribute's
-// definition (RFC 7643 §2, §7) and write the canonical RFC 7644 form a
-// backend receives. The emulators read bodies with the same code in Strict
+// The SCIM contract, read in one place. Every body a client sends is
+// well-formed, bounded and unambiguous (CheckJSON's checks) and holds
+// values of its attributes' definitions (RFC 7643 §2, §7): a
+// ResourceSchema's Resource checks both in one pass and writes the
+// canonical RFC 7644 form a backend receives; a PatchOp passes CheckJSON
+// and then Patch. The emulators read bodies with the same code in Strict
 // mode, as an RFC 7643 server that accepts nothing else.
 
 // Error is a request that breaks the SCIM contract: a 400 with one of the
