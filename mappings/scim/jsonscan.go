@@ -40,15 +40,13 @@ func (s *scanner) pathString() string {
 }
 
 func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
+	for s.i < len(s.b) && isSpace(s.b[s.i]) {
+		s.i++
 	}
 }
+
+// isSpace reports whether c is JSON white space (RFC 8259 §2).
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // value reads one value at nesting level depth (the body's is 1).
 func (s *scanner) value(depth int) error {
@@ -262,17 +260,29 @@ func (s *scanner) object(depth int, each func(name, key []byte) error) error {
 			return err
 		}
 		s.path = s.path[:len(s.path)-1]
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ',' {
-			s.i++
-			continue
+		if more, err := s.after('}'); !more {
+			return err
 		}
-		if s.i < len(s.b) && s.b[s.i] == '}' {
-			s.i++
-			return nil
-		}
-		return s.syntax("expected ',' or '}'")
 	}
+}
+
+// after reads what follows a member or an element: ',' when more come,
+// or the closing bracket.
+func (s *scanner) after(close byte) (more bool, err error) {
+	s.ws()
+	switch {
+	case s.i < len(s.b) && s.b[s.i] == ',':
+		s.i++
+		return true, nil
+	case s.i < len(s.b) && s.b[s.i] == close:
+		s.i++
+		return false, nil
+	}
+	return false, s.expected(close)
+}
+
+func (s *scanner) expected(close byte) error {
+	return s.syntax(fmt.Sprintf("expected ',' or '%c'", close))
 }
 
 // array reads an array of at most lim.MaxValues values; each, when not
@@ -295,21 +305,13 @@ func (s *scanner) array(depth int, each func() error) error {
 		if each == nil {
 			err = s.value(depth + 1)
 		} else {
-			s.ws()
-			err = each()
+			err = each() // at the value: the loop read the white space
 		}
 		if err != nil {
 			return err
 		}
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ',' {
-			s.i++
-			continue
+		if more, err := s.after(']'); !more {
+			return err
 		}
-		if s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
-			return nil
-		}
-		return s.syntax("expected ',' or ']'")
 	}
 }

@@ -413,7 +413,7 @@ func (c *canon) unassigned(depth int) (bool, error) {
 		return true, c.s.literal("null")
 	case '[':
 		j := c.s.i + 1
-		for j < len(c.s.b) && (c.s.b[j] == ' ' || c.s.b[j] == '\t' || c.s.b[j] == '\n' || c.s.b[j] == '\r') {
+		for j < len(c.s.b) && isSpace(c.s.b[j]) {
 			j++
 		}
 		if j < len(c.s.b) && c.s.b[j] == ']' {
