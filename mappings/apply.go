@@ -408,7 +408,8 @@ func (p *program) unplaced(t *tree, outCont []string, urn, name, rawKey string, 
 			return nil
 		}
 	}
-	path := outCont[:len(outCont):len(outCont)]
+	var room [8]string // set keeps no reference to path: it stays on the stack
+	path := append(room[:0], outCont...)
 	switch {
 	case strings.Contains(name, "."):
 		for _, part := range strings.Split(name, ".") {
