@@ -173,9 +173,20 @@ func (d *dialect) resource(rt dialects.ResourceType, status int, resp *dialects.
 	if err != nil {
 		return nil, err
 	}
-	if st := gjson.GetBytes(body, `urn:scim:schemas:extension:workspace:1\.0.userStatus`); st.Exists() && !gjson.GetBytes(body, "active").Exists() {
+	var userStatus gjson.Result
+	active := false
+	scim.Parse(body).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "active":
+			active = true
+		case Extension:
+			userStatus = scim.Field(v, "userStatus")
+		}
+		return true
+	})
+	if userStatus.Exists() && !active {
 		// userStatus "1" is enabled, "2" disabled, "3" deleted.
-		body, _ = sjson.SetBytes(body, "active", st.String() == "1")
+		body, _ = sjson.SetBytes(body, "active", userStatus.String() == "1")
 	}
 	return &dialects.Response{Status: status, Body: body, ETag: etagOf(resp)}, nil
 }
