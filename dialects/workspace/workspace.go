@@ -235,6 +235,20 @@ type user struct {
 	roles, active, emails, externalID, userName, name, displayName, ext gjson.Result
 }
 
+// count is the number of values of a multi-valued attribute (one for a
+// single value, as gjson's Array has it), without building the slice.
+func count(v gjson.Result) int {
+	switch {
+	case !v.Exists() || v.Type == gjson.Null:
+		return 0
+	case !v.IsArray():
+		return 1
+	}
+	n := 0
+	v.ForEach(func(_, _ gjson.Result) bool { n++; return true })
+	return n
+}
+
 func readUser(doc gjson.Result) user {
 	var u user
 	doc.ForEach(func(k, v gjson.Result) bool {
@@ -271,7 +285,7 @@ func readUser(doc gjson.Result) user {
 // userName (options.external_id). active, when absent, keeps its current
 // value.
 func (d *dialect) prepareUser(body []byte, u user, cur gjson.Result) ([]byte, error) {
-	if d.rejectEmails && len(u.emails.Array()) > 1 {
+	if d.rejectEmails && count(u.emails) > 1 {
 		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE keeps one email per user; send only one")
 	}
 	userType := scim.Field(u.ext, "internalUserType").String()
@@ -288,7 +302,7 @@ func (d *dialect) prepareUser(body []byte, u user, cur gjson.Result) ([]byte, er
 	if !ok {
 		return nil, dialects.Errorf(http.StatusBadRequest, "invalidValue", "Workspace ONE requires name.givenName and name.familyName for provisioned users")
 	}
-	if len(u.emails.Array()) == 0 {
+	if count(u.emails) == 0 {
 		// A userName that is an email address is the user's email.
 		un := u.userName.String()
 		if _, err := mail.ParseAddress(un); err != nil || !strings.Contains(un, "@") {
@@ -333,7 +347,7 @@ func (d *dialect) create(ctx context.Context, req *dialects.Request) (*dialects.
 	body := req.Body
 	if req.Type == dialects.User {
 		u := readUser(scim.Parse(body))
-		if len(u.roles.Array()) > 0 {
+		if count(u.roles) > 0 {
 			return nil, errRoles
 		}
 		var err error

@@ -41,3 +41,13 @@ func TestActiveFromUserStatus(t *testing.T) {
 		t.Error("a body that is not JSON was accepted")
 	}
 }
+
+// count agrees with len(gjson's Array) on every shape a value can have.
+func TestCount(t *testing.T) {
+	for _, doc := range []string{`{}`, `{"a":null}`, `{"a":[]}`, `{"a":[1]}`, `{"a":[{"v":1},{"v":[2,3]}]}`, `{"a":"x"}`, `{"a":{"b":1}}`, `{"a":[null,null,null]}`} {
+		v := gjson.Get(doc, "a")
+		if got, want := count(v), len(v.Array()); got != want {
+			t.Errorf("%s: count %d, Array %d", doc, got, want)
+		}
+	}
+}
