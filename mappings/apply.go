@@ -36,6 +36,10 @@ type program struct {
 	rules    []*prule
 	// containers are the lower-case URNs of input containers rules name.
 	containers map[string]bool
+	// names filters lookups: bit (first letter, lower-cased, mod 32) of
+	// names[len mod 32] is set for every indexed attribute name, so most
+	// attributes no rule names are passed over without a map lookup.
+	names [32]uint32
 	// identity is true for a program with nothing to do: no rules, no
 	// renames, everything kept. Its input passes through untouched.
 	identity bool
@@ -144,6 +148,7 @@ func (p *program) add(pr *prule) {
 		p.index[c] = map[string]*entry{}
 	}
 	key := strings.ToLower(pr.from.Attr)
+	p.markName(key)
 	e := p.index[c][key]
 	if e == nil {
 		e = &entry{}
@@ -158,6 +163,7 @@ func (p *program) add(pr *prule) {
 		}
 		if p.index[""][top] == nil {
 			p.index[""][top] = &entry{}
+			p.markName(top)
 		}
 	}
 	if pr.from.Sub == "" {
@@ -170,7 +176,22 @@ func (p *program) add(pr *prule) {
 	e.subs[strings.ToLower(pr.from.Sub)] = pr
 }
 
+func nameBit(name string) (row int, bit uint32) {
+	if name == "" {
+		return 0, 1
+	}
+	return len(name) % 32, 1 << ((name[0] | 0x20) % 32) // 0x20 lower-cases ASCII letters
+}
+
+func (p *program) markName(name string) {
+	row, bit := nameBit(name)
+	p.names[row] |= bit
+}
+
 func (p *program) lookup(container, attr string) *entry {
+	if row, bit := nameBit(attr); p.names[row]&bit == 0 {
+		return nil // no rule names an attribute like it
+	}
 	attrs := p.index[container]
 	if attrs == nil {
 		return nil
@@ -217,6 +238,12 @@ func (p *program) run(body []byte, m mode) ([]byte, error) {
 		case !p.response && strings.EqualFold(name, "meta"):
 			return true // read-only (RFC 7643 §3.1)
 		case p.isContainer(name, v):
+			if p.unmapped == keep && !p.knownContainer(name) && p.lookup("", name) == nil {
+				// No rule reads or writes this extension and it keeps its
+				// name: copy it whole instead of member by member.
+				t.set([]string{k.Raw}, v.Raw)
+				return true
+			}
 			cont := p.containerKey(name)
 			outName := k.Raw
 			if to, ok := p.rename[cont]; ok {
@@ -260,6 +287,15 @@ func (p *program) run(body []byte, m mode) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// knownContainer reports whether rules read from the container urn or
+// the mapping renames it.
+func (p *program) knownContainer(urn string) bool {
+	var buf [96]byte
+	low := scim.AppendLower(buf[:0], urn)
+	_, renamed := p.rename[string(low)]
+	return renamed || p.containers[string(low)]
+}
+
 // isContainer reports whether a member is a schema extension object: a URN
 // key the mapping knows as a container, or any URN key holding an object
 // that is not itself an attribute path of a known container.
@@ -267,12 +303,14 @@ func (p *program) isContainer(key string, v gjson.Result) bool {
 	if !isURN(key) || !v.IsObject() {
 		return false
 	}
-	low := strings.ToLower(key)
-	if _, ok := p.rename[low]; ok || p.containers[low] {
+	var buf [96]byte
+	low := scim.AppendLower(buf[:0], key) // map lookups by string(low) do not allocate
+	if _, ok := p.rename[string(low)]; ok || p.containers[string(low)] {
 		return true
 	}
-	if a, err := scim.ParseAttrPath(key); err == nil && (p.containers[strings.ToLower(a.URN)] || p.rename[strings.ToLower(a.URN)] != "") {
-		return false
+	if i := bytes.LastIndexByte(low, ':'); i > 0 && (p.containers[string(low[:i])] || p.rename[string(low[:i])] != "") {
+		_, err := scim.ParseAttrPath(key) // an attribute path of a known container
+		return err != nil
 	}
 	return true
 }

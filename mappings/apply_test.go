@@ -62,3 +62,25 @@ User:
 	}
 	jsonEq(t, out, `{"schemas":["urn:scim:schemas:core:1.0","urn:x:copied:1.0","urn:x:mapped:1.0"],"userName":"u","urn:x:copied:1.0":{"b":1},"urn:x:mapped:1.0":{"a":"d"}}`)
 }
+
+// An extension no rule reads is copied whole; one a rule writes into is
+// merged with what the client sent, whichever comes first in the body.
+func TestUnreadExtensionCopiedOrMerged(t *testing.T) {
+	m := mustLoad(t, `
+version: 1
+User:
+  unmapped: keep
+  attributes:
+    title: {to: "urn:x:out:1.0:jobTitle"}
+`, Options{})
+	for _, in := range []string{
+		`{"userName":"u","urn:x:out:1.0":{"other":1},"title":"t","urn:x:kept:1.0":{ "b" : [1, {"c":2}] }}`,
+		`{"userName":"u","title":"t","urn:x:out:1.0":{"other":1},"urn:x:kept:1.0":{ "b" : [1, {"c":2}] }}`,
+	} {
+		out, err := m.Request(User, []byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		jsonEq(t, out, `{"userName":"u","urn:x:out:1.0":{"other":1,"jobTitle":"t"},"urn:x:kept:1.0":{"b":[1,{"c":2}]}}`)
+	}
+}

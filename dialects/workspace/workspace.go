@@ -179,6 +179,7 @@ func (d *dialect) resource(rt dialects.ResourceType, status int, resp *dialects.
 		switch k.Str {
 		case "active":
 			active = true
+			return false // userStatus is not needed: stop reading
 		case Extension:
 			userStatus = scim.Field(v, "userStatus")
 		}
