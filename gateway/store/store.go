@@ -1,0 +1,123 @@
+// Package store holds what a tenant's backend cannot: the create ledger
+// that keeps one create per unique name across replicas, write locks for
+// read-modify-write on backends without versions, and shadow attributes
+// (values a backend drops, kept beside it).
+//
+// Two drivers implement Store: Embedded (one process; a bbolt file for
+// shadows, claims in memory) and Postgres (any number of replicas on one
+// database). One conformance suite (storetest) runs against both.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store is the gateway's state. Every method is safe for concurrent use.
+type Store interface {
+	// Claim tries to take name for owner until ttl from now. It does not
+	// wait: a claim held by another owner and not expired comes back
+	// neither Ours nor Done (see Wait).
+	Claim(ctx context.Context, name, owner string, ttl time.Duration) (Claim, error)
+	// Settle records the outcome of owner's claim and keeps it for keep,
+	// so that a create waiting on name answers the same. ErrLost when the
+	// claim is no longer owner's (it expired and was taken).
+	Settle(ctx context.Context, name, owner string, o Outcome, keep time.Duration) error
+	// Release gives up owner's unsettled claim (or lock) on name.
+	Release(ctx context.Context, name, owner string) error
+	// Forget drops the settled outcomes that name resource id of (tenant,
+	// typ): after a write to the resource a kept outcome would be stale.
+	Forget(ctx context.Context, tenant, typ, id string) error
+
+	// Shadow returns the shadow attributes of a resource (a JSON object),
+	// or nil when it has none.
+	Shadow(ctx context.Context, k Key) ([]byte, error)
+	// PutShadow replaces the shadow attributes of a resource and the
+	// values they are found by (attribute name → value; see FindShadow).
+	PutShadow(ctx context.Context, k Key, doc []byte, index map[string]string) error
+	// DeleteShadow removes a resource's shadow attributes and index.
+	DeleteShadow(ctx context.Context, k Key) error
+	// FindShadow returns, sorted, the ids of the resources of (tenant,
+	// typ) whose indexed attribute attr has exactly value.
+	FindShadow(ctx context.Context, tenant, typ, attr, value string) ([]string, error)
+
+	// Ping reports whether the store can be reached (for /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Key names one resource of one tenant: the backend's id.
+type Key struct{ Tenant, Type, ID string }
+
+// Claim is the state of a ledger name as Claim found it.
+type Claim struct {
+	// Ours: the caller holds the claim and must Settle or Release it.
+	Ours bool
+	// TookOver: Ours, and the name was claimed by an owner whose claim
+	// expired unsettled (a crashed replica, or one past its deadline):
+	// its create may have reached the backend.
+	TookOver bool
+	// Done is the outcome another owner settled, while it is kept.
+	Done *Outcome
+}
+
+// Outcome is what a settled create answered.
+type Outcome struct {
+	Status   int    // HTTP status
+	Body     []byte // the resource, for a 2xx
+	ScimType string // for an error
+	Detail   string // for an error
+	Tenant   string // with Type and ID, the resource created (for Forget)
+	Type     string
+	ID       string
+}
+
+// ErrLost is Settle's error for a claim another owner has taken.
+var ErrLost = errors.New("store: the claim expired and was taken by another owner")
+
+// Wait claims name for owner, waiting while another owner holds it, until
+// the claim is ours or settled, or ctx ends.
+func Wait(ctx context.Context, s Store, name, owner string, ttl time.Duration) (Claim, error) {
+	n, _ := s.(notifier)
+	pause := 5 * time.Millisecond
+	for {
+		var changed <-chan struct{}
+		if n != nil {
+			changed = n.changed(name) // before Claim: a change after it is not missed
+		}
+		c, err := s.Claim(ctx, name, owner, ttl)
+		if err != nil || c.Ours || c.Done != nil {
+			return c, err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Claim{}, ctx.Err()
+		case <-changed:
+			t.Stop()
+		case <-t.C:
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+}
+
+// notifier is a store that tells waiters when a name is settled or
+// released, instead of letting them poll.
+type notifier interface {
+	changed(name string) <-chan struct{}
+}
+
+// Lock holds name for owner until unlock, waiting while another owner
+// holds it; ttl bounds it should the holder never unlock.
+func Lock(ctx context.Context, s Store, name, owner string, ttl time.Duration) (unlock func(), err error) {
+	c, err := Wait(ctx, s, name, owner, ttl)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Ours {
+		return nil, errors.New("store: " + name + " holds a settled outcome, not a lock")
+	}
+	return func() { s.Release(context.WithoutCancel(ctx), name, owner) }, nil
+}
