@@ -17,7 +17,22 @@ import (
 type Config struct {
 	File    string             `yaml:"-"`
 	Server  ServerConfig       `yaml:"server"`
+	State   StateConfig        `yaml:"state"`
 	Tenants map[string]*Tenant `yaml:"tenants"`
+}
+
+// StateConfig is `state:`, where the gateway keeps what a backend cannot
+// (gateway/store): the create ledger, write locks and shadow attributes.
+type StateConfig struct {
+	// Driver is embedded (the default: one replica) or postgres (any
+	// number of replicas on one database).
+	Driver string `yaml:"driver"`
+	// Path is the embedded driver's file, relative to the config file; it
+	// is opened only when a tenant keeps shadow attributes. Default
+	// scimgw-state.db.
+	Path string `yaml:"path"`
+	// DSN is the postgres driver's connection string.
+	DSN string `yaml:"dsn"`
 }
 
 // ServerConfig is the `server:` section.
@@ -184,6 +199,12 @@ func (c *Config) applyDefaults() {
 	setDefault(&s.IdleTimeout, 120*time.Second)
 	if s.LogLevel == "" {
 		s.LogLevel = "info"
+	}
+	if c.State.Driver == "" {
+		c.State.Driver = "embedded"
+	}
+	if c.State.Path == "" {
+		c.State.Path = "scimgw-state.db"
 	}
 	for id, t := range c.Tenants {
 		t.ID = id

@@ -271,12 +271,15 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 		Attributes: proj.include, ExcludedAttributes: proj.exclude}
 	var resp *dialects.Response
 	if action == dialects.Create {
-		resp, err = g.safeCreate(ctx, t, req)
+		resp, err = g.create(ctx, t, req)
 	} else {
 		resp, err = t.dialect.Do(ctx, req)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if action == dialects.Replace {
+		g.forget(ctx, t, rt, id)
 	}
 	rep, err := t.resourceReply(rt, resp, proj)
 	if err == nil && action == dialects.Create {
@@ -305,9 +308,19 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 		// An empty PatchOp changes nothing (Microsoft's validator sends one).
 		req = &dialects.Request{Action: dialects.Get, Type: rt, ID: id}
 	}
+	if req.Action == dialects.Patch {
+		unlock, err := g.lockFor(ctx, t, rt, id)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	resp, err := t.dialect.Do(ctx, req)
 	if err != nil {
 		return nil, err
+	}
+	if req.Action == dialects.Patch {
+		g.forget(ctx, t, rt, id)
 	}
 	rep, err := t.resourceReply(rt, resp, proj)
 	if err == nil && t.patchNoContent && !proj.active() {
@@ -323,6 +336,7 @@ func (g *Gateway) delete(c *gin.Context, t *tenant, rt dialects.ResourceType, id
 	if _, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Delete, Type: rt, ID: id, IfMatch: t.conditional(c, "If-Match")}); err != nil {
 		return nil, err
 	}
+	g.forget(ctx, t, rt, id)
 	return &reply{status: http.StatusNoContent}, nil
 }
 

@@ -72,6 +72,11 @@ var configSpec = []field{
 			{name: "max_filter", kind: kInt},
 		}},
 	}},
+	{name: "state", kind: kObject, fields: []field{
+		{name: "driver", kind: kString, enum: []string{"embedded", "postgres"}},
+		{name: "path", kind: kString},
+		{name: "dsn", kind: kString},
+	}},
 	{name: "tenants", kind: kMap, required: true, fields: []field{
 		{name: "dialect", kind: kString, required: true},
 		{name: "inbound", kind: kObject, required: true, fields: []field{
@@ -199,6 +204,9 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 	server := child(doc, "server")
 	if u, err := url.Parse(cfg.Server.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		l.At(child(server, "public_url"), "server.public_url %q must be an absolute http(s) URL", cfg.Server.PublicURL)
+	}
+	if st := child(doc, "state"); cfg.State.Driver == "postgres" && cfg.State.DSN == "" {
+		l.At(child(st, "driver"), "state.dsn is required with driver postgres (e.g. dsn: \"${SCIMGW_PG_DSN}\")")
 	}
 	tenants := child(doc, "tenants")
 	ids := make([]string, 0, len(cfg.Tenants))

@@ -20,6 +20,8 @@ type metrics struct {
 	calls     map[series]float64 // tenant, op -> backend requests sent
 	attempts  map[series]float64 // tenant, outcome
 	recovered map[series]float64 // tenant
+	ledger    map[series]float64 // tenant, op: shared (answered with another create's outcome), taken_over
+	state     map[series]float64 // tenant, op: state store failures
 }
 
 // series is a label set: up to three label values, named when written.
@@ -31,6 +33,7 @@ func newMetrics() *metrics {
 	return &metrics{
 		requests: map[series]float64{}, durations: map[series]float64{}, counts: map[series]float64{}, calls: map[series]float64{},
 		attempts: map[series]float64{}, recovered: map[series]float64{},
+		ledger: map[series]float64{}, state: map[series]float64{},
 	}
 }
 
@@ -75,6 +78,18 @@ func (m *metrics) recoveredCreate(tenant string) {
 	m.mu.Unlock()
 }
 
+func (m *metrics) ledgerEvent(tenant, what string) {
+	m.mu.Lock()
+	m.ledger[series{tenant: tenant, op: what}]++
+	m.mu.Unlock()
+}
+
+func (m *metrics) stateError(tenant, op string) {
+	m.mu.Lock()
+	m.state[series{tenant: tenant, op: op}]++
+	m.mu.Unlock()
+}
+
 func (m *metrics) write(w io.Writer) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -100,4 +115,6 @@ func (m *metrics) write(w io.Writer) {
 	family("scimgw_operation_backend_calls_total", "Backend HTTP requests sent for SCIM operations, by tenant and operation (divide by scimgw_request_duration_seconds_count for calls per operation).", m.calls, "tenant", "op")
 	family("scimgw_backend_attempts_total", "Backend HTTP attempts, by tenant and outcome (status code or error class).", m.attempts, "tenant", "outcome")
 	family("scimgw_safe_create_recoveries_total", "Creates whose outcome was unknown and that were found on the backend instead of being repeated.", m.recovered, "tenant")
+	family("scimgw_create_ledger_total", "Creates answered with the outcome of a concurrent or earlier create of the same name (shared), and claims taken over from a create that did not settle (taken_over).", m.ledger, "tenant", "event")
+	family("scimgw_state_errors_total", "State store operations that failed, by operation.", m.state, "tenant", "op")
 }

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/gateway/store"
 	"github.com/scimgw/scimgw/mappings"
 	"github.com/scimgw/scimgw/mappings/scim"
 )
@@ -31,6 +32,8 @@ type Gateway struct {
 	engine    *gin.Engine
 	emulators []*http.Server
 	ready     atomic.Bool
+	store     store.Store // the create ledger, write locks (ledger.go)
+	owners    *owners
 }
 
 // tenant is a configured tenant, built once at startup.
@@ -104,7 +107,12 @@ func newSchemas(m *mappings.Mapping) [2]*scim.ResourceSchema {
 // stops the emulators.
 func New(cfg *Config, reg *dialects.Registry, log *zap.Logger) (*Gateway, error) {
 	gin.SetMode(gin.ReleaseMode)
-	g := &Gateway{cfg: cfg, log: log, tenants: map[string]*tenant{}, metrics: newMetrics()}
+	g := &Gateway{cfg: cfg, log: log, tenants: map[string]*tenant{}, metrics: newMetrics(), owners: newOwners()}
+	st, err := openStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g.store = st
 	for id, tc := range cfg.Tenants {
 		t, err := g.buildTenant(id, tc, reg)
 		if err != nil {
@@ -209,6 +217,9 @@ func (g *Gateway) Close() {
 	for _, s := range g.emulators {
 		s.Close()
 	}
+	if g.store != nil {
+		g.store.Close()
+	}
 }
 
 // Serve serves on ln until ctx is done, then shuts down gracefully: it stops
@@ -268,6 +279,12 @@ func (g *Gateway) routes() *gin.Engine {
 	e.GET("/readyz", func(c *gin.Context) {
 		if !g.ready.Load() {
 			c.String(http.StatusServiceUnavailable, "not ready\n")
+			return
+		}
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		if err := g.store.Ping(ctx); err != nil {
+			c.String(http.StatusServiceUnavailable, "state store unreachable\n")
 			return
 		}
 		c.String(http.StatusOK, "ready\n")

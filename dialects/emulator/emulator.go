@@ -188,6 +188,8 @@ type Fault struct {
 	// After applies the request first and then fails: the write happened
 	// but the client cannot know it.
 	After bool `json:"after,omitempty"`
+	// Slow answers normally, after Delay: a slow backend, not a failing one.
+	Slow bool `json:"slow,omitempty"`
 }
 
 // Recorded is a request the emulator received.
@@ -442,6 +444,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if faulty && f.Slow {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return
+		}
+		faulty = false
+	}
 	if faulty && !f.After {
 		s.fail(w, r, f)
 		return

@@ -223,16 +223,16 @@ func (l *leases) Claim(_ context.Context, name, owner string, ttl time.Duration)
 	r := l.rows[name]
 	switch {
 	case r == nil:
-	case now.Before(r.expires) && r.settled:
+	case now.Before(r.expires) && r.settled && r.out.Status != 0:
 		out := r.out
 		return Claim{Done: &out}, nil
-	case now.Before(r.expires):
+	case now.Before(r.expires) && !r.settled:
 		return Claim{}, nil
 	default:
 		l.drop(name, r)
 	}
 	l.rows[name] = &lease{owner: owner, expires: now.Add(ttl)}
-	return Claim{Ours: true, TookOver: r != nil && !r.settled}, nil
+	return Claim{Ours: true, TookOver: r != nil && (!r.settled || r.out.Status == 0)}, nil
 }
 
 // sweep drops expired rows; l.mu is held.

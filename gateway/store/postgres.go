@@ -143,14 +143,14 @@ func (p *Postgres) Claim(ctx context.Context, name, owner string, ttl time.Durat
 				return err
 			}
 			switch {
-			case !expired && settled:
+			case !expired && settled && o.Status != 0:
 				c.Done = &o
-			case !expired:
+			case !expired && !settled:
 			default:
 				_, err = tx.Exec(ctx, `UPDATE scimgw_claims SET owner = $2, expires_at = now() + $3 * interval '1 millisecond',
 					settled = false, status = 0, body = NULL, scim_type = '', detail = '', tenant = '', rtype = '', resource_id = ''
 					WHERE name = $1`, []byte(name), owner, ms(ttl))
-				c.Ours, c.TookOver = true, !settled
+				c.Ours, c.TookOver = true, !settled || o.Status == 0
 			}
 			return err
 		})

@@ -55,16 +55,21 @@ type Claim struct {
 	// Ours: the caller holds the claim and must Settle or Release it.
 	Ours bool
 	// TookOver: Ours, and the name was claimed by an owner whose claim
-	// expired unsettled (a crashed replica, or one past its deadline):
-	// its create may have reached the backend.
+	// expired unsettled (a crashed replica, or one past its deadline) or
+	// who settled it as unknown: its create may have reached the backend.
 	TookOver bool
 	// Done is the outcome another owner settled, while it is kept.
 	Done *Outcome
+	// Waited (from Wait) says the name was held when the caller came: a
+	// Done outcome is then that of a create the caller's ran beside.
+	Waited bool
 }
 
-// Outcome is what a settled create answered.
+// Outcome is what a settled create answered. Status 0 is unknown (the
+// backend did not confirm the create): the next Claim takes the name over
+// instead of returning it as Done.
 type Outcome struct {
-	Status   int    // HTTP status
+	Status   int    // HTTP status; 0 unknown
 	Body     []byte // the resource, for a 2xx
 	ScimType string // for an error
 	Detail   string // for an error
@@ -80,16 +85,18 @@ var ErrLost = errors.New("store: the claim expired and was taken by another owne
 // the claim is ours or settled, or ctx ends.
 func Wait(ctx context.Context, s Store, name, owner string, ttl time.Duration) (Claim, error) {
 	n, _ := s.(notifier)
-	pause := 5 * time.Millisecond
+	pause, waited := 5*time.Millisecond, false
 	for {
 		var changed <-chan struct{}
 		if n != nil {
 			changed = n.changed(name) // before Claim: a change after it is not missed
 		}
 		c, err := s.Claim(ctx, name, owner, ttl)
+		c.Waited = waited
 		if err != nil || c.Ours || c.Done != nil {
 			return c, err
 		}
+		waited = true
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():

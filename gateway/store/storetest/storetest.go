@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, twin func(t *testing
 		{"ReleaseFreesTheName", releaseFreesTheName},
 		{"ExpiredClaimIsTakenOver", expiredClaimIsTakenOver},
 		{"KeptOutcomeExpires", keptOutcomeExpires},
+		{"UnknownOutcomeIsTakenOver", unknownOutcomeIsTakenOver},
 		{"SettleAfterLosingFails", settleAfterLosingFails},
 		{"ForgetDropsOutcomesOfAResource", forgetDropsOutcomes},
 		{"WaitAndLock", waitAndLock},
@@ -345,4 +346,18 @@ func PostgresDSN(t testing.TB) string {
 		sep = "&"
 	}
 	return dsn + sep + "search_path=" + schema
+}
+
+func unknownOutcomeIsTakenOver(t *testing.T, a, b store.Store) {
+	_, err := a.Claim(ctx, "n", "first", time.Minute)
+	must(t, err)
+	must(t, a.Settle(ctx, "n", "first", store.Outcome{}, time.Minute))
+	c, err := b.Claim(ctx, "n", "second", time.Minute)
+	must(t, err)
+	if !c.Ours || !c.TookOver || c.Done != nil {
+		t.Fatalf("after an unknown outcome: %+v, want ours and taken over", c)
+	}
+	if c, _ := a.Claim(ctx, "n", "third", time.Minute); c.Ours || c.Done != nil {
+		t.Fatalf("the new owner's claim: %+v, want busy", c)
+	}
 }
