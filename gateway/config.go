@@ -98,6 +98,9 @@ type Tenant struct {
 	// uniqueness stay case-insensitive even when the backend is
 	// case-sensitive, at the price of storing it in lower case.
 	UserNameCase string `yaml:"username_case"`
+	// Shadow is what the gateway keeps for a backend that drops it:
+	// "unheld" or a list of attributes (shadow.go).
+	Shadow ShadowConfig `yaml:"shadow"`
 }
 
 // InboundConfig is how IdPs authenticate to the gateway.

@@ -239,6 +239,9 @@ func (g *Gateway) get(c *gin.Context, t *tenant, rt dialects.ResourceType, id st
 	if err != nil {
 		return nil, err
 	}
+	if resp.Body, err = g.withShadow(ctx, t, rt, resp.Body); err != nil {
+		return nil, err
+	}
 	return t.resourceReply(rt, resp, proj)
 }
 
@@ -267,11 +270,15 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	}
 	ctx, cancel := opCtx(c, t)
 	defer cancel()
+	var shadow []byte
+	if t.shadows[rt] != nil {
+		shadow = t.shadows[rt].extract(body)
+	}
 	req := &dialects.Request{Action: action, Type: rt, ID: id, Body: body, IfMatch: t.conditional(c, "If-Match"),
 		Attributes: proj.include, ExcludedAttributes: proj.exclude}
 	var resp *dialects.Response
 	if action == dialects.Create {
-		resp, err = g.create(ctx, t, req)
+		resp, err = g.create(ctx, t, req, shadow)
 	} else {
 		resp, err = t.dialect.Do(ctx, req)
 	}
@@ -280,6 +287,10 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	}
 	if action == dialects.Replace {
 		g.forget(ctx, t, rt, id)
+		if shadow != nil {
+			g.keepShadow(ctx, t, rt, id, shadow)
+			resp.Body = merge(resp.Body, shadow)
+		}
 	}
 	rep, err := t.resourceReply(rt, resp, proj)
 	if err == nil && action == dialects.Create {
@@ -303,24 +314,40 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 	}
 	ctx, cancel := opCtx(c, t)
 	defer cancel()
+	var shadowOps []scim.PatchOperation
+	if s := t.shadows[rt]; s != nil {
+		shadowOps = s.shadowOps(pr.Operations)
+	}
 	req := &dialects.Request{Action: dialects.Patch, Type: rt, ID: id, Patch: pr, IfMatch: t.conditional(c, "If-Match")}
 	if len(pr.Operations) == 0 {
 		// An empty PatchOp changes nothing (Microsoft's validator sends one).
 		req = &dialects.Request{Action: dialects.Get, Type: rt, ID: id}
 	}
-	if req.Action == dialects.Patch {
-		unlock, err := g.lockFor(ctx, t, rt, id)
+	if req.Action == dialects.Patch || len(shadowOps) > 0 {
+		unlock, err := g.lockFor(ctx, t, rt, id, len(shadowOps) > 0)
 		if err != nil {
 			return nil, err
 		}
 		defer unlock()
 	}
+	var shadow []byte
+	if len(shadowOps) > 0 {
+		if shadow, err = g.patchShadow(ctx, t, rt, id, shadowOps); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := t.dialect.Do(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	if req.Action == dialects.Patch {
+	if req.Action == dialects.Patch || shadow != nil {
 		g.forget(ctx, t, rt, id)
+	}
+	if shadow != nil {
+		g.keepShadow(ctx, t, rt, id, shadow)
+		resp.Body = merge(resp.Body, shadow)
+	} else if resp.Body, err = g.withShadow(ctx, t, rt, resp.Body); err != nil {
+		return nil, err
 	}
 	rep, err := t.resourceReply(rt, resp, proj)
 	if err == nil && t.patchNoContent && !proj.active() {
@@ -337,6 +364,12 @@ func (g *Gateway) delete(c *gin.Context, t *tenant, rt dialects.ResourceType, id
 		return nil, err
 	}
 	g.forget(ctx, t, rt, id)
+	if t.shadows[rt] != nil {
+		if err := g.store.DeleteShadow(context.WithoutCancel(ctx), shadowKey(t, rt, id)); err != nil {
+			g.metrics.stateError(t.id, "shadow_delete")
+			t.log.Error("the resource was deleted but its shadow attributes could not be removed", zap.String("id", id), zap.Error(err))
+		}
+	}
 	return &reply{status: http.StatusNoContent}, nil
 }
 
@@ -369,12 +402,24 @@ func (g *Gateway) list(c *gin.Context, t *tenant, rt dialects.ResourceType, sear
 	}
 	ctx, cancel := opCtx(c, t)
 	defer cancel()
+	term, shadowed, onShadow, err := t.shadows[rt].shadowFilter(q.Filter)
+	if err != nil {
+		return nil, err
+	}
 	req := &dialects.Request{Action: dialects.List, Type: rt, Query: q, Attributes: proj.include, ExcludedAttributes: proj.exclude}
 	if q.Count == 0 {
 		// Only the total is wanted; still ask the backend for it.
 		req.Query.Count = 1
 	}
-	resp, err := t.dialect.Do(ctx, req)
+	var resp *dialects.Response
+	if onShadow {
+		resp, err = g.listShadowed(ctx, t, rt, q, term, shadowed)
+	} else {
+		resp, err = t.dialect.Do(ctx, req)
+	}
+	if err == nil && !onShadow {
+		resp.Body, err = g.withShadows(ctx, t, rt, resp.Body)
+	}
 	var de *dialects.Error
 	if errors.As(err, &de) && de.Status == http.StatusNotFound {
 		// Some backends answer 404 to a query that matches nothing; a SCIM

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -69,8 +70,17 @@ func openStore(cfg *Config) (store.Store, error) {
 		defer cancel()
 		return store.OpenPostgres(ctx, cfg.State.DSN)
 	default:
-		// The file holds shadow attributes only; no tenant keeps any yet,
-		// so claims and locks, which live in memory, are all it needs.
+		// The file holds shadow attributes only: without a tenant that
+		// keeps some, claims and locks, in memory, are all it needs.
+		for _, t := range cfg.Tenants {
+			if t.Shadow.set() {
+				path := cfg.State.Path
+				if !filepath.IsAbs(path) {
+					path = filepath.Join(filepath.Dir(cfg.File), path)
+				}
+				return store.OpenEmbedded(path)
+			}
+		}
 		return store.OpenEmbedded("")
 	}
 }
@@ -108,10 +118,12 @@ func (g *Gateway) errState(t *tenant, op string, err error) error {
 }
 
 // create runs a create under the ledger.
-func (g *Gateway) create(ctx context.Context, t *tenant, req *dialects.Request) (*dialects.Response, error) {
+// shadow, when not nil, is what the gateway keeps of the resource once
+// the backend created it (shadow.go).
+func (g *Gateway) create(ctx context.Context, t *tenant, req *dialects.Request, shadow []byte) (*dialects.Response, error) {
 	name := ledgerName(t, req.Type, req.Body)
 	if name == "" {
-		return g.safeCreate(ctx, t, req) // the contract requires the name: not reached
+		return g.shadowed(ctx, t, req, shadow, nil) // the contract requires the name: not reached
 	}
 	owner := g.owners.next()
 	c, err := store.Wait(ctx, g.store, name, owner, t.deadline+claimMargin)
@@ -127,26 +139,43 @@ func (g *Gateway) create(ctx context.Context, t *tenant, req *dialects.Request) 
 		// The name was settled before this create came: it is a create of
 		// its own, and the backend answers it (409 if the resource still
 		// exists, RFC 7644 §3.3).
-		return g.safeCreate(ctx, t, req)
+		return g.shadowed(ctx, t, req, shadow, nil)
 	}
-	var resp *dialects.Response
+	var found *dialects.Response
 	if c.TookOver {
 		// The create before may have reached the backend: look first.
 		g.metrics.ledgerEvent(t.id, "taken_over")
-		found, known, lerr := g.lookup(ctx, t, req.Type, identityFilter(req.Type, req.Body))
+		body, known, lerr := g.lookup(ctx, t, req.Type, identityFilter(req.Type, req.Body))
 		switch {
-		case lerr == nil && found != nil:
-			resp = &dialects.Response{Status: http.StatusCreated, Body: found}
+		case lerr == nil && body != nil:
+			found = &dialects.Response{Status: http.StatusCreated, Body: body}
 		case !known:
 			g.settle(ctx, t, name, owner, store.Outcome{})
 			return nil, outcomeUnknown(lerr)
 		}
 	}
-	if resp == nil {
-		resp, err = g.safeCreate(ctx, t, req)
-	}
+	resp, err := g.shadowed(ctx, t, req, shadow, found)
 	g.settle(ctx, t, name, owner, outcomeOf(t, req.Type, resp, err))
 	return resp, err
+}
+
+// shadowed creates the resource (or takes found, the one a create before
+// made) and keeps its shadow attributes: the backend write first.
+func (g *Gateway) shadowed(ctx context.Context, t *tenant, req *dialects.Request, shadow []byte, found *dialects.Response) (*dialects.Response, error) {
+	resp := found
+	if resp == nil {
+		var err error
+		if resp, err = g.safeCreate(ctx, t, req); err != nil {
+			return nil, err
+		}
+	}
+	if shadow != nil {
+		if id := scim.Field(scim.Parse(resp.Body), "id").String(); id != "" {
+			g.keepShadow(ctx, t, req.Type, id, shadow)
+			resp.Body = merge(resp.Body, shadow)
+		}
+	}
+	return resp, nil
 }
 
 // outcomeOf is what a create's claim settles as: a success or a 409 is
@@ -202,8 +231,11 @@ func (g *Gateway) forget(ctx context.Context, t *tenant, rt dialects.ResourceTyp
 // lockFor holds the write lock of a resource while the gateway applies a
 // PATCH by read-modify-write; no lock is needed (nil unlock) when the
 // backend applies the PATCH itself.
-func (g *Gateway) lockFor(ctx context.Context, t *tenant, rt dialects.ResourceType, id string) (unlock func(), err error) {
-	if t.caps.Patch.Has(rt) {
+//
+// shadow says the PATCH changes shadow attributes, whose document the
+// gateway reads, changes and writes itself: that needs the lock too.
+func (g *Gateway) lockFor(ctx context.Context, t *tenant, rt dialects.ResourceType, id string, shadow bool) (unlock func(), err error) {
+	if t.caps.Patch.Has(rt) && !shadow {
 		return func() {}, nil
 	}
 	unlock, err = store.Lock(ctx, g.store, fmt.Sprintf("lock/%s/%s/%s", t.id, rt, id), g.owners.next(), t.deadline+claimMargin)

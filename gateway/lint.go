@@ -30,8 +30,9 @@ const (
 	kDuration
 	kStrings
 	kObject
-	kMap // map of name -> object with fields
-	kAny // checked by the dialect
+	kMap   // map of name -> object with fields
+	kAny   // checked by the dialect
+	kOther // checked by check: a scalar or a list
 )
 
 type field struct {
@@ -98,6 +99,7 @@ var configSpec = []field{
 		}},
 		{name: "mapping", kind: kString},
 		{name: "options", kind: kAny},
+		{name: "shadow", kind: kOther},
 		{name: "max_results", kind: kInt},
 		{name: "patch_response", kind: kString, enum: []string{"resource", "no_content"}},
 		{name: "username_case", kind: kString, enum: []string{"preserve", "fold"}},
@@ -256,7 +258,28 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 		}
 		t.Options = l.checkOptions(f, child(tn, "options"), where+".options", tn)
 		t.Compiled = l.loadMapping(cfg.File, f, t, child(tn, "mapping"))
+		if sn := child(tn, "shadow"); sn != nil {
+			if !t.Shadow.set() || sn.Kind == yaml.SequenceNode && !allScalars(sn) {
+				l.At(sn, "%s.shadow must be unheld or a list of attribute names", where)
+			} else if t.Compiled != nil {
+				// Every dialect's groups are candidates here; the gateway
+				// checks again with the dialect's capabilities at start.
+				_, problems := newShadows(t.Shadow, t.Compiled, dialects.Capabilities{Groups: true})
+				for _, p := range problems {
+					l.At(sn, "%s.shadow: %s", where, p)
+				}
+			}
+		}
 	}
+}
+
+func allScalars(n *yaml.Node) bool {
+	for _, c := range n.Content {
+		if c.Kind != yaml.ScalarNode {
+			return false
+		}
+	}
+	return true
 }
 
 // loadMapping compiles the tenant's mapping: the dialect's built-in one and

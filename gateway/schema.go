@@ -29,11 +29,11 @@ type effectiveType struct {
 }
 
 // newEffective compiles a tenant's schema; m may be nil (the RFC's).
-func newEffective(m *mappings.Mapping, c dialects.Capabilities) *effective {
+func newEffective(m *mappings.Mapping, c dialects.Capabilities, sh [2]*shadowSet) *effective {
 	e := &effective{}
-	user := effectiveType{rt: dialects.User, core: filterSchema(scim.UserSchemaDef, "", m, dialects.User, c)}
+	user := effectiveType{rt: dialects.User, core: filterSchema(scim.UserSchemaDef, "", m, dialects.User, c, sh[dialects.User])}
 	if c.Enterprise {
-		ent := filterSchema(scim.EnterpriseSchemaDef, scim.EnterpriseSchema, m, dialects.User, c)
+		ent := filterSchema(scim.EnterpriseSchemaDef, scim.EnterpriseSchema, m, dialects.User, c, sh[dialects.User])
 		ent.Attributes = ruleAttributes(ent.Attributes, m, dialects.User, scim.EnterpriseSchema, attrNames(scim.EnterpriseSchemaDef.Attributes)) // Genesys' dateHire
 		if len(ent.Attributes) > 0 {
 			user.exts = append(user.exts, ent)
@@ -42,7 +42,7 @@ func newEffective(m *mappings.Mapping, c dialects.Capabilities) *effective {
 	user.exts = append(user.exts, otherExtensions(m, dialects.User, c)...)
 	e.types = append(e.types, user)
 	if c.Groups {
-		group := effectiveType{rt: dialects.Group, core: filterSchema(scim.GroupSchemaDef, "", m, dialects.Group, c)}
+		group := effectiveType{rt: dialects.Group, core: filterSchema(scim.GroupSchemaDef, "", m, dialects.Group, c, sh[dialects.Group])}
 		group.exts = otherExtensions(m, dialects.Group, c)
 		if c.GroupMembersOnly {
 			group.note = " (members only: this backend's groups are created and deleted in the backend itself; POST and DELETE answer 501)"
@@ -54,14 +54,15 @@ func newEffective(m *mappings.Mapping, c dialects.Capabilities) *effective {
 
 // filterSchema keeps the attributes and sub-attributes of an RFC schema that
 // the mapping forwards to the backend, and marks what the dialect says
-// its backend requires or sets itself.
-func filterSchema(s scim.Schema, urn string, m *mappings.Mapping, rt dialects.ResourceType, c dialects.Capabilities) scim.Schema {
+// its backend requires or sets itself; what the tenant shadows (sh) is
+// kept, by the gateway.
+func filterSchema(s scim.Schema, urn string, m *mappings.Mapping, rt dialects.ResourceType, c dialects.Capabilities, sh *shadowSet) scim.Schema {
 	out := s
 	out.Attributes = nil
 	// The mapping says what the backend keeps; what the dialect says the
 	// backend sets itself is returned, so published, whatever the mapping.
 	holds := func(p scim.AttrPath) bool {
-		return m == nil || m.Holds(rt, p) || scim.Pick(c.ReadOnly, scim.AttrPath{URN: p.URN, Attr: p.Attr}.String()) != ""
+		return m == nil || m.Holds(rt, p) || scim.Pick(c.ReadOnly, scim.AttrPath{URN: p.URN, Attr: p.Attr}.String()) != "" || sh.holds(p)
 	}
 	for _, a := range s.Attributes {
 		p := scim.AttrPath{URN: urn, Attr: a.Name}

@@ -61,6 +61,9 @@ type tenant struct {
 	// mapping takes. Every body is validated and canonicalised by them.
 	schemas [2]*scim.ResourceSchema
 	limits  scim.Limits
+	// shadows are the attributes the gateway keeps for the backend, by
+	// resource type (tenants.<id>.shadow; shadow.go).
+	shadows [2]*shadowSet
 }
 
 // schema returns the tenant's schema of a resource type.
@@ -183,7 +186,11 @@ func (t *tenant) setDialect(f *dialects.Factory, tc *Tenant, b dialects.Backend)
 	if t.caps.MaxResults > 0 && t.caps.MaxResults < t.maxResults {
 		t.maxResults = t.caps.MaxResults
 	}
-	t.effective = newEffective(tc.Compiled, t.caps)
+	var problems []string
+	if t.shadows, problems = newShadows(tc.Shadow, tc.Compiled, t.caps); len(problems) > 0 {
+		return fmt.Errorf("shadow: %s", strings.Join(problems, "; "))
+	}
+	t.effective = newEffective(tc.Compiled, t.caps, t.shadows)
 	t.schemas = inputSchemas(tc.Compiled, t.caps)
 	t.discovery = newDiscovery(t)
 	return nil
