@@ -6,7 +6,9 @@
 //   - the dialect's mapping tests (dialects/<name>/mapping_test.yaml);
 //   - a user (and group) lifecycle;
 //   - every replay file (testdata/replay: the conversations Entra ID and
-//     Okta really have, with what a dialect skips or refuses, and why);
+//     Okta really have, with what a dialect skips or refuses, and why),
+//     and, for a dialect whose backend drops attributes, every file again
+//     with the gateway keeping them (shadow: unheld) and nothing waived;
 //
 // and checks every request the gateway sent against the backend's wire
 // contract (emulator.CheckWire) and the backend's state after every step
@@ -71,6 +73,14 @@ tenants:
     options: ` + options + "\n"
 }
 
+// ShadowConfig is Config with the tenant keeping, in an embedded state
+// file in dir, every attribute its backend drops (shadow: unheld).
+func ShadowConfig(f *dialects.Factory, dir string) string {
+	c := Config(f)
+	c = strings.Replace(c, "\ntenants:\n", "\nstate: {path: \""+filepath.Join(dir, "state.db")+"\"}\ntenants:\n", 1)
+	return c + "    shadow: unheld\n"
+}
+
 // RunAll runs the suite for every dialect in the registry.
 func RunAll(t *testing.T, reg *dialects.Registry, gw Gateway) {
 	for _, name := range reg.Names() {
@@ -86,7 +96,14 @@ func Run(t *testing.T, reg *dialects.Registry, f *dialects.Factory, gw Gateway) 
 	}
 	t.Run("mapping", func(t *testing.T) { mappingTests(t, reg, f) })
 	t.Run("lifecycle", func(t *testing.T) { lifecycle(t, New(t, gw, f)) })
-	t.Run("replay", func(t *testing.T) { replay(t, func(t *testing.T) *Client { return New(t, gw, f) }, f.Name) })
+	t.Run("replay", func(t *testing.T) { replay(t, func(t *testing.T) *Client { return New(t, gw, f) }, f.Name, false) })
+	if dropsAttributes(f.Name) {
+		// The same conversations with the gateway keeping what the backend
+		// drops: every expectation holds, none is waived.
+		t.Run("replay-shadow", func(t *testing.T) {
+			replay(t, func(t *testing.T) *Client { return newWith(t, gw, ShadowConfig(f, t.TempDir())) }, f.Name, true)
+		})
+	}
 }
 
 // mappingTests runs the dialect's mapping_test.yaml, beside its mapping.
@@ -138,7 +155,12 @@ type Client struct {
 // New serves the dialect's conformance tenant (Config) for the test.
 func New(t *testing.T, gw Gateway, f *dialects.Factory) *Client {
 	t.Helper()
-	h, emu := gw(t, Config(f))
+	return newWith(t, gw, Config(f))
+}
+
+func newWith(t *testing.T, gw Gateway, config string) *Client {
+	t.Helper()
+	h, emu := gw(t, config)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &Client{t: t, srv: srv, emu: emu}
