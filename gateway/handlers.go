@@ -330,8 +330,10 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 		}
 		defer unlock()
 	}
+	// A tenant with shadows reads them before the backend is called: with
+	// the store unreachable, nothing is sent.
 	var shadow []byte
-	if len(shadowOps) > 0 {
+	if t.shadows[rt] != nil {
 		if shadow, err = g.patchShadow(ctx, t, rt, id, shadowOps); err != nil {
 			return nil, err
 		}
@@ -340,14 +342,14 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 	if err != nil {
 		return nil, err
 	}
-	if req.Action == dialects.Patch || shadow != nil {
+	if req.Action == dialects.Patch || len(shadowOps) > 0 {
 		g.forget(ctx, t, rt, id)
 	}
-	if shadow != nil {
+	if len(shadowOps) > 0 {
 		g.keepShadow(ctx, t, rt, id, shadow)
+	}
+	if shadow != nil {
 		resp.Body = merge(resp.Body, shadow)
-	} else if resp.Body, err = g.withShadow(ctx, t, rt, resp.Body); err != nil {
-		return nil, err
 	}
 	rep, err := t.resourceReply(rt, resp, proj)
 	if err == nil && t.patchNoContent && !proj.active() {

@@ -498,13 +498,17 @@ func (g *Gateway) listShadowed(ctx context.Context, t *tenant, rt dialects.Resou
 	return &dialects.Response{Status: http.StatusOK, Body: body}, nil
 }
 
-// patchShadow applies the operations on shadow attributes to the stored
-// document (RFC 7644 §3.5.2, by the gateway's PatchOp engine) and returns
-// the new one; a bad operation is refused before anything is written.
+// patchShadow reads a resource's shadow attributes and applies the
+// operations on them (RFC 7644 §3.5.2, by the gateway's PatchOp engine),
+// returning the new document; a bad operation is refused before anything
+// is written.
 func (g *Gateway) patchShadow(ctx context.Context, t *tenant, rt dialects.ResourceType, id string, ops []scim.PatchOperation) ([]byte, error) {
 	cur, err := g.store.Shadow(ctx, shadowKey(t, rt, id))
 	if err != nil {
 		return nil, g.errShadowRead(t, err)
+	}
+	if len(ops) == 0 {
+		return cur, nil
 	}
 	doc := map[string]any{}
 	if len(cur) > 0 {

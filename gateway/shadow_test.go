@@ -1,14 +1,19 @@
 package gateway
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tidwall/gjson"
 
+	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/builtin"
 	"github.com/scimgw/scimgw/dialects/emulator"
+	"github.com/scimgw/scimgw/gateway/store"
+	"github.com/scimgw/scimgw/gateway/store/storetest"
 )
 
 // shadowTenant is an emulated tenant "s" of dialect with shadow: unheld,
@@ -136,5 +141,84 @@ tenants:
 		if err == nil || !strings.Contains(err.Error(), "c.yaml:7:13: tenants.s.shadow") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("shadow %s: %v, want %q at 7:13", tc.shadow, err, tc.want)
 		}
+	}
+}
+
+// flakyStore fails PutShadow a number of times, or Shadow always.
+type flakyStore struct {
+	store.Store
+	putFailures atomic.Int32
+	readsFail   bool
+}
+
+func (f *flakyStore) PutShadow(ctx context.Context, k store.Key, doc []byte, index map[string]string) error {
+	if f.putFailures.Add(-1) >= 0 {
+		return errBroken
+	}
+	return f.Store.PutShadow(ctx, k, doc, index)
+}
+
+func (f *flakyStore) Shadow(ctx context.Context, k store.Key) ([]byte, error) {
+	if f.readsFail {
+		return nil, errBroken
+	}
+	return f.Store.Shadow(ctx, k)
+}
+
+// The backend write comes first; a store write that fails after it is
+// retried, and when it keeps failing the create still answers (the user
+// exists) while the log and the metrics say what was not kept.
+func TestShadowWriteFailure(t *testing.T) {
+	h := shadowTenant(t, "identityiq", `{type: basic, username: spadmin, password: emulator-password}`, "unheld")
+	fs := &flakyStore{Store: h.gw.store}
+	h.gw.store = fs
+	create := func(name string) response {
+		return h.do("POST", "/s/scim/v2/Users", acmeToken, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"`+name+`","externalId":"x-`+name+`","name":{"givenName":"A","familyName":"B"},"emails":[{"value":"`+name+`@example.com","primary":true}]}`).wantStatus(t, 201)
+	}
+	// Two failures: the third attempt stores it.
+	fs.putFailures.Store(2)
+	r := create("retried")
+	if g := h.do("GET", "/s/scim/v2/Users/"+r.json.Get("id").String(), acmeToken, ""); g.json.Get("externalId").String() != "x-retried" {
+		t.Fatalf("after two failed store writes: %s", g.body)
+	}
+	// Failing for good: 201 (the backend holds the user), reported.
+	fs.putFailures.Store(100)
+	r = create("lost")
+	if h.emu("s").Resource("Users", r.json.Get("id").String()) == nil {
+		t.Fatal("the backend does not hold the user")
+	}
+	if h.logs.FilterMessageSnippet("shadow attributes could not be stored").Len() != 1 {
+		t.Fatal("the failed store write was not logged")
+	}
+	var m strings.Builder
+	h.gw.metrics.write(&m)
+	if !strings.Contains(m.String(), `scimgw_state_errors_total{tenant="s",op="shadow_write"} 1`) {
+		t.Fatalf("metrics:\n%s", m.String())
+	}
+	// A read while the store is down is a 503, never a user missing values.
+	fs.readsFail = true
+	h.do("GET", "/s/scim/v2/Users/"+r.json.Get("id").String(), acmeToken, "").wantError(t, 503, "")
+	// And a PATCH is refused before anything reaches the backend.
+	sent := len(h.emu("s").Requests())
+	h.do("PATCH", "/s/scim/v2/Users/"+r.json.Get("id").String(), acmeToken, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"name.givenName","value":"C"}]}`).wantError(t, 503, "")
+	if n := len(h.emu("s").Requests()) - sent; n != 0 {
+		t.Fatalf("%d requests reached the backend with the store down", n)
+	}
+}
+
+// Replicas on one PostgreSQL share what they keep: written through one,
+// read and found through the other.
+func TestShadowAcrossReplicas(t *testing.T) {
+	_, url := sharedBackend(t, "identityiq")
+	state := `state: {driver: postgres, dsn: "` + storetest.PostgresDSN(t) + `"}`
+	cfg := strings.Replace(replicaConfig("identityiq", url, state), "auth: {type: bearer, token: "+dialects.EmulatorToken+"}", "auth: {type: basic, username: spadmin, password: emulator-password}", 1) + "    shadow: unheld\n"
+	a, b := newHarness(t, cfg), newHarness(t, cfg)
+	r := a.do("POST", "/r/scim/v2/Users", acmeToken, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen","externalId":"ext-9","name":{"givenName":"A","familyName":"B"},"emails":[{"value":"b@example.com","primary":true}]}`).wantStatus(t, 201)
+	id := r.json.Get("id").String()
+	if g := b.do("GET", "/r/scim/v2/Users/"+id, acmeToken, ""); g.json.Get("externalId").String() != "ext-9" {
+		t.Fatalf("the other replica: %s", g.body)
+	}
+	if l := b.do("GET", `/r/scim/v2/Users?filter=externalId+eq+%22ext-9%22`, acmeToken, ""); l.json.Get("Resources.0.id").String() != id {
+		t.Fatalf("the other replica's lookup: %s", l.body)
 	}
 }
