@@ -14,6 +14,7 @@ import (
 	"github.com/scimgw/scimgw/dialects/emulator"
 	"github.com/scimgw/scimgw/gateway/store"
 	"github.com/scimgw/scimgw/gateway/store/storetest"
+	"github.com/scimgw/scimgw/mappings/scim"
 )
 
 // shadowTenant is an emulated tenant "s" of dialect with shadow: unheld,
@@ -222,3 +223,54 @@ func TestShadowAcrossReplicas(t *testing.T) {
 		t.Fatalf("the other replica's lookup: %s", l.body)
 	}
 }
+
+// FuzzShadow: whatever a client sends and a backend answers, extracting
+// and merging shadow attributes yields JSON objects, extract keeps only
+// shadowed attributes, and a merge carries every shadowed value.
+func FuzzShadow(f *testing.F) {
+	f.Add([]byte(`{"userName":"a","externalId":"x","title":"t","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"d","manager":{"value":"m"}}}`),
+		[]byte(`{"id":"1","userName":"a","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"m"}}}`))
+	f.Add([]byte(`{"externalId":null,"EXTERNALID":"y"}`), []byte(`{"externalId":1,"id":"2"}`))
+	f.Add([]byte(`{}`), []byte(`[]`))
+	s := &shadowSet{rt: dialects.User}
+	for _, a := range []shadowAttr{{def: scimAttr("externalId", true)}, {def: scimAttr("title", false)}, {urn: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", def: scimAttr("department", false)}} {
+		a.key = strings.ToLower(a.def.Name)
+		s.attrs = append(s.attrs, a)
+	}
+	f.Fuzz(func(t *testing.T, body, answer []byte) {
+		if !gjson.ValidBytes(body) || !gjson.ValidBytes(answer) {
+			return
+		}
+		sh := s.extract(body)
+		if !gjson.ValidBytes(sh) || !gjson.ParseBytes(sh).IsObject() {
+			t.Fatalf("extract(%s) = %s", body, sh)
+		}
+		gjson.ParseBytes(sh).ForEach(func(k, v gjson.Result) bool {
+			if v.IsObject() && strings.HasPrefix(strings.ToLower(k.Str), "urn:") {
+				v.ForEach(func(sk, _ gjson.Result) bool {
+					if s.find(scimPath(k.Str, sk.Str)) == nil {
+						t.Fatalf("extract kept %s:%s", k.Str, sk.Str)
+					}
+					return true
+				})
+			} else if s.find(scimPath("", k.Str)) == nil {
+				t.Fatalf("extract kept %s", k.Str)
+			}
+			return true
+		})
+		if !gjson.ParseBytes(answer).IsObject() {
+			return
+		}
+		m := merge(answer, sh)
+		if !gjson.ValidBytes(m) || !gjson.ParseBytes(m).IsObject() {
+			t.Fatalf("merge(%s, %s) = %s", answer, sh, m)
+		}
+		s.index(sh) // must not panic
+	})
+}
+
+func scimAttr(name string, caseExact bool) scim.Attribute {
+	return scim.Attribute{Name: name, Type: "string", CaseExact: caseExact}
+}
+
+func scimPath(urn, attr string) scim.AttrPath { return scim.AttrPath{URN: urn, Attr: attr} }
