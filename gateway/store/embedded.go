@@ -204,6 +204,7 @@ type lease struct {
 	owner   string
 	expires time.Time
 	settled bool
+	waiters int // Claims that found it held
 	out     Outcome
 }
 
@@ -227,6 +228,7 @@ func (l *leases) Claim(_ context.Context, name, owner string, ttl time.Duration)
 		out := r.out
 		return Claim{Done: &out}, nil
 	case now.Before(r.expires) && !r.settled:
+		r.waiters++
 		return Claim{}, nil
 	default:
 		l.drop(name, r)
@@ -286,6 +288,11 @@ func (l *leases) Settle(_ context.Context, name, owner string, o Outcome, keep t
 	r := l.rows[name]
 	if r == nil || r.owner != owner || r.settled {
 		return ErrLost
+	}
+	if r.waiters == 0 && o.Status != 0 {
+		delete(l.rows, name) // nobody waits for it
+		l.wake(name)
+		return nil
 	}
 	o.Body = bytes.Clone(o.Body)
 	r.settled, r.out, r.expires = true, o, time.Now().Add(keep)

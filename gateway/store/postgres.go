@@ -26,6 +26,7 @@ var migrations = []string{
 		owner       text NOT NULL,
 		expires_at  timestamptz NOT NULL,
 		settled     boolean NOT NULL DEFAULT false,
+		waiters     integer NOT NULL DEFAULT 0,
 		status      integer NOT NULL DEFAULT 0,
 		body        bytea,
 		scim_type   text NOT NULL DEFAULT '',
@@ -146,9 +147,10 @@ func (p *Postgres) Claim(ctx context.Context, name, owner string, ttl time.Durat
 			case !expired && settled && o.Status != 0:
 				c.Done = &o
 			case !expired && !settled:
+				_, err = tx.Exec(ctx, `UPDATE scimgw_claims SET waiters = waiters + 1 WHERE name = $1`, []byte(name))
 			default:
 				_, err = tx.Exec(ctx, `UPDATE scimgw_claims SET owner = $2, expires_at = now() + $3 * interval '1 millisecond',
-					settled = false, status = 0, body = NULL, scim_type = '', detail = '', tenant = '', rtype = '', resource_id = ''
+					settled = false, waiters = 0, status = 0, body = NULL, scim_type = '', detail = '', tenant = '', rtype = '', resource_id = ''
 					WHERE name = $1`, []byte(name), owner, ms(ttl))
 				c.Ours, c.TookOver = true, !settled || o.Status == 0
 			}
@@ -161,14 +163,30 @@ func (p *Postgres) Claim(ctx context.Context, name, owner string, ttl time.Durat
 }
 
 func (p *Postgres) Settle(ctx context.Context, name, owner string, o Outcome, keep time.Duration) error {
-	tag, err := p.pool.Exec(ctx, `UPDATE scimgw_claims SET settled = true, expires_at = now() + $3 * interval '1 millisecond',
-		status = $4, body = $5, scim_type = $6, detail = $7, tenant = $8, rtype = $9, resource_id = $10
-		WHERE name = $1 AND owner = $2 AND NOT settled`,
-		[]byte(name), owner, ms(keep), o.Status, o.Body, o.ScimType, noNUL(o.Detail), o.Tenant, o.Type, []byte(o.ID))
-	if err == nil && tag.RowsAffected() == 0 {
-		return ErrLost
+	for range 3 {
+		// Kept when someone waits for it, or when it is unknown.
+		tag, err := p.pool.Exec(ctx, `UPDATE scimgw_claims SET settled = true, expires_at = now() + $3 * interval '1 millisecond',
+			status = $4, body = $5, scim_type = $6, detail = $7, tenant = $8, rtype = $9, resource_id = $10
+			WHERE name = $1 AND owner = $2 AND NOT settled AND (waiters > 0 OR $4 = 0)`,
+			[]byte(name), owner, ms(keep), o.Status, o.Body, o.ScimType, noNUL(o.Detail), o.Tenant, o.Type, []byte(o.ID))
+		if err != nil || tag.RowsAffected() == 1 {
+			return err
+		}
+		tag, err = p.pool.Exec(ctx, `DELETE FROM scimgw_claims WHERE name = $1 AND owner = $2 AND NOT settled AND waiters = 0`, []byte(name), owner)
+		if err != nil || tag.RowsAffected() == 1 {
+			return err
+		}
+		var mine bool
+		err = p.pool.QueryRow(ctx, `SELECT count(*) > 0 FROM scimgw_claims WHERE name = $1 AND owner = $2 AND NOT settled`, []byte(name), owner).Scan(&mine)
+		if err != nil {
+			return err
+		}
+		if !mine {
+			return ErrLost
+		}
+		// A waiter came between the two statements: keep it after all.
 	}
-	return err
+	return ErrLost
 }
 
 func (p *Postgres) Release(ctx context.Context, name, owner string) error {

@@ -21,8 +21,10 @@ type Store interface {
 	// neither Ours nor Done (see Wait).
 	Claim(ctx context.Context, name, owner string, ttl time.Duration) (Claim, error)
 	// Settle records the outcome of owner's claim and keeps it for keep,
-	// so that a create waiting on name answers the same. ErrLost when the
-	// claim is no longer owner's (it expired and was taken).
+	// so that a create waiting on name answers the same. An outcome no
+	// Claim found busy is not kept (nobody waits for it; a later create of
+	// the name is a create of its own), unless it is unknown. ErrLost when
+	// the claim is no longer owner's (it expired and was taken).
 	Settle(ctx context.Context, name, owner string, o Outcome, keep time.Duration) error
 	// Release gives up owner's unsettled claim (or lock) on name.
 	Release(ctx context.Context, name, owner string) error
@@ -87,16 +89,21 @@ func Wait(ctx context.Context, s Store, name, owner string, ttl time.Duration) (
 	n, _ := s.(notifier)
 	pause, waited := 5*time.Millisecond, false
 	for {
-		var changed <-chan struct{}
-		if n != nil {
-			changed = n.changed(name) // before Claim: a change after it is not missed
-		}
 		c, err := s.Claim(ctx, name, owner, ttl)
 		c.Waited = waited
 		if err != nil || c.Ours || c.Done != nil {
 			return c, err
 		}
 		waited = true
+		var changed <-chan struct{}
+		if n != nil {
+			// Subscribe, then look again: a change in between is not missed.
+			changed = n.changed(name)
+			if c, err = s.Claim(ctx, name, owner, ttl); err != nil || c.Ours || c.Done != nil {
+				c.Waited = true
+				return c, err
+			}
+		}
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, twin func(t *testing
 		{"ExpiredClaimIsTakenOver", expiredClaimIsTakenOver},
 		{"KeptOutcomeExpires", keptOutcomeExpires},
 		{"UnknownOutcomeIsTakenOver", unknownOutcomeIsTakenOver},
+		{"OutcomeNobodyWaitedForIsNotKept", outcomeNobodyWaitedFor},
 		{"SettleAfterLosingFails", settleAfterLosingFails},
 		{"ForgetDropsOutcomesOfAResource", forgetDropsOutcomes},
 		{"WaitAndLock", waitAndLock},
@@ -123,6 +124,7 @@ func settledOutcomeIsShared(t *testing.T, a, b store.Store) {
 	// An error outcome keeps its SCIM type and detail.
 	_, err = a.Claim(ctx, "e", "first", time.Minute)
 	must(t, err)
+	b.Claim(ctx, "e", "x", time.Minute) // waits
 	must(t, a.Settle(ctx, "e", "first", store.Outcome{Status: 409, ScimType: "uniqueness", Detail: "userName exists"}, time.Minute))
 	c, err = b.Claim(ctx, "e", "x", time.Minute)
 	must(t, err)
@@ -168,6 +170,9 @@ func expiredClaimIsTakenOver(t *testing.T, a, b store.Store) {
 func keptOutcomeExpires(t *testing.T, a, b store.Store) {
 	_, err := a.Claim(ctx, "n", "first", time.Minute)
 	must(t, err)
+	if c, _ := b.Claim(ctx, "n", "waiter", time.Minute); c.Ours {
+		t.Fatal("held claim granted")
+	}
 	must(t, a.Settle(ctx, "n", "first", store.Outcome{Status: 201, Tenant: "t", Type: "User", ID: "1"}, 150*time.Millisecond))
 	time.Sleep(300 * time.Millisecond)
 	c, err := b.Claim(ctx, "n", "later", time.Minute)
@@ -188,15 +193,25 @@ func settleAfterLosingFails(t *testing.T, a, b store.Store) {
 	}
 }
 
+// settleWaited claims name, lets another owner find it busy, and settles.
+func settleWaited(t *testing.T, a, b store.Store, name string, o store.Outcome) {
+	t.Helper()
+	c, err := a.Claim(ctx, name, "o", time.Minute)
+	must(t, err)
+	if !c.Ours {
+		t.Fatalf("claim %s: %+v", name, c)
+	}
+	if c, _ := b.Claim(ctx, name, "waiter", time.Minute); c.Ours || c.Done != nil {
+		t.Fatalf("held claim %s: %+v", name, c)
+	}
+	must(t, a.Settle(ctx, name, "o", o, time.Minute))
+}
+
 func forgetDropsOutcomes(t *testing.T, a, b store.Store) {
 	for _, n := range []string{"n1", "n2"} {
-		_, err := a.Claim(ctx, n, "o", time.Minute)
-		must(t, err)
-		must(t, a.Settle(ctx, n, "o", store.Outcome{Status: 201, Tenant: "t", Type: "User", ID: "7"}, time.Minute))
+		settleWaited(t, a, b, n, store.Outcome{Status: 201, Tenant: "t", Type: "User", ID: "7"})
 	}
-	_, err := a.Claim(ctx, "other", "o", time.Minute)
-	must(t, err)
-	must(t, a.Settle(ctx, "other", "o", store.Outcome{Status: 201, Tenant: "t", Type: "Group", ID: "7"}, time.Minute))
+	settleWaited(t, a, b, "other", store.Outcome{Status: 201, Tenant: "t", Type: "Group", ID: "7"})
 	must(t, b.Forget(ctx, "t", "User", "7"))
 	for _, n := range []string{"n1", "n2"} {
 		if c, _ := a.Claim(ctx, n, "p", time.Minute); !c.Ours || c.TookOver {
@@ -359,5 +374,18 @@ func unknownOutcomeIsTakenOver(t *testing.T, a, b store.Store) {
 	}
 	if c, _ := a.Claim(ctx, "n", "third", time.Minute); c.Ours || c.Done != nil {
 		t.Fatalf("the new owner's claim: %+v, want busy", c)
+	}
+}
+
+// A create nobody waited for leaves nothing behind: the next create of
+// the name is a create of its own, and the store does not grow.
+func outcomeNobodyWaitedFor(t *testing.T, a, b store.Store) {
+	_, err := a.Claim(ctx, "n", "first", time.Minute)
+	must(t, err)
+	must(t, a.Settle(ctx, "n", "first", store.Outcome{Status: 201, Body: []byte(`{"id":"1"}`), Tenant: "t", Type: "User", ID: "1"}, time.Minute))
+	c, err := b.Claim(ctx, "n", "later", time.Minute)
+	must(t, err)
+	if !c.Ours || c.TookOver || c.Done != nil {
+		t.Fatalf("after an outcome nobody waited for: %+v, want ours", c)
 	}
 }
