@@ -29,7 +29,8 @@ import (
 //     claim is held (an IdP's retry after a timeout, on any replica
 //     sharing the store) waits and answers with the first one's outcome
 //     (201 with the same resource, or its 409) instead of sending a
-//     second POST. One that comes after the first settled is a create of
+//     second POST; a definitive refusal (4xx) is shared the same way. One
+//     that comes after the first settled is a create of
 //     its own: the backend answers it (409 while the resource exists). A
 //     create whose outcome is unknown settles its claim as unknown, so
 //     the next one looks the resource up first, as does one that takes
@@ -178,20 +179,21 @@ func (g *Gateway) shadowed(ctx context.Context, t *tenant, req *dialects.Request
 	return resp, nil
 }
 
-// outcomeOf is what a create's claim settles as: a success or a 409 is
-// given to the creates of the same name that follow; any other error is
-// not (the claim is released), and an unknown outcome makes the next one
-// look first.
+// outcomeOf is what a create's claim settles as, for the creates that
+// waited on it: a success, or a definitive refusal (a 4xx, in the words a
+// client gets); an unknown outcome makes the next create look first; a
+// gateway-side or backend 5xx is not shared (the claim is released, and
+// each waiting create runs its own).
 func outcomeOf(t *tenant, rt dialects.ResourceType, resp *dialects.Response, err error) store.Outcome {
-	var de *dialects.Error
 	switch {
 	case err == nil:
 		id := scim.Field(scim.Parse(resp.Body), "id").String()
 		return store.Outcome{Status: resp.Status, Body: resp.Body, Tenant: t.id, Type: rt.String(), ID: id}
 	case ambiguous(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		return store.Outcome{}
-	case errors.As(err, &de) && de.Status == http.StatusConflict:
-		return store.Outcome{Status: de.Status, ScimType: de.ScimType, Detail: de.Detail}
+	}
+	if status, scimType, detail, _ := clientError(err, "-"); status >= 400 && status < 500 {
+		return store.Outcome{Status: status, ScimType: scimType, Detail: detail}
 	}
 	return store.Outcome{Status: -1} // released
 }

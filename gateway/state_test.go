@@ -121,6 +121,31 @@ func TestLedgerOneCreate(t *testing.T) {
 	}
 }
 
+// A refusal is shared too: identical creates sent together while the
+// backend refuses the first get its answer, and the backend sees one POST.
+func TestLedgerSharesARefusal(t *testing.T) {
+	hs, emu := replicas(t, 1, "scim2")
+	emu.Inject(emulator.Fault{Method: http.MethodPost, Delay: 300 * time.Millisecond, Status: 400})
+	var wg sync.WaitGroup
+	answers := make([]response, 10)
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = hs[0].do("POST", "/r/scim/v2/Users", acmeToken, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com"}`)
+		}()
+	}
+	wg.Wait()
+	for i, r := range answers {
+		if r.status != 400 || r.json.Get("schemas.0").String() != "urn:ietf:params:scim:api:messages:2.0:Error" {
+			t.Fatalf("answer %d: %d %s", i, r.status, r.body)
+		}
+	}
+	if got := posts(emu, "/Users"); got != 1 {
+		t.Fatalf("the backend received %d POSTs, want 1", got)
+	}
+}
+
 // A claim left by a replica that died is taken over: the create looks the
 // user up first, and finds the one the dead replica created.
 func TestLedgerTakeOver(t *testing.T) {
