@@ -65,6 +65,21 @@ func replicas(t *testing.T, n int, dialect string) ([]*harness, *emulator.Server
 	return hs, emu
 }
 
+// together sends n requests at once and returns their answers in order.
+func together(n int, send func(i int) response) []response {
+	answers := make([]response, n)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = send(i)
+		}()
+	}
+	wg.Wait()
+	return answers
+}
+
 func posts(emu *emulator.Server, path string) int {
 	n := 0
 	for _, r := range emu.Requests() {
@@ -84,21 +99,14 @@ func TestLedgerOneCreate(t *testing.T) {
 			// The first POST is slow, so that the others come while it runs.
 			emu.Inject(emulator.Fault{Method: http.MethodPost, Delay: 300 * time.Millisecond, Slow: true})
 			body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com","externalId":"e-1"}`
-			var wg sync.WaitGroup
-			answers := make([]response, 50)
-			for i := range answers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					// userName is case-insensitive: so is the claim.
-					b := body
-					if i%3 == 0 {
-						b = strings.Replace(body, "bjensen@", "BJensen@", 1)
-					}
-					answers[i] = hs[i%n].do("POST", "/r/scim/v2/Users", acmeToken, b)
-				}()
-			}
-			wg.Wait()
+			answers := together(50, func(i int) response {
+				// userName is case-insensitive: so is the claim.
+				b := body
+				if i%3 == 0 {
+					b = strings.Replace(body, "bjensen@", "BJensen@", 1)
+				}
+				return hs[i%n].do("POST", "/r/scim/v2/Users", acmeToken, b)
+			})
 			id := ""
 			for i, r := range answers {
 				switch {
@@ -126,16 +134,9 @@ func TestLedgerOneCreate(t *testing.T) {
 func TestLedgerSharesARefusal(t *testing.T) {
 	hs, emu := replicas(t, 1, "scim2")
 	emu.Inject(emulator.Fault{Method: http.MethodPost, Delay: 300 * time.Millisecond, Status: 400})
-	var wg sync.WaitGroup
-	answers := make([]response, 10)
-	for i := range answers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			answers[i] = hs[0].do("POST", "/r/scim/v2/Users", acmeToken, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com"}`)
-		}()
-	}
-	wg.Wait()
+	answers := together(10, func(int) response {
+		return hs[0].do("POST", "/r/scim/v2/Users", acmeToken, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com"}`)
+	})
 	for i, r := range answers {
 		if r.status != 400 || r.json.Get("schemas.0").String() != "urn:ietf:params:scim:api:messages:2.0:Error" {
 			t.Fatalf("answer %d: %d %s", i, r.status, r.body)
@@ -213,19 +214,15 @@ func TestLockSerialisesReadModifyWrite(t *testing.T) {
 		users = append(users, emu.Seed("Users", map[string]any{"userName": fmt.Sprintf("u%d@example.com", i), "name": map[string]any{"givenName": "U", "familyName": fmt.Sprint(i)}, "emails": []any{map[string]any{"value": fmt.Sprintf("u%d@example.com", i), "primary": true}}}))
 	}
 	team := emu.Seed("Groups", map[string]any{"displayName": "Responders"})
-	var wg sync.WaitGroup
-	for i, u := range users {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := hs[i%2].do("PATCH", "/r/scim/v2/Groups/"+team, acmeToken,
-				`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"`+u+`"}]}]}`)
-			if r.status != 200 {
-				t.Errorf("add %s: %d %s", u, r.status, r.body)
-			}
-		}()
+	adds := together(len(users), func(i int) response {
+		return hs[i%2].do("PATCH", "/r/scim/v2/Groups/"+team, acmeToken,
+			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"`+users[i]+`"}]}]}`)
+	})
+	for i, r := range adds {
+		if r.status != 200 {
+			t.Errorf("add %s: %d %s", users[i], r.status, r.body)
+		}
 	}
-	wg.Wait()
 	r := hs[0].do("GET", "/r/scim/v2/Groups/"+team, acmeToken, "").wantStatus(t, 200)
 	if n := len(r.json.Get("members").Array()); n != 40 {
 		t.Fatalf("%d members after 40 concurrent adds, want 40", n)

@@ -52,6 +52,23 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, twin func(t *testing
 
 var ctx = context.Background()
 
+// onBoth runs fn n times at once, alternating the two handles.
+func onBoth(n int, a, b store.Store, fn func(i int, s store.Store)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			fn(i, s)
+		}()
+	}
+	wg.Wait()
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -60,33 +77,23 @@ func must(t *testing.T, err error) {
 }
 
 func claimIsExclusive(t *testing.T, a, b store.Store) {
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	ours := 0
-	for i := range 40 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := a
-			if i%2 == 1 {
-				s = b
-			}
-			c, err := s.Claim(ctx, "create/t/User/bjensen", fmt.Sprint("owner-", i), time.Minute)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if c.Done != nil || c.TookOver {
-				t.Errorf("first claims: %+v", c)
-			}
-			if c.Ours {
-				mu.Lock()
-				ours++
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	onBoth(40, a, b, func(i int, s store.Store) {
+		c, err := s.Claim(ctx, "create/t/User/bjensen", fmt.Sprint("owner-", i), time.Minute)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if c.Done != nil || c.TookOver {
+			t.Errorf("first claims: %+v", c)
+		}
+		if c.Ours {
+			mu.Lock()
+			ours++
+			mu.Unlock()
+		}
+	})
 	if ours != 1 {
 		t.Fatalf("%d of 40 concurrent claims were granted, want exactly 1", ours)
 	}
@@ -247,33 +254,23 @@ func waitAndLock(t *testing.T, a, b store.Store) {
 	// Lock serialises: 20 holders across both handles, never two at once.
 	var mu sync.Mutex
 	inside, most, done := 0, 0, 0
-	var wg sync.WaitGroup
-	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := a
-			if i%2 == 1 {
-				s = b
-			}
-			unlock, err := store.Lock(ctx, s, "lock/t/Group/1", fmt.Sprint("w", i), time.Minute)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			inside++
-			most = max(most, inside)
-			mu.Unlock()
-			time.Sleep(5 * time.Millisecond)
-			mu.Lock()
-			inside--
-			done++
-			mu.Unlock()
-			unlock()
-		}()
-	}
-	wg.Wait()
+	onBoth(20, a, b, func(i int, s store.Store) {
+		unlock, err := store.Lock(ctx, s, "lock/t/Group/1", fmt.Sprint("w", i), time.Minute)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		mu.Lock()
+		inside++
+		most = max(most, inside)
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		inside--
+		done++
+		mu.Unlock()
+		unlock()
+	})
 	if most != 1 || done != 20 {
 		t.Fatalf("lock: at most %d holders at once, %d of 20 done", most, done)
 	}
