@@ -387,14 +387,23 @@ func (g *Gateway) errShadowRead(t *tenant, err error) error {
 	return busy("the gateway's state store, which holds attributes this backend drops, is unavailable; retry later", err)
 }
 
-// withShadows merges the shadow attributes of every resource of a list.
+// withShadows merges the shadow attributes of every resource of a list,
+// read from the store in one call.
 func (g *Gateway) withShadows(ctx context.Context, t *tenant, rt dialects.ResourceType, body []byte) ([]byte, error) {
 	if t.shadows[rt] == nil {
 		return body, nil
 	}
 	doc := scim.Parse(body)
+	resources := scim.Field(doc, "Resources").Array()
+	ids := make([]string, 0, len(resources))
+	for _, r := range resources {
+		ids = append(ids, scim.Field(r, "id").String())
+	}
+	shadows, err := g.store.Shadows(ctx, t.id, rt.String(), ids)
+	if err != nil {
+		return nil, g.errShadowRead(t, err)
+	}
 	var o jsonObject
-	var err error
 	doc.ForEach(func(k, v gjson.Result) bool {
 		if k.Str != "Resources" || !v.IsArray() {
 			o.add(k.Raw, []byte(v.Raw))
@@ -402,21 +411,17 @@ func (g *Gateway) withShadows(ctx context.Context, t *tenant, rt dialects.Resour
 		}
 		var arr bytes.Buffer
 		arr.WriteByte('[')
-		for i, r := range v.Array() {
-			var m []byte
-			if m, err = g.withShadow(ctx, t, rt, []byte(r.Raw)); err != nil {
-				return false
-			}
+		for i, r := range resources {
 			if i > 0 {
 				arr.WriteByte(',')
 			}
-			arr.Write(m)
+			arr.Write(merge([]byte(r.Raw), shadows[ids[i]]))
 		}
 		arr.WriteByte(']')
 		o.add(k.Raw, arr.Bytes())
 		return true
 	})
-	return o.bytes(), err
+	return o.bytes(), nil
 }
 
 // shadowFilter finds the term of a filter the store answers: an eq on a

@@ -109,6 +109,23 @@ func (e *Embedded) Shadow(_ context.Context, k Key) ([]byte, error) {
 	return doc, err
 }
 
+func (e *Embedded) Shadows(_ context.Context, tenant, typ string, ids []string) (map[string][]byte, error) {
+	if e.db == nil {
+		return nil, errNoFile
+	}
+	out := map[string][]byte{}
+	err := e.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketShadows)
+		for _, id := range ids {
+			if v := b.Get(key(tenant, typ, id)); v != nil {
+				out[id] = bytes.Clone(v)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 func (e *Embedded) PutShadow(_ context.Context, k Key, doc []byte, index map[string]string) error {
 	if e.db == nil {
 		return errNoFile

@@ -209,6 +209,27 @@ func (p *Postgres) Shadow(ctx context.Context, k Key) ([]byte, error) {
 	return doc, err
 }
 
+func (p *Postgres) Shadows(ctx context.Context, tenant, typ string, ids []string) (map[string][]byte, error) {
+	keys := make([][]byte, len(ids))
+	for i, id := range ids {
+		keys[i] = []byte(id)
+	}
+	rows, err := p.pool.Query(ctx, `SELECT id, doc FROM scimgw_shadows WHERE tenant = $1 AND rtype = $2 AND id = ANY($3)`, tenant, typ, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]byte{}
+	for rows.Next() {
+		var id, doc []byte
+		if err := rows.Scan(&id, &doc); err != nil {
+			return nil, err
+		}
+		out[string(id)] = doc
+	}
+	return out, rows.Err()
+}
+
 func (p *Postgres) PutShadow(ctx context.Context, k Key, doc []byte, index map[string]string) error {
 	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO scimgw_shadows (tenant, rtype, id, doc) VALUES ($1, $2, $3, $4)

@@ -35,6 +35,9 @@ type Store interface {
 	// Shadow returns the shadow attributes of a resource (a JSON object),
 	// or nil when it has none.
 	Shadow(ctx context.Context, k Key) ([]byte, error)
+	// Shadows is Shadow for many resources of (tenant, typ) at once (a
+	// page of a list): ids without shadow attributes are absent.
+	Shadows(ctx context.Context, tenant, typ string, ids []string) (map[string][]byte, error)
 	// PutShadow replaces the shadow attributes of a resource and the
 	// values they are found by (attribute name → value; see FindShadow).
 	PutShadow(ctx context.Context, k Key, doc []byte, index map[string]string) error

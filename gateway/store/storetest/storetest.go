@@ -307,6 +307,15 @@ func shadows(t *testing.T, a, b store.Store) {
 	if string(doc) != `{"externalId":"E1"}` {
 		t.Fatalf("shadow %s", doc)
 	}
+	// Many at once: those with shadows, by id.
+	many, err := b.Shadows(ctx, "t", "User", []string{"id-1", "nope", "id\x00-2/é"})
+	must(t, err)
+	if len(many) != 2 || string(many["id-1"]) != `{"externalId":"E1"}` || string(many["id\x00-2/é"]) != `{"externalId":"E1x"}` {
+		t.Fatalf("shadows: %q", many)
+	}
+	if none, err := b.Shadows(ctx, "t", "User", nil); err != nil || len(none) != 0 {
+		t.Fatalf("shadows of no ids: %q, %v", none, err)
+	}
 	// Replacing replaces the index too.
 	must(t, b.PutShadow(ctx, k, []byte(`{"externalId":"E2"}`), map[string]string{"externalId": "E2"}))
 	find("externalId", "E1")
