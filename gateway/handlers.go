@@ -285,12 +285,9 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	if err != nil {
 		return nil, err
 	}
-	if action == dialects.Replace {
-		g.forget(ctx, t, rt, id)
-		if shadow != nil {
-			g.keepShadow(ctx, t, rt, id, shadow)
-			resp.Body = merge(resp.Body, shadow)
-		}
+	if action == dialects.Replace && shadow != nil {
+		g.keepShadow(ctx, t, rt, id, shadow)
+		resp.Body = merge(resp.Body, shadow)
 	}
 	rep, err := t.resourceReply(rt, resp, proj)
 	if err == nil && action == dialects.Create {
@@ -342,9 +339,6 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 	if err != nil {
 		return nil, err
 	}
-	if req.Action == dialects.Patch || len(shadowOps) > 0 {
-		g.forget(ctx, t, rt, id)
-	}
 	if len(shadowOps) > 0 {
 		g.keepShadow(ctx, t, rt, id, shadow)
 	}
@@ -365,7 +359,6 @@ func (g *Gateway) delete(c *gin.Context, t *tenant, rt dialects.ResourceType, id
 	if _, err := t.dialect.Do(ctx, &dialects.Request{Action: dialects.Delete, Type: rt, ID: id, IfMatch: t.conditional(c, "If-Match")}); err != nil {
 		return nil, err
 	}
-	g.forget(ctx, t, rt, id)
 	if t.shadows[rt] != nil {
 		if err := g.store.DeleteShadow(context.WithoutCancel(ctx), shadowKey(t, rt, id)); err != nil {
 			g.metrics.stateError(t.id, "shadow_delete")

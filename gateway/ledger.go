@@ -156,7 +156,7 @@ func (g *Gateway) create(ctx context.Context, t *tenant, req *dialects.Request, 
 		}
 	}
 	resp, err := g.shadowed(ctx, t, req, shadow, found)
-	g.settle(ctx, t, name, owner, outcomeOf(t, req.Type, resp, err))
+	g.settle(ctx, t, name, owner, outcomeOf(resp, err))
 	return resp, err
 }
 
@@ -184,11 +184,10 @@ func (g *Gateway) shadowed(ctx context.Context, t *tenant, req *dialects.Request
 // client gets); an unknown outcome makes the next create look first; a
 // gateway-side or backend 5xx is not shared (the claim is released, and
 // each waiting create runs its own).
-func outcomeOf(t *tenant, rt dialects.ResourceType, resp *dialects.Response, err error) store.Outcome {
+func outcomeOf(resp *dialects.Response, err error) store.Outcome {
 	switch {
 	case err == nil:
-		id := scim.Field(scim.Parse(resp.Body), "id").String()
-		return store.Outcome{Status: resp.Status, Body: resp.Body, Tenant: t.id, Type: rt.String(), ID: id}
+		return store.Outcome{Status: resp.Status, Body: resp.Body}
 	case ambiguous(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		return store.Outcome{}
 	}
@@ -221,18 +220,9 @@ func outcomeAnswer(o *store.Outcome) (*dialects.Response, error) {
 	return nil, &dialects.Error{Status: o.Status, ScimType: o.ScimType, Detail: o.Detail}
 }
 
-// forget drops the ledger's kept outcomes naming a resource after a write
-// to it changed or removed it.
-func (g *Gateway) forget(ctx context.Context, t *tenant, rt dialects.ResourceType, id string) {
-	if err := g.store.Forget(context.WithoutCancel(ctx), t.id, rt.String(), id); err != nil {
-		g.metrics.stateError(t.id, "forget")
-		t.log.Warn("could not drop the ledger's outcomes of a changed resource", zap.Error(err))
-	}
-}
-
 // lockFor holds the write lock of a resource while the gateway applies a
-// PATCH by read-modify-write; no lock is needed (nil unlock) when the
-// backend applies the PATCH itself.
+// PATCH by read-modify-write; none is needed (unlock does nothing) when
+// the backend applies the PATCH itself.
 //
 // shadow says the PATCH changes shadow attributes, whose document the
 // gateway reads, changes and writes itself: that needs the lock too.

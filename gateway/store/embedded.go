@@ -212,8 +212,7 @@ func (e *Embedded) Close() error {
 type leases struct {
 	mu    *sync.Mutex
 	rows  map[string]*lease
-	byRes map[string]map[string]bool // key(tenant, type, id) → names settled for it
-	waits map[string]chan struct{}   // closed when the name is settled or released
+	waits map[string]chan struct{} // closed when the name is settled or released
 	swept time.Time
 }
 
@@ -226,10 +225,8 @@ type lease struct {
 }
 
 func newLeases() leases {
-	return leases{mu: &sync.Mutex{}, rows: map[string]*lease{}, byRes: map[string]map[string]bool{}, waits: map[string]chan struct{}{}}
+	return leases{mu: &sync.Mutex{}, rows: map[string]*lease{}, waits: map[string]chan struct{}{}}
 }
-
-func (l leases) resKey(o Outcome) string { return string(key(o.Tenant, o.Type, o.ID)) }
 
 func (l *leases) Claim(_ context.Context, name, owner string, ttl time.Duration) (Claim, error) {
 	l.mu.Lock()
@@ -248,7 +245,7 @@ func (l *leases) Claim(_ context.Context, name, owner string, ttl time.Duration)
 		r.waiters++
 		return Claim{}, nil
 	default:
-		l.drop(name, r)
+		delete(l.rows, name)
 	}
 	l.rows[name] = &lease{owner: owner, expires: now.Add(ttl)}
 	return Claim{Ours: true, TookOver: r != nil && (!r.settled || r.out.Status == 0)}, nil
@@ -259,23 +256,12 @@ func (l *leases) sweep(now time.Time) {
 	l.swept = now
 	for name, r := range l.rows {
 		if !now.Before(r.expires) {
-			l.drop(name, r)
+			delete(l.rows, name)
 		}
 	}
 	for name := range l.waits {
 		if l.rows[name] == nil {
 			l.wake(name)
-		}
-	}
-}
-
-func (l *leases) drop(name string, r *lease) {
-	delete(l.rows, name)
-	if r.settled && r.out.ID != "" {
-		rk := l.resKey(r.out)
-		delete(l.byRes[rk], name)
-		if len(l.byRes[rk]) == 0 {
-			delete(l.byRes, rk)
 		}
 	}
 }
@@ -314,13 +300,6 @@ func (l *leases) Settle(_ context.Context, name, owner string, o Outcome, keep t
 	o.Body = bytes.Clone(o.Body)
 	r.settled, r.out, r.expires = true, o, time.Now().Add(keep)
 	l.wake(name)
-	if o.ID != "" {
-		rk := l.resKey(o)
-		if l.byRes[rk] == nil {
-			l.byRes[rk] = map[string]bool{}
-		}
-		l.byRes[rk][name] = true
-	}
 	return nil
 }
 
@@ -331,16 +310,5 @@ func (l *leases) Release(_ context.Context, name, owner string) error {
 		delete(l.rows, name)
 		l.wake(name)
 	}
-	return nil
-}
-
-func (l *leases) Forget(_ context.Context, tenant, typ, id string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	rk := string(key(tenant, typ, id))
-	for name := range l.byRes[rk] {
-		delete(l.rows, name)
-	}
-	delete(l.byRes, rk)
 	return nil
 }

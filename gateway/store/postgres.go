@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,7 +16,8 @@ import (
 // shadow attribute in one PostgreSQL database, with the database's clock
 // deciding expiry, so that replicas agree whatever their own clocks say.
 type Postgres struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	claims atomic.Uint64
 }
 
 // migrations are applied in order, each once, in one transaction under
@@ -30,12 +32,9 @@ var migrations = []string{
 		status      integer NOT NULL DEFAULT 0,
 		body        bytea,
 		scim_type   text NOT NULL DEFAULT '',
-		detail      text NOT NULL DEFAULT '',
-		tenant      text NOT NULL DEFAULT '',
-		rtype       text NOT NULL DEFAULT '',
-		resource_id bytea NOT NULL DEFAULT ''
+		detail      text NOT NULL DEFAULT ''
 	);
-	CREATE INDEX scimgw_claims_resource ON scimgw_claims (tenant, rtype, resource_id) WHERE settled;
+	CREATE INDEX scimgw_claims_expiry ON scimgw_claims (expires_at);
 	CREATE TABLE scimgw_shadows (
 		tenant text NOT NULL,
 		rtype  text NOT NULL,
@@ -116,6 +115,11 @@ func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
 func ms(d time.Duration) int64 { return d.Milliseconds() }
 
 func (p *Postgres) Claim(ctx context.Context, name, owner string, ttl time.Duration) (Claim, error) {
+	if p.claims.Add(1)%1000 == 0 {
+		// Rows no claim came back for (a crashed replica's, an outcome
+		// kept for waiters) are dropped now and then.
+		p.pool.Exec(ctx, `DELETE FROM scimgw_claims WHERE expires_at < now() - interval '1 hour'`)
+	}
 	for {
 		var c Claim
 		retry := false
@@ -131,11 +135,9 @@ func (p *Postgres) Claim(ctx context.Context, name, owner string, ttl time.Durat
 			}
 			var expired, settled bool
 			var o Outcome
-			var id []byte
-			err = tx.QueryRow(ctx, `SELECT expires_at <= now(), settled, status, body, scim_type, detail, tenant, rtype, resource_id
+			err = tx.QueryRow(ctx, `SELECT expires_at <= now(), settled, status, body, scim_type, detail
 				FROM scimgw_claims WHERE name = $1 FOR UPDATE`, []byte(name)).
-				Scan(&expired, &settled, &o.Status, &o.Body, &o.ScimType, &o.Detail, &o.Tenant, &o.Type, &id)
-			o.ID = string(id)
+				Scan(&expired, &settled, &o.Status, &o.Body, &o.ScimType, &o.Detail)
 			if errors.Is(err, pgx.ErrNoRows) {
 				retry = true // released in between: claim again
 				return nil
@@ -150,7 +152,7 @@ func (p *Postgres) Claim(ctx context.Context, name, owner string, ttl time.Durat
 				_, err = tx.Exec(ctx, `UPDATE scimgw_claims SET waiters = waiters + 1 WHERE name = $1`, []byte(name))
 			default:
 				_, err = tx.Exec(ctx, `UPDATE scimgw_claims SET owner = $2, expires_at = now() + $3 * interval '1 millisecond',
-					settled = false, waiters = 0, status = 0, body = NULL, scim_type = '', detail = '', tenant = '', rtype = '', resource_id = ''
+					settled = false, waiters = 0, status = 0, body = NULL, scim_type = '', detail = ''
 					WHERE name = $1`, []byte(name), owner, ms(ttl))
 				c.Ours, c.TookOver = true, !settled || o.Status == 0
 			}
@@ -166,9 +168,9 @@ func (p *Postgres) Settle(ctx context.Context, name, owner string, o Outcome, ke
 	for range 3 {
 		// Kept when someone waits for it, or when it is unknown.
 		tag, err := p.pool.Exec(ctx, `UPDATE scimgw_claims SET settled = true, expires_at = now() + $3 * interval '1 millisecond',
-			status = $4, body = $5, scim_type = $6, detail = $7, tenant = $8, rtype = $9, resource_id = $10
+			status = $4, body = $5, scim_type = $6, detail = $7
 			WHERE name = $1 AND owner = $2 AND NOT settled AND (waiters > 0 OR $4 = 0)`,
-			[]byte(name), owner, ms(keep), o.Status, o.Body, o.ScimType, noNUL(o.Detail), o.Tenant, o.Type, []byte(o.ID))
+			[]byte(name), owner, ms(keep), o.Status, o.Body, o.ScimType, noNUL(o.Detail))
 		if err != nil || tag.RowsAffected() == 1 {
 			return err
 		}
@@ -191,12 +193,6 @@ func (p *Postgres) Settle(ctx context.Context, name, owner string, o Outcome, ke
 
 func (p *Postgres) Release(ctx context.Context, name, owner string) error {
 	_, err := p.pool.Exec(ctx, `DELETE FROM scimgw_claims WHERE name = $1 AND owner = $2 AND NOT settled`, []byte(name), owner)
-	return err
-}
-
-func (p *Postgres) Forget(ctx context.Context, tenant, typ, id string) error {
-	_, err := p.pool.Exec(ctx, `DELETE FROM scimgw_claims WHERE settled AND tenant = $1 AND rtype = $2 AND resource_id = $3
-		OR expires_at < now() - interval '1 hour'`, tenant, typ, []byte(id))
 	return err
 }
 

@@ -28,10 +28,6 @@ type Store interface {
 	Settle(ctx context.Context, name, owner string, o Outcome, keep time.Duration) error
 	// Release gives up owner's unsettled claim (or lock) on name.
 	Release(ctx context.Context, name, owner string) error
-	// Forget drops the settled outcomes that name resource id of (tenant,
-	// typ): after a write to the resource a kept outcome would be stale.
-	Forget(ctx context.Context, tenant, typ, id string) error
-
 	// Shadow returns the shadow attributes of a resource (a JSON object),
 	// or nil when it has none.
 	Shadow(ctx context.Context, k Key) ([]byte, error)
@@ -78,9 +74,6 @@ type Outcome struct {
 	Body     []byte // the resource, for a 2xx
 	ScimType string // for an error
 	Detail   string // for an error
-	Tenant   string // with Type and ID, the resource created (for Forget)
-	Type     string
-	ID       string
 }
 
 // ErrLost is Settle's error for a claim another owner has taken.
