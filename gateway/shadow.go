@@ -149,8 +149,9 @@ func newShadows(cfg ShadowConfig, m *mappings.Mapping, c dialects.Capabilities) 
 		}
 		found := false
 		for _, rt := range []dialects.ResourceType{dialects.User, dialects.Group} {
+			p := p
 			if strings.EqualFold(p.URN, rt.Schema()) {
-				p.URN = ""
+				p.URN = "" // the core schema named in full
 			}
 			cd := candOf(cands[rt], p)
 			if cd == nil {
