@@ -41,13 +41,11 @@ import (
 type ShadowConfig struct {
 	Unheld bool
 	Attrs  []string
-	node   *yaml.Node
 }
 
 // UnmarshalYAML takes "unheld" or a list of strings; the linter reports
 // anything else at its line.
 func (s *ShadowConfig) UnmarshalYAML(n *yaml.Node) error {
-	s.node = n
 	switch {
 	case n.Kind == yaml.ScalarNode && n.Value == "unheld":
 		s.Unheld = true
@@ -85,23 +83,22 @@ func newShadows(cfg ShadowConfig, m *mappings.Mapping, c dialects.Capabilities) 
 	if !cfg.set() {
 		return out, nil
 	}
-	type cand = shadowCand
-	cands := map[dialects.ResourceType][]cand{}
+	cands := map[dialects.ResourceType][]shadowCand{}
 	// externalId is common to every resource type (RFC 7643 §3.1).
 	externalID := scim.Attribute{Name: "externalId", Type: "string", CaseExact: true, Mutability: "readWrite", Returned: "default", Uniqueness: "none"}
-	cands[dialects.User] = append(cands[dialects.User], cand{"", externalID})
+	cands[dialects.User] = append(cands[dialects.User], shadowCand{"", externalID})
 	if c.Groups {
-		cands[dialects.Group] = append(cands[dialects.Group], cand{"", externalID})
+		cands[dialects.Group] = append(cands[dialects.Group], shadowCand{"", externalID})
 	}
 	for _, a := range scim.UserSchemaDef.Attributes {
-		cands[dialects.User] = append(cands[dialects.User], cand{"", a})
+		cands[dialects.User] = append(cands[dialects.User], shadowCand{"", a})
 	}
 	for _, a := range scim.EnterpriseSchemaDef.Attributes {
-		cands[dialects.User] = append(cands[dialects.User], cand{scim.EnterpriseSchema, a})
+		cands[dialects.User] = append(cands[dialects.User], shadowCand{scim.EnterpriseSchema, a})
 	}
 	if c.Groups {
 		for _, a := range scim.GroupSchemaDef.Attributes {
-			cands[dialects.Group] = append(cands[dialects.Group], cand{"", a})
+			cands[dialects.Group] = append(cands[dialects.Group], shadowCand{"", a})
 		}
 	}
 	holds := func(rt dialects.ResourceType, p scim.AttrPath) bool {
@@ -119,7 +116,7 @@ func newShadows(cfg ShadowConfig, m *mappings.Mapping, c dialects.Capabilities) 
 		}
 		return false
 	}
-	add := func(rt dialects.ResourceType, cd cand) {
+	add := func(rt dialects.ResourceType, cd shadowCand) {
 		if out[rt] == nil {
 			out[rt] = &shadowSet{rt: rt}
 		}
