@@ -173,14 +173,17 @@ func (d *dialect) resource(rt dialects.ResourceType, status int, resp *dialects.
 	if err != nil {
 		return nil, err
 	}
-	var userStatus gjson.Result
+	// One pass over the answer: whether it has active, Workspace ONE's
+	// userStatus, and meta.version (the version when there is no ETag).
+	var userStatus, version gjson.Result
 	active := false
 	scim.Parse(body).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "active":
+		switch {
+		case k.Str == "active":
 			active = true
-			return false // userStatus is not needed: stop reading
-		case Extension:
+		case k.Str == "meta":
+			version = scim.Field(v, "version")
+		case k.Str == Extension:
 			userStatus = scim.Field(v, "userStatus")
 		}
 		return true
@@ -189,17 +192,13 @@ func (d *dialect) resource(rt dialects.ResourceType, status int, resp *dialects.
 		// userStatus "1" is enabled, "2" disabled, "3" deleted.
 		body, _ = sjson.SetBytes(body, "active", userStatus.String() == "1")
 	}
-	return &dialects.Response{Status: status, Body: body, ETag: etagOf(resp)}, nil
-}
-
-func etagOf(resp *dialects.BackendResponse) string {
-	if e := resp.Header.Get("ETag"); e != "" {
-		return e
+	etag := resp.Header.Get("ETag")
+	if etag == "" {
+		etag = version.String()
 	}
-	return gjson.GetBytes(resp.Body, "meta.version").String()
+	return &dialects.Response{Status: status, Body: body, ETag: etag}, nil
 }
 
-// attributesQuery translates the client's ?attributes= into the backend's names.
 func (d *dialect) attributesQuery(rt dialects.ResourceType, attrs []scim.AttrPath) url.Values {
 	q := url.Values{}
 	if len(attrs) == 0 {
