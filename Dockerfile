@@ -13,8 +13,9 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/scimgw /usr/local/bin/scimgw
 COPY config.yaml /etc/scimgw/config.yaml
 ENV SCIMGW_LISTEN=0.0.0.0:8080 \
+    SCIMGW_ADMIN_LISTEN=0.0.0.0:9090 \
     SCIMGW_PUBLIC_URL=http://localhost:8080
 USER nonroot:nonroot
-EXPOSE 8080
+EXPOSE 8080 9090
 ENTRYPOINT ["/usr/local/bin/scimgw"]
 CMD ["serve", "--config", "/etc/scimgw/config.yaml"]

@@ -100,7 +100,7 @@ func (x *decorated) Do(ctx context.Context, req *Request) (*Response, error) {
 // the version it read as If-Match, so that a concurrent change is not
 // overwritten (Guarded reads again on 412).
 func (x *decorated) patchByReplace(ctx context.Context, req *Request) (*Response, error) {
-	return Guarded(func() (*Response, bool, error) {
+	return Guarded(ctx, func() (*Response, bool, error) {
 		cur, err := x.d.Do(ctx, &Request{Action: Get, Type: req.Type, ID: req.ID})
 		if err != nil {
 			return nil, false, err

@@ -98,6 +98,14 @@ func AttributesQuery(v url.Values, m *mappings.Mapping, rt ResourceType, include
 // maxCycles bounds the read-modify-write cycles of one operation.
 const maxCycles = 3
 
+type conflictsKey struct{}
+
+// WithConflicts returns a context in which every read-modify-write cycle
+// that Guarded runs again calls f (the gateway counts them).
+func WithConflicts(ctx context.Context, f func()) context.Context {
+	return context.WithValue(ctx, conflictsKey{}, f)
+}
+
 // Guarded runs a read-modify-write cycle until it stands: cycle reads the
 // resource, computes and writes the change guarded by a version, and says
 // whether that version was the one it read (ours) rather than the
@@ -105,11 +113,14 @@ const maxCycles = 3
 // itself, the resource changed in between: the cycle runs again, at most
 // maxCycles times, so that a concurrent change is never overwritten. A
 // 412 on the client's own version is the client's answer.
-func Guarded(cycle func() (resp *Response, ours bool, err error)) (*Response, error) {
+func Guarded(ctx context.Context, cycle func() (resp *Response, ours bool, err error)) (*Response, error) {
 	for attempt := 1; ; attempt++ {
 		resp, ours, err := cycle()
 		var de *Error
 		if ours && attempt < maxCycles && errors.As(err, &de) && de.Status == http.StatusPreconditionFailed {
+			if f, ok := ctx.Value(conflictsKey{}).(func()); ok {
+				f()
+			}
 			continue
 		}
 		return resp, err

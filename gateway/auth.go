@@ -26,14 +26,16 @@ type authenticator interface {
 	invalidate(header string)
 }
 
-func newAuthenticator(a AuthConfig, hc *http.Client) authenticator {
+// newAuthenticator returns a's authenticator; fetched, when not nil, is
+// told of every OAuth token request's result.
+func newAuthenticator(a AuthConfig, hc *http.Client, fetched func(error)) authenticator {
 	switch a.Type {
 	case "bearer":
 		return static("Bearer " + a.Token)
 	case "basic":
 		return static("Basic " + base64.StdEncoding.EncodeToString([]byte(a.Username+":"+a.Password)))
 	case "oauth2":
-		return &oauth2Source{cfg: a, hc: hc}
+		return &oauth2Source{cfg: a, hc: hc, fetched: fetched}
 	}
 	return static("")
 }
@@ -48,8 +50,9 @@ func (s static) invalidate(string)                      {}
 // §4.4). The token is cached until shortly before it expires and shared by
 // all requests; one refresh runs at a time while the others wait for it.
 type oauth2Source struct {
-	cfg AuthConfig
-	hc  *http.Client
+	cfg     AuthConfig
+	hc      *http.Client
+	fetched func(error) // told of every token request's result
 
 	mu      sync.Mutex
 	token   string
@@ -84,6 +87,9 @@ func (s *oauth2Source) header(ctx context.Context) (string, error) {
 		return "Bearer " + s.token, nil
 	}
 	tok, ttl, err := s.fetch(ctx)
+	if s.fetched != nil {
+		s.fetched(err)
+	}
 	if err != nil {
 		return "", err
 	}

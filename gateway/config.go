@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"strings"
@@ -16,6 +18,7 @@ import (
 // Config is the whole config.yaml.
 type Config struct {
 	File    string             `yaml:"-"`
+	Hash    string             `yaml:"-"` // the first 12 hex digits of the file's SHA-256
 	Server  ServerConfig       `yaml:"server"`
 	State   StateConfig        `yaml:"state"`
 	Tenants map[string]*Tenant `yaml:"tenants"`
@@ -56,6 +59,13 @@ type ServerConfig struct {
 	IdleTimeout  time.Duration `yaml:"idle_timeout"`
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string `yaml:"log_level"`
+	// AdminListen is the admin listener's address: /metrics, /healthz,
+	// /readyz and, with pprof, /debug/pprof/. "off" serves none of them
+	// (the SCIM listener keeps /healthz and /readyz). Default
+	// 127.0.0.1:9090: loopback, so that nothing is exposed by default.
+	AdminListen string `yaml:"admin_listen"`
+	// Pprof serves net/http/pprof on the admin listener.
+	Pprof bool `yaml:"pprof"`
 	// Limits bound what one request may hold (scim.DefaultLimits): bodies
 	// and filters beyond them get 400 and are never forwarded.
 	Limits LimitsConfig `yaml:"limits"`
@@ -173,7 +183,8 @@ func ParseConfig(path string, data []byte, reg *dialects.Registry) (*Config, err
 	doc := root.Content[0]
 	l.ExpandEnv(doc)
 	l.walk(doc, configSpec, "")
-	cfg := &Config{File: path}
+	sum := sha256.Sum256(data)
+	cfg := &Config{File: path, Hash: hex.EncodeToString(sum[:6])}
 	if err := doc.Decode(cfg); err != nil {
 		return nil, Lints{{File: path, Line: 1, Col: 1, Msg: err.Error()}}
 	}
@@ -202,6 +213,9 @@ func (c *Config) applyDefaults() {
 	setDefault(&s.IdleTimeout, 120*time.Second)
 	if s.LogLevel == "" {
 		s.LogLevel = "info"
+	}
+	if s.AdminListen == "" {
+		s.AdminListen = "127.0.0.1:9090"
 	}
 	if c.State.Driver == "" {
 		c.State.Driver = "embedded"

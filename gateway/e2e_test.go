@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"net/http"
 	"strings"
 	"testing"
@@ -336,17 +337,51 @@ func TestDiscovery(t *testing.T) {
 	}
 }
 
+// The admin listener serves the probes and a Prometheus exposition that
+// passes client_golang's linter, with histograms, the Go runtime and the
+// process; its labels never carry an id or a userName, and an unknown
+// tenant is "-". The SCIM listener keeps the probes, not the metrics.
 func TestHealthAndMetrics(t *testing.T) {
 	h := newHarness(t, testConfig)
-	h.do("GET", "/healthz", "", "").wantStatus(t, 200)
-	h.do("GET", "/readyz", "", "").wantStatus(t, 200)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		h.do("GET", p, "", "").wantStatus(t, 200)
+		h.adminGet(p).wantStatus(t, 200)
+	}
+	h.do("GET", "/metrics", "", "").wantError(t, http.StatusNotFound, "")
+	h.adminGet("/debug/pprof/").wantStatus(t, http.StatusNotFound)
+	id := h.acme("POST", "/Users", `{"userName":"metrics.probe@example.com"}`).wantStatus(t, 201).json.Get("id").String()
 	h.acme("GET", "/Users", "").wantStatus(t, 200)
-	m := h.do("GET", "/metrics", "", "").wantStatus(t, 200)
-	for _, want := range []string{`scimgw_requests_total{tenant="acme",op="users.list",status="200"} 1`, `scimgw_backend_attempts_total{tenant="acme",outcome="200"} 1`} {
-		if !strings.Contains(string(m.body), want) {
-			t.Fatalf("metrics lack %q:\n%s", want, m.body)
+	h.do("GET", "/nosuch/scim/v2/Users", "", "").wantStatus(t, 404)
+	m := string(h.adminGet("/metrics").wantStatus(t, 200).body)
+	for _, want := range []string{
+		`scimgw_requests_total{op="users.list",status="200",tenant="acme"} 1`,
+		`scimgw_requests_total{op="unknown",status="404",tenant="-"} 1`,
+		`scimgw_backend_attempts_total{outcome="200",tenant="acme"} 1`,
+		`scimgw_request_duration_seconds_count{class="2xx",op="users.create",tenant="acme"} 1`,
+		`scimgw_backend_attempt_duration_seconds_bucket{method="POST",outcome="201",tenant="acme",le="+Inf"} 1`,
+		`scimgw_config_info{hash="`, "go_goroutines ", "process_cpu_seconds_total ",
+	} {
+		if !strings.Contains(m, want) {
+			t.Fatalf("metrics lack %q:\n%s", want, m)
 		}
+	}
+	for _, secret := range []string{id, "metrics.probe", acmeToken} {
+		if strings.Contains(m, secret) {
+			t.Fatalf("metrics carry %q", secret)
+		}
+	}
+	problems, err := testutil.GatherAndLint(h.gw.metrics.reg)
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %v", err, problems)
 	}
 	h.gw.Close()
 	h.do("GET", "/readyz", "", "").wantStatus(t, 503)
+	h.adminGet("/readyz").wantStatus(t, 503)
+}
+
+// server.pprof serves net/http/pprof on the admin listener only.
+func TestAdminPprof(t *testing.T) {
+	h := newHarness(t, strings.Replace(testConfig, "server:\n", "server:\n  pprof: true\n", 1))
+	h.adminGet("/debug/pprof/").wantStatus(t, 200)
+	h.do("GET", "/debug/pprof/", "", "").wantStatus(t, 404)
 }

@@ -63,7 +63,7 @@ func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics) *backend
 			auth.TokenURL = u.Scheme + "://" + u.Host + auth.TokenURL
 		}
 	}
-	b.auth = newAuthenticator(auth, hc)
+	b.auth = newAuthenticator(auth, hc, func(err error) { m.tokenFetch(t.ID, err) })
 	rc := &retryablehttp.Client{
 		HTTPClient:   hc,
 		RetryWaitMin: t.Backend.Retry.MinBackoff,
@@ -238,7 +238,7 @@ func (b *backend) checkRetry(ctx context.Context, resp *http.Response, err error
 			b.log.Info("backend attempt failed", fields...)
 		}
 	}
-	b.metrics.attempt(b.tenant, outcome)
+	b.metrics.attempt(b.tenant, st.method, outcome, time.Since(st.start), retry)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}

@@ -50,8 +50,11 @@ func (g *Gateway) serveSCIM(c *gin.Context) {
 	start := time.Now()
 	rid := newRequestID(c)
 	ctx, calls := countCalls(c.Request.Context())
-	c.Request = c.Request.WithContext(ctx)
 	t := g.tenants[c.Param("tenant")]
+	if t != nil {
+		ctx = dialects.WithConflicts(ctx, t.conflicted)
+	}
+	c.Request = c.Request.WithContext(ctx)
 	op := "unknown"
 	var rep *reply
 	var err error

@@ -63,10 +63,11 @@ tenants:
 
 // harness is a gateway behind a real HTTP server, with its logs captured.
 type harness struct {
-	t    *testing.T
-	gw   *Gateway
-	srv  *httptest.Server
-	logs *observer.ObservedLogs
+	t     *testing.T
+	gw    *Gateway
+	srv   *httptest.Server
+	admin *httptest.Server
+	logs  *observer.ObservedLogs
 }
 
 func newHarness(t *testing.T, yaml string) *harness {
@@ -80,7 +81,9 @@ func newHarnessAt(t *testing.T, file, yaml string) *harness {
 	gw, logs := newGateway(t, file, yaml)
 	srv := httptest.NewServer(gw.Handler())
 	t.Cleanup(srv.Close)
-	return &harness{t: t, gw: gw, srv: srv, logs: logs}
+	admin := httptest.NewServer(gw.AdminHandler())
+	t.Cleanup(admin.Close)
+	return &harness{t: t, gw: gw, srv: srv, admin: admin, logs: logs}
 }
 
 // newGateway builds a gateway from a config for the test, observing its
@@ -118,6 +121,13 @@ type response struct {
 func (h *harness) do(method, path, token, body string, headers ...string) response {
 	h.t.Helper()
 	r := conformance.Do(h.t, h.srv.URL, method, path, token, body, headers...)
+	return response{status: r.Status, header: r.Header, body: r.Body, json: r.JSON}
+}
+
+// adminGet sends a GET to the admin listener.
+func (h *harness) adminGet(path string) response {
+	h.t.Helper()
+	r := conformance.Do(h.t, h.admin.URL, "GET", path, "", "")
 	return response{status: r.Status, header: r.Header, body: r.Body, json: r.JSON}
 }
 

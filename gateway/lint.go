@@ -66,6 +66,8 @@ var configSpec = []field{
 		{name: "write_timeout", kind: kDuration},
 		{name: "idle_timeout", kind: kDuration},
 		{name: "log_level", kind: kString, enum: []string{"debug", "info", "warn", "error"}},
+		{name: "admin_listen", kind: kString},
+		{name: "pprof", kind: kBool},
 		{name: "limits", kind: kObject, fields: []field{
 			{name: "max_depth", kind: kInt},
 			{name: "max_values", kind: kInt},

@@ -32,8 +32,9 @@ func TestOperationBackendCalls(t *testing.T) {
 	if calls["users.create"] != 1 || calls["users.patch"] != 4 {
 		t.Fatalf("backend_calls in the log lines: %v", calls)
 	}
-	m := string(h.Do("GET", "/metrics", "", "").WantStatus(t, 200).Body)
-	for _, want := range []string{`scimgw_operation_backend_calls_total{tenant="conformance",op="users.patch"} 4`, `scimgw_operation_backend_calls_total{tenant="conformance",op="users.create"} 1`} {
+	m := string(h.Admin("/metrics").WantStatus(t, 200).Body)
+	for _, want := range []string{`scimgw_operation_backend_calls_total{op="users.patch",tenant="conformance"} 4`, `scimgw_operation_backend_calls_total{op="users.create",tenant="conformance"} 1`,
+		`scimgw_rmw_conflicts_total{tenant="conformance"} 1`, `scimgw_backend_attempts_total{outcome="412",tenant="conformance"} 1`} {
 		if !strings.Contains(m, want) {
 			t.Fatalf("metrics lack %q:\n%s", want, m)
 		}

@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -64,6 +66,8 @@ type tenant struct {
 	// shadows are the attributes the gateway keeps for the backend, by
 	// resource type (tenants.<id>.shadow; shadow.go).
 	shadows [2]*shadowSet
+	// conflicted counts a read-modify-write cycle run again.
+	conflicted func()
 }
 
 // schema returns the tenant's schema of a resource type.
@@ -125,6 +129,7 @@ func New(cfg *Config, reg *dialects.Registry, log *zap.Logger) (*Gateway, error)
 		g.tenants[id] = t
 	}
 	g.engine = g.routes()
+	g.metrics.loaded(cfg.Hash, false, nil)
 	g.ready.Store(true)
 	return g, nil
 }
@@ -145,6 +150,7 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 		patchNoContent: tc.PatchResponse == "no_content",
 		foldUserName:   tc.UserNameCase == "fold",
 		limits:         g.cfg.Server.Limits.scim(),
+		conflicted:     func() { g.metrics.conflict(id) },
 	}
 	t.tokens = newTokenSet(tc.Inbound.BearerTokens)
 	backendURL := tc.Backend.URL
@@ -229,10 +235,12 @@ func (g *Gateway) Close() {
 	}
 }
 
-// Serve serves on ln until ctx is done, then shuts down gracefully: it stops
-// accepting, reports not ready, and lets in-flight requests finish within
-// server.shutdown_grace.
-func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+// Serve serves the SCIM API on ln and, when admin is not nil, the admin
+// endpoints on admin (AdminHandler), until ctx is done; then it shuts
+// down gracefully: it reports not ready, stops accepting, and lets
+// in-flight requests finish within server.shutdown_grace. The admin
+// listener closes last, so that probes see the drain.
+func (g *Gateway) Serve(ctx context.Context, ln, admin net.Listener) error {
 	s := g.cfg.Server
 	srv := &http.Server{
 		Handler:           g.engine,
@@ -243,11 +251,21 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          zap.NewStdLog(g.log.Named("http")),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	var adminSrv *http.Server
+	if admin != nil {
+		adminSrv = &http.Server{Handler: g.AdminHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
+		go func() { errc <- adminSrv.Serve(admin) }()
+		g.log.Info("admin endpoints serving", zap.String("listen", admin.Addr().String()), zap.Bool("pprof", s.Pprof))
+	}
 	g.log.Info("scimgw serving", zap.String("listen", ln.Addr().String()), zap.String("public_url", s.PublicURL), zap.Int("tenants", len(g.tenants)))
 	select {
 	case err := <-errc:
+		srv.Close()
+		if adminSrv != nil {
+			adminSrv.Close()
+		}
 		g.Close()
 		return err
 	case <-ctx.Done():
@@ -257,6 +275,9 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeoutCause(context.Background(), s.ShutdownGrace, fmt.Errorf("graceful shutdown exceeded %s", s.ShutdownGrace))
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	if adminSrv != nil {
+		adminSrv.Close()
+	}
 	g.Close()
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", context.Cause(sctx))
@@ -264,42 +285,73 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// ListenAndServe listens on server.listen and serves until ctx is done.
+// ListenAndServe listens on server.listen and server.admin_listen and
+// serves until ctx is done.
 func (g *Gateway) ListenAndServe(ctx context.Context) error {
 	ln, err := net.Listen("tcp", g.cfg.Server.Listen)
 	if err != nil {
 		g.Close()
 		return err
 	}
-	err = g.Serve(ctx, ln)
+	var admin net.Listener
+	if a := g.cfg.Server.AdminListen; a != "off" {
+		if admin, err = net.Listen("tcp", a); err != nil {
+			ln.Close()
+			g.Close()
+			return fmt.Errorf("admin listener: %w", err)
+		}
+	}
+	err = g.Serve(ctx, ln, admin)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
 }
 
+// AdminHandler serves the admin endpoints: /metrics (Prometheus),
+// /healthz, /readyz and, with server.pprof, /debug/pprof/.
+func (g *Gateway) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", g.metrics.handler())
+	mux.HandleFunc("GET /healthz", g.healthz)
+	mux.HandleFunc("GET /readyz", g.readyz)
+	if g.cfg.Server.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	return mux
+}
+
+// healthz says the process serves (liveness).
+func (g *Gateway) healthz(w http.ResponseWriter, _ *http.Request) {
+	io.WriteString(w, "ok\n")
+}
+
+// readyz says the gateway takes traffic (readiness): it is not shutting
+// down and its state store answers.
+func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
+	if !g.ready.Load() {
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := g.store.Ping(ctx); err != nil {
+		http.Error(w, "state store unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
 func (g *Gateway) routes() *gin.Engine {
 	e := gin.New()
 	e.HandleMethodNotAllowed = false
 	e.Use(g.recoverer)
-	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
-	e.GET("/readyz", func(c *gin.Context) {
-		if !g.ready.Load() {
-			c.String(http.StatusServiceUnavailable, "not ready\n")
-			return
-		}
-		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-		defer cancel()
-		if err := g.store.Ping(ctx); err != nil {
-			c.String(http.StatusServiceUnavailable, "state store unreachable\n")
-			return
-		}
-		c.String(http.StatusOK, "ready\n")
-	})
-	e.GET("/metrics", func(c *gin.Context) {
-		c.Header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		g.metrics.write(c.Writer)
-	})
+	e.GET("/healthz", gin.WrapF(g.healthz))
+	e.GET("/readyz", gin.WrapF(g.readyz))
 	e.Any("/:tenant/scim/v2/*path", g.serveSCIM)
 	e.Any("/:tenant/scim/v2", g.serveSCIM)
 	e.NoRoute(func(c *gin.Context) {

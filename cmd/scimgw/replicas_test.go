@@ -50,7 +50,7 @@ func TestTwoReplicaProcesses(t *testing.T) {
 		addr := freeAddr(t)
 		cfg := filepath.Join(t.TempDir(), "config.yaml")
 		os.WriteFile(cfg, []byte(fmt.Sprintf(`
-server: {listen: %q, log_level: error}
+server: {listen: %q, admin_listen: "off", log_level: error}
 state: {driver: postgres, dsn: %q}
 tenants:
   acme:

@@ -453,7 +453,7 @@ func readOnly(name string) bool {
 // version read that no longer matches, the cycle runs again, at most three
 // times.
 func (d *dialect) rewrite(ctx context.Context, req *dialects.Request, change func(cur map[string]any) (map[string]any, error)) (*dialects.Response, error) {
-	return dialects.Guarded(func() (*dialects.Response, bool, error) {
+	return dialects.Guarded(ctx, func() (*dialects.Response, bool, error) {
 		resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: path(req.Type, req.ID)}, "")
 		if err != nil {
 			return nil, false, err

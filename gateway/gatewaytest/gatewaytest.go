@@ -72,10 +72,11 @@ func OAuthTenant(id, dialect, token, tokenPath, options, retry string) string {
 
 // Harness is a gateway behind a real HTTP server, with its logs captured.
 type Harness struct {
-	T    *testing.T
-	GW   *gateway.Gateway
-	URL  string
-	Logs *observer.ObservedLogs
+	T        *testing.T
+	GW       *gateway.Gateway
+	URL      string // the SCIM listener
+	AdminURL string // the admin listener
+	Logs     *observer.ObservedLogs
 }
 
 // New serves the config (YAML) for the test; when it ends the gateway is
@@ -98,12 +99,20 @@ func NewAt(t *testing.T, file, yaml string, secrets ...string) *Harness {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(gw.Handler())
+	admin := httptest.NewServer(gw.AdminHandler())
 	t.Cleanup(func() {
 		srv.Close()
+		admin.Close()
 		gw.Close()
 		conformance.NoSecretsLogged(t, logs, append(secrets, "emulator-backend-token", "emulator-client-secret", "emulator-password", "Authorization", "Bearer ")...)
 	})
-	return &Harness{T: t, GW: gw, URL: srv.URL, Logs: logs}
+	return &Harness{T: t, GW: gw, URL: srv.URL, AdminURL: admin.URL, Logs: logs}
+}
+
+// Admin sends a GET to the admin listener (AdminHandler).
+func (h *Harness) Admin(path string) Response {
+	h.T.Helper()
+	return conformance.Do(h.T, h.AdminURL, "GET", path, "", "")
 }
 
 // Do sends a request; path is from the server root.
