@@ -116,6 +116,15 @@ type Tenant struct {
 // InboundConfig is how IdPs authenticate to the gateway.
 type InboundConfig struct {
 	BearerTokens []string `yaml:"bearer_tokens"`
+	// Rate is the requests per second this replica takes from the
+	// tenant's clients (a token bucket of Burst); 0, the default, sets no
+	// limit: IdPs pace themselves, and backend.max_concurrent protects the
+	// backend.
+	Rate  float64 `yaml:"rate"`
+	Burst int     `yaml:"burst"` // default: 2 × rate, at least 1
+	// MaxConcurrent is the requests in progress this replica takes from
+	// the tenant's clients; default 256.
+	MaxConcurrent int `yaml:"max_concurrent"`
 }
 
 // BackendConfig is how the gateway reaches the tenant's backend.
@@ -241,6 +250,10 @@ func (c *Config) applyDefaults() {
 			b.Auth.ClientAuth = "basic"
 		}
 		setDefault(&t.MaxResults, s.MaxResults)
+		if in := &t.Inbound; in.Rate > 0 {
+			setDefault(&in.Burst, max(1, int(2*in.Rate)))
+		}
+		setDefault(&t.Inbound.MaxConcurrent, 256)
 	}
 }
 

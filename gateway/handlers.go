@@ -65,7 +65,7 @@ func (g *Gateway) serveSCIM(c *gin.Context) {
 		c.Header("WWW-Authenticate", `Bearer realm="scimgw"`)
 		err = dialects.Errorf(http.StatusUnauthorized, "", "missing or invalid bearer token for tenant %q", t.id)
 	default:
-		op, rep, err = g.route(c, t)
+		op, rep, err = g.admit(c, t)
 	}
 	status := 0
 	if err != nil {
@@ -85,6 +85,17 @@ func (g *Gateway) serveSCIM(c *gin.Context) {
 		ce.Write(zap.String("request_id", rid), zap.String("tenant", tenantID), zap.String("method", c.Request.Method),
 			zap.String("op", op), zap.Int("status", status), zap.Duration("duration", d), zap.Int("backend_calls", n))
 	}
+}
+
+// admit routes the request when the tenant's inbound limits take it.
+func (g *Gateway) admit(c *gin.Context, t *tenant) (string, *reply, error) {
+	release, err := t.inbound.acquire(t.id)
+	if err != nil {
+		g.metrics.throttledInbound(t.id)
+		return "throttled", nil, err
+	}
+	defer release()
+	return g.route(c, t)
 }
 
 func writeReply(c *gin.Context, rep *reply) {

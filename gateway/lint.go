@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"encoding/json"
+	"math"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,6 +29,7 @@ const (
 	kString kind = iota
 	kBool
 	kInt
+	kFloat // a non-negative number
 	kDuration
 	kStrings
 	kObject
@@ -84,6 +87,9 @@ var configSpec = []field{
 		{name: "dialect", kind: kString, required: true},
 		{name: "inbound", kind: kObject, required: true, fields: []field{
 			{name: "bearer_tokens", kind: kStrings, required: true},
+			{name: "rate", kind: kFloat},
+			{name: "burst", kind: kInt},
+			{name: "max_concurrent", kind: kInt},
 		}},
 		{name: "backend", kind: kObject, required: true, fields: []field{
 			{name: "url", kind: kString},
@@ -167,6 +173,10 @@ func (l *linter) checkKind(v *yaml.Node, f field, where string) {
 		if n, err := strconv.Atoi(v.Value); !scalar || err != nil || n < 0 {
 			l.At(v, "%s must be a non-negative whole number", where)
 		}
+	case kFloat:
+		if f, err := strconv.ParseFloat(v.Value, 64); !scalar || err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+			l.At(v, "%s must be a non-negative number", where)
+		}
 	case kDuration:
 		d, err := time.ParseDuration(v.Value)
 		if !scalar || err != nil || d <= 0 {
@@ -208,6 +218,14 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 	server := child(doc, "server")
 	if u, err := url.Parse(cfg.Server.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		l.At(child(server, "public_url"), "server.public_url %q must be an absolute http(s) URL", cfg.Server.PublicURL)
+	}
+	if _, port, err := net.SplitHostPort(cfg.Server.Listen); err != nil || port == "" {
+		l.At(child(server, "listen"), "server.listen %q must be host:port (e.g. 127.0.0.1:8080)", cfg.Server.Listen)
+	}
+	if a := cfg.Server.AdminListen; a != "off" {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			l.At(child(server, "admin_listen"), "server.admin_listen %q must be host:port (e.g. 127.0.0.1:9090), or off", a)
+		}
 	}
 	if st := child(doc, "state"); cfg.State.Driver == "postgres" && cfg.State.DSN == "" {
 		l.At(child(st, "driver"), "state.dsn is required with driver postgres (e.g. dsn: \"${SCIMGW_PG_DSN}\")")

@@ -109,7 +109,11 @@ func (m *metrics) request(tenant, op string, status int, d time.Duration, calls 
 	m.requests.WithLabelValues(tenant, op, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(tenant, op, statusClass(status)).Observe(d.Seconds())
 	m.calls.WithLabelValues(tenant, op).Add(float64(calls))
-	if status == http.StatusTooManyRequests {
+}
+
+// throttledInbound counts a request refused by the tenant's inbound limits.
+func (m *metrics) throttledInbound(tenant string) {
+	if m != nil {
 		m.throttled.WithLabelValues(tenant, "inbound").Inc()
 	}
 }

@@ -68,6 +68,8 @@ type tenant struct {
 	shadows [2]*shadowSet
 	// conflicted counts a read-modify-write cycle run again.
 	conflicted func()
+	// limits bound the requests the tenant's clients send (limits.go).
+	inbound *inboundLimits
 }
 
 // schema returns the tenant's schema of a resource type.
@@ -153,6 +155,7 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 		conflicted:     func() { g.metrics.conflict(id) },
 	}
 	t.tokens = newTokenSet(tc.Inbound.BearerTokens)
+	t.inbound = newInboundLimits(tc.Inbound)
 	backendURL := tc.Backend.URL
 	if tc.Backend.Emulated {
 		emu := f.NewEmulator(tc.Options)
