@@ -145,6 +145,10 @@ type BackendConfig struct {
 	// IdleConnTimeout closes an idle backend connection after this long
 	// (default 90s); keep it below the backend's own keep-alive timeout.
 	IdleConnTimeout time.Duration `yaml:"idle_conn_timeout"`
+	// MaxConcurrent caps the calls in progress to the backend from this
+	// replica; more wait for a slot within their deadline. Default 64.
+	MaxConcurrent int           `yaml:"max_concurrent"`
+	Circuit       CircuitConfig `yaml:"circuit"`
 }
 
 // AuthConfig is the backend credential.
@@ -160,6 +164,17 @@ type AuthConfig struct {
 	// ClientAuth is how OAuth2 client credentials are sent: basic (HTTP
 	// Basic, the default, RFC 6749 §2.3.1) or body (form fields).
 	ClientAuth string `yaml:"client_auth"`
+}
+
+// CircuitConfig is the backend's circuit breaker (protect.go).
+type CircuitConfig struct {
+	// Failures is how many consecutive failed calls (5xx, timeouts,
+	// broken connections, after their retries) open the circuit; 0 turns
+	// the breaker off. Default 5.
+	Failures *int `yaml:"failures"`
+	// OpenFor is how long an open circuit refuses calls before it lets
+	// one probe through. Default 30s.
+	OpenFor time.Duration `yaml:"open_for"`
 }
 
 // RetryConfig bounds retries of backend calls.
@@ -243,6 +258,12 @@ func (c *Config) applyDefaults() {
 		setDefault(&b.Deadline, time.Duration(r.MaxAttempts)*b.Timeout+time.Duration(r.MaxAttempts-1)*r.MaxBackoff)
 		setDefault(&b.MaxIdleConns, 64)
 		setDefault(&b.IdleConnTimeout, 90*time.Second)
+		setDefault(&b.MaxConcurrent, 64)
+		if b.Circuit.Failures == nil {
+			five := 5
+			b.Circuit.Failures = &five
+		}
+		setDefault(&b.Circuit.OpenFor, 30*time.Second)
 		if b.Auth.Type == "" {
 			b.Auth.Type = "none"
 		}

@@ -45,6 +45,7 @@ type backend struct {
 	auth    authenticator
 	log     *zap.Logger
 	metrics *metrics
+	protect *protection // concurrency cap and circuit breaker
 }
 
 func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics) *backend {
@@ -54,7 +55,7 @@ func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics) *backend
 	// the tenant may use at once (go-cleanhttp keeps GOMAXPROCS+1).
 	tr := hc.Transport.(*http.Transport)
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = t.Backend.MaxIdleConns, t.Backend.MaxIdleConns, t.Backend.IdleConnTimeout
-	b := &backend{tenant: t.ID, base: strings.TrimRight(baseURL, "/"), log: log, metrics: m}
+	b := &backend{tenant: t.ID, base: strings.TrimRight(baseURL, "/"), log: log, metrics: m, protect: newProtection(t, m, log)}
 	auth := t.Backend.Auth
 	if strings.HasPrefix(auth.TokenURL, "/") {
 		// A path: the token endpoint is on the backend's host (as
@@ -124,8 +125,19 @@ type attemptState struct {
 // op names the request in log lines, without resource ids.
 func (st *attemptState) op() string { return st.method + " " + opPath(st.path) }
 
-// Do sends the request, retrying as the policy allows.
+// Do sends the request, retrying as the policy allows, when the
+// backend's protection admits it (protect.go).
 func (b *backend) Do(ctx context.Context, br *dialects.BackendRequest) (*dialects.BackendResponse, error) {
+	done, err := b.protect.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := b.call(ctx, br)
+	done(resp, err)
+	return resp, err
+}
+
+func (b *backend) call(ctx context.Context, br *dialects.BackendRequest) (*dialects.BackendResponse, error) {
 	resp, st, err := b.do(ctx, br)
 	if err == nil && resp.Status == http.StatusUnauthorized && b.auth.refreshable() {
 		// The cached token may have been revoked: refresh it once and resend.

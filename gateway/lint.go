@@ -99,6 +99,11 @@ var configSpec = []field{
 			{name: "deadline", kind: kDuration},
 			{name: "max_idle_conns", kind: kInt},
 			{name: "idle_conn_timeout", kind: kDuration},
+			{name: "max_concurrent", kind: kInt},
+			{name: "circuit", kind: kObject, fields: []field{
+				{name: "failures", kind: kInt},
+				{name: "open_for", kind: kDuration},
+			}},
 			{name: "retry", kind: kObject, fields: []field{
 				{name: "max_attempts", kind: kInt},
 				{name: "min_backoff", kind: kDuration},

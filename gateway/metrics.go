@@ -133,6 +133,24 @@ func (m *metrics) attempt(tenant, method, outcome string, d time.Duration, retri
 	}
 }
 
+func (m *metrics) backendInflight(tenant string, d float64) {
+	if m != nil {
+		m.inflight.WithLabelValues(tenant).Add(d)
+	}
+}
+
+func (m *metrics) circuitState(tenant string, state int) {
+	if m != nil {
+		m.breaker.WithLabelValues(tenant).Set(float64(state))
+	}
+}
+
+func (m *metrics) circuitOpened(tenant string) {
+	if m != nil {
+		m.breakerOpened.WithLabelValues(tenant).Inc()
+	}
+}
+
 func (m *metrics) recoveredCreate(tenant string) {
 	if m != nil {
 		m.recovered.WithLabelValues(tenant).Inc()

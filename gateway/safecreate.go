@@ -106,7 +106,7 @@ func ambiguous(err error) bool {
 		return ue.Ambiguous
 	}
 	var de *dialects.Error
-	if errors.As(err, &de) && !errors.Is(de, errBackendCredentials) { // the gateway's credentials: nothing was applied
+	if errors.As(err, &de) && !errors.Is(de, errBackendCredentials) && !errors.Is(de, errCircuitOpen) { // the gateway's credentials, or an open circuit: nothing was sent
 		switch de.Status {
 		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			return true
