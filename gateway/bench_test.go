@@ -194,7 +194,7 @@ func BenchmarkCreateStages(b *testing.B) {
 	}
 	defer gw.Close()
 	for _, id := range []string{"acme", "ws"} {
-		t := gw.tenants[id]
+		t := gw.tenant(id)
 		tc := cfg.Tenants[id]
 		f, err := builtin.Registry().Lookup(tc.Dialect)
 		if err != nil {

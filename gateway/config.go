@@ -66,6 +66,10 @@ type ServerConfig struct {
 	AdminListen string `yaml:"admin_listen"`
 	// Pprof serves net/http/pprof on the admin listener.
 	Pprof bool `yaml:"pprof"`
+	// Reload is how a changed configuration is put in service without a
+	// restart: "signal" (the default) on SIGHUP, "watch" also when the
+	// file or a mapping file it names changes (reload.go).
+	Reload string `yaml:"reload"`
 	// Limits bound what one request may hold (scim.DefaultLimits): bodies
 	// and filters beyond them get 400 and are never forwarded.
 	Limits LimitsConfig `yaml:"limits"`
@@ -94,6 +98,13 @@ type Tenant struct {
 	// dialect's built-in mapping rule by rule; relative to the config file.
 	Mapping string           `yaml:"mapping"`
 	Options dialects.Options `yaml:"-"` // filled from `options:` by the dialect's specs
+	// Fingerprint sums the tenant's configuration: its YAML, its mapping
+	// file and the server settings a tenant is built from. A reload keeps
+	// a tenant whose fingerprint did not change.
+	Fingerprint string `yaml:"-"`
+	// MappingFile is the mapping file's path, resolved (for reload: watch).
+	MappingFile string `yaml:"-"`
+	mappingSum  [32]byte
 	// Compiled is the tenant's mapping, compiled at load time.
 	Compiled *mappings.Mapping `yaml:"-"`
 	// MaxResults overrides server.max_results for this tenant.
@@ -240,6 +251,9 @@ func (c *Config) applyDefaults() {
 	}
 	if s.AdminListen == "" {
 		s.AdminListen = "127.0.0.1:9090"
+	}
+	if s.Reload == "" {
+		s.Reload = "signal"
 	}
 	if c.State.Driver == "" {
 		c.State.Driver = "embedded"

@@ -50,8 +50,10 @@ func (g *Gateway) serveSCIM(c *gin.Context) {
 	start := time.Now()
 	rid := newRequestID(c)
 	ctx, calls := countCalls(c.Request.Context())
-	t := g.tenants[c.Param("tenant")]
+	t := g.tenant(c.Param("tenant"))
 	if t != nil {
+		t.active.Add(1)
+		defer t.active.Add(-1)
 		ctx = dialects.WithConflicts(ctx, t.conflicted)
 	}
 	c.Request = c.Request.WithContext(ctx)
@@ -155,7 +157,7 @@ func (g *Gateway) route(c *gin.Context, t *tenant) (string, *reply, error) {
 		if method != http.MethodPost {
 			return name + ".search", nil, methodNotAllowed(c, http.MethodPost)
 		}
-		body, err := readBody(c, g.cfg.Server.MaxBodyBytes)
+		body, err := readBody(c, t.maxBody)
 		if err != nil {
 			return name + ".search", nil, err
 		}
@@ -261,18 +263,18 @@ func (g *Gateway) get(c *gin.Context, t *tenant, rt dialects.ResourceType, id st
 
 // input reads what every write takes: the projection of the answer
 // (attributes, excludedAttributes) and the request body.
-func (g *Gateway) input(c *gin.Context) (projection, []byte, error) {
+func (g *Gateway) input(c *gin.Context, t *tenant) (projection, []byte, error) {
 	proj, err := projectionFrom(c.Query("attributes"), c.Query("excludedAttributes"))
 	if err != nil {
 		return proj, nil, err
 	}
-	body, err := readBody(c, g.cfg.Server.MaxBodyBytes)
+	body, err := readBody(c, t.maxBody)
 	return proj, body, err
 }
 
 // write handles create (POST) and replace (PUT).
 func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, action dialects.Action, id string) (*reply, error) {
-	proj, body, err := g.input(c)
+	proj, body, err := g.input(c, t)
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +314,7 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 }
 
 func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id string) (*reply, error) {
-	proj, body, err := g.input(c)
+	proj, body, err := g.input(c, t)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net"
 	"net/url"
@@ -71,6 +74,7 @@ var configSpec = []field{
 		{name: "log_level", kind: kString, enum: []string{"debug", "info", "warn", "error"}},
 		{name: "admin_listen", kind: kString},
 		{name: "pprof", kind: kBool},
+		{name: "reload", kind: kString, enum: []string{"signal", "watch"}},
 		{name: "limits", kind: kObject, fields: []field{
 			{name: "max_depth", kind: kInt},
 			{name: "max_values", kind: kInt},
@@ -283,6 +287,7 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 		}
 		t.Options = l.checkOptions(f, child(tn, "options"), where+".options", tn)
 		t.Compiled = l.loadMapping(cfg.File, f, t, child(tn, "mapping"))
+		t.Fingerprint = fingerprint(tn, t, cfg.Server)
 		if sn := child(tn, "shadow"); sn != nil {
 			if !t.Shadow.set() || sn.Kind == yaml.SequenceNode && !allScalars(sn) {
 				l.At(sn, "%s.shadow must be unheld or a list of attribute names", where)
@@ -307,6 +312,17 @@ func allScalars(n *yaml.Node) bool {
 	return true
 }
 
+// fingerprint sums what a tenant is built from: its YAML (after ${VAR}
+// expansion), its mapping file, and the server settings it takes.
+func fingerprint(n *yaml.Node, t *Tenant, s ServerConfig) string {
+	h := sha256.New()
+	out, _ := yaml.Marshal(n)
+	h.Write(out)
+	h.Write(t.mappingSum[:])
+	fmt.Fprintf(h, "\x00%s\x00%d\x00%d\x00%+v", s.PublicURL, s.MaxResults, s.MaxBodyBytes, s.Limits)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // loadMapping compiles the tenant's mapping: the dialect's built-in one and
 // the tenant's file on top. Problems in either are reported with their own
 // file:line:col.
@@ -328,6 +344,7 @@ func (l *linter) loadMapping(configFile string, f *dialects.Factory, t *Tenant, 
 			return nil
 		}
 		over = &mappings.Source{File: path, Data: data}
+		t.MappingFile, t.mappingSum = path, sha256.Sum256(data)
 	}
 	m, err := mappings.Load(builtin, over, mappings.Options{Values: t.Options, Known: f.OptionNames()})
 	if ls, ok := IsLints(err); ok {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,15 +28,18 @@ import (
 
 // Gateway serves every configured tenant.
 type Gateway struct {
-	cfg       *Config
-	log       *zap.Logger
-	tenants   map[string]*tenant
-	metrics   *metrics
-	engine    *gin.Engine
-	emulators []*http.Server
-	ready     atomic.Bool
-	store     store.Store // the create ledger, write locks (ledger.go)
-	owners    *owners
+	cfg     *Config // as the gateway started: its listeners and state store
+	reg     *dialects.Registry
+	log     *zap.Logger
+	live    atomic.Pointer[live] // the configuration in service (reload.go)
+	metrics *metrics
+	engine  *gin.Engine
+	ready   atomic.Bool
+	store   store.Store // the create ledger, write locks (ledger.go)
+	owners  *owners
+
+	reloadMu sync.Mutex // one reload at a time
+	closed   atomic.Bool
 }
 
 // tenant is a configured tenant, built once at startup.
@@ -70,6 +74,12 @@ type tenant struct {
 	conflicted func()
 	// limits bound the requests the tenant's clients send (limits.go).
 	inbound *inboundLimits
+	maxBody int64 // server.max_body_bytes
+
+	fingerprint string       // of its configuration: unchanged on reload, the tenant is kept
+	backend     *backend     // nil in tests that give the dialect another backend
+	emuSrv      *http.Server // the emulator's listener, when emulated
+	active      atomic.Int64 // requests in progress (reload.go retires it at 0)
 }
 
 // schema returns the tenant's schema of a resource type.
@@ -116,43 +126,43 @@ func newSchemas(m *mappings.Mapping) [2]*scim.ResourceSchema {
 // stops the emulators.
 func New(cfg *Config, reg *dialects.Registry, log *zap.Logger) (*Gateway, error) {
 	gin.SetMode(gin.ReleaseMode)
-	g := &Gateway{cfg: cfg, log: log, tenants: map[string]*tenant{}, metrics: newMetrics(), owners: newOwners()}
+	g := &Gateway{cfg: cfg, reg: reg, log: log, metrics: newMetrics(), owners: newOwners()}
 	st, err := openStore(cfg)
 	if err != nil {
 		return nil, err
 	}
 	g.store = st
-	for id, tc := range cfg.Tenants {
-		t, err := g.buildTenant(id, tc, reg)
-		if err != nil {
-			g.Close()
-			return nil, fmt.Errorf("tenant %s: %w", id, err)
-		}
-		g.tenants[id] = t
+	tenants, err := g.buildTenants(cfg, nil)
+	if err != nil {
+		g.store.Close()
+		return nil, err
 	}
+	g.live.Store(&live{cfg: cfg, tenants: tenants})
 	g.engine = g.routes()
 	g.metrics.loaded(cfg.Hash, false, nil)
 	g.ready.Store(true)
 	return g, nil
 }
 
-func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*tenant, error) {
-	f, err := reg.Lookup(tc.Dialect)
+func (g *Gateway) buildTenant(cfg *Config, id string, tc *Tenant) (*tenant, error) {
+	f, err := g.reg.Lookup(tc.Dialect)
 	if err != nil {
 		return nil, err
 	}
 	log := g.log.Named("tenant").With(zap.String("tenant", id), zap.String("dialect", tc.Dialect))
 	t := &tenant{
 		id:         id,
-		base:       g.cfg.Server.PublicURL + "/" + id + "/scim/v2",
+		base:       cfg.Server.PublicURL + "/" + id + "/scim/v2",
 		maxResults: tc.MaxResults,
 		retry:      tc.Backend.Retry,
 		log:        log,
 
 		patchNoContent: tc.PatchResponse == "no_content",
 		foldUserName:   tc.UserNameCase == "fold",
-		limits:         g.cfg.Server.Limits.scim(),
+		limits:         cfg.Server.Limits.scim(),
 		conflicted:     func() { g.metrics.conflict(id) },
+		maxBody:        cfg.Server.MaxBodyBytes,
+		fingerprint:    tc.Fingerprint,
 	}
 	t.tokens = newTokenSet(tc.Inbound.BearerTokens)
 	t.inbound = newInboundLimits(tc.Inbound)
@@ -167,16 +177,19 @@ func (g *Gateway) buildTenant(id string, tc *Tenant, reg *dialects.Registry) (*t
 			x.Serve("User", tc.Compiled.BackendExtensions(dialects.User)...)
 			x.Serve("Group", tc.Compiled.BackendExtensions(dialects.Group)...)
 		}
-		addr, err := g.startEmulator(emu)
+		addr, srv, err := startEmulator(emu)
 		if err != nil {
 			return nil, fmt.Errorf("start emulator: %w", err)
 		}
+		t.emuSrv = srv
 		t.emulator = emu
 		backendURL = "http://" + addr + emu.BasePath()
 		log.Info("emulated backend started", zap.String("url", backendURL))
 	}
 	t.deadline = tc.Backend.Deadline
-	if err := t.setDialect(f, tc, newBackend(tc, backendURL, log, g.metrics)); err != nil {
+	t.backend = newBackend(tc, backendURL, log, g.metrics)
+	if err := t.setDialect(f, tc, t.backend); err != nil {
+		t.close()
 		return nil, err
 	}
 	return t, nil
@@ -205,15 +218,25 @@ func (t *tenant) setDialect(f *dialects.Factory, tc *Tenant, b dialects.Backend)
 	return nil
 }
 
-func (g *Gateway) startEmulator(h http.Handler) (string, error) {
+func startEmulator(h http.Handler) (string, *http.Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	g.emulators = append(g.emulators, srv)
 	go srv.Serve(ln)
-	return ln.Addr().String(), nil
+	return ln.Addr().String(), srv, nil
+}
+
+// close stops the tenant's emulator and drops its idle backend
+// connections.
+func (t *tenant) close() {
+	if t.emuSrv != nil {
+		t.emuSrv.Close()
+	}
+	if t.backend != nil {
+		t.backend.client.HTTPClient.CloseIdleConnections()
+	}
 }
 
 // Handler returns the gateway's HTTP handler.
@@ -221,17 +244,22 @@ func (g *Gateway) Handler() http.Handler { return g.engine }
 
 // Emulator returns the in-process emulated backend of a tenant, or nil.
 func (g *Gateway) Emulator(tenantID string) dialects.Emulator {
-	if t := g.tenants[tenantID]; t != nil {
+	if t := g.tenant(tenantID); t != nil {
 		return t.emulator
 	}
 	return nil
 }
 
-// Close stops the emulators.
+// Close stops the emulators and closes the state store.
 func (g *Gateway) Close() {
 	g.ready.Store(false)
-	for _, s := range g.emulators {
-		s.Close()
+	if g.closed.Swap(true) {
+		return
+	}
+	if l := g.live.Load(); l != nil {
+		for _, t := range l.tenants {
+			t.close()
+		}
 	}
 	if g.store != nil {
 		g.store.Close()
@@ -262,7 +290,7 @@ func (g *Gateway) Serve(ctx context.Context, ln, admin net.Listener) error {
 		go func() { errc <- adminSrv.Serve(admin) }()
 		g.log.Info("admin endpoints serving", zap.String("listen", admin.Addr().String()), zap.Bool("pprof", s.Pprof))
 	}
-	g.log.Info("scimgw serving", zap.String("listen", ln.Addr().String()), zap.String("public_url", s.PublicURL), zap.Int("tenants", len(g.tenants)))
+	g.log.Info("scimgw serving", zap.String("listen", ln.Addr().String()), zap.String("public_url", s.PublicURL), zap.Int("tenants", len(g.live.Load().tenants)))
 	select {
 	case err := <-errc:
 		srv.Close()
@@ -274,8 +302,9 @@ func (g *Gateway) Serve(ctx context.Context, ln, admin net.Listener) error {
 	case <-ctx.Done():
 	}
 	g.ready.Store(false)
-	g.log.Info("shutting down", zap.Duration("grace", s.ShutdownGrace))
-	sctx, cancel := context.WithTimeoutCause(context.Background(), s.ShutdownGrace, fmt.Errorf("graceful shutdown exceeded %s", s.ShutdownGrace))
+	g.log.Info("shutting down", zap.Duration("grace", g.live.Load().cfg.Server.ShutdownGrace))
+	grace := g.live.Load().cfg.Server.ShutdownGrace // reloadable
+	sctx, cancel := context.WithTimeoutCause(context.Background(), grace, fmt.Errorf("graceful shutdown exceeded %s", grace))
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if adminSrv != nil {

@@ -108,7 +108,7 @@ func TestShadowUnheld(t *testing.T) {
 			}
 			// Delete removes them.
 			h.do("DELETE", "/s/scim/v2/Users/"+id, acmeToken, "").wantStatus(t, 204)
-			if doc, _ := h.gw.store.Shadow(t.Context(), shadowKey(h.gw.tenants["s"], 0, id)); doc != nil {
+			if doc, _ := h.gw.store.Shadow(t.Context(), shadowKey(h.gw.tenant("s"), 0, id)); doc != nil {
 				t.Fatalf("shadow left after delete: %s", doc)
 			}
 		})

@@ -132,6 +132,16 @@ func serve(args []string, reg *dialects.Registry, stderr io.Writer) int {
 		log.Error("cannot start", zap.Error(err))
 		return 1
 	}
+	// SIGHUP (and, with server.reload: watch, a change to the file) puts
+	// a changed configuration in service without a restart.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		if err := g.Watch(ctx, path, hup); err != nil {
+			log.Error("configuration watch", zap.Error(err))
+		}
+	}()
 	if err := g.ListenAndServe(ctx); err != nil {
 		log.Error("server stopped", zap.Error(err))
 		return 1
