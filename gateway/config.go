@@ -70,6 +70,8 @@ type ServerConfig struct {
 	// restart: "signal" (the default) on SIGHUP, "watch" also when the
 	// file or a mapping file it names changes (reload.go).
 	Reload string `yaml:"reload"`
+	// Tracing exports OpenTelemetry traces (tracing.go); off by default.
+	Tracing TracingConfig `yaml:"tracing"`
 	// Limits bound what one request may hold (scim.DefaultLimits): bodies
 	// and filters beyond them get 400 and are never forwarded.
 	Limits LimitsConfig `yaml:"limits"`
@@ -177,6 +179,19 @@ type AuthConfig struct {
 	ClientAuth string `yaml:"client_auth"`
 }
 
+// TracingConfig configures OpenTelemetry tracing (tracing.go).
+type TracingConfig struct {
+	// Endpoint is the OTLP/HTTP collector's base URL, such as
+	// http://otel-collector:4318 (traces go to /v1/traces); empty, the
+	// default, turns tracing off, at no cost.
+	Endpoint string `yaml:"endpoint"`
+	// SampleRatio is the share of traces the gateway starts that are
+	// sampled; a client's traceparent decides for its own. Default 1.
+	SampleRatio *float64 `yaml:"sample_ratio"`
+	// ServiceName is the resource's service.name; default scimgw.
+	ServiceName string `yaml:"service_name"`
+}
+
 // CircuitConfig is the backend's circuit breaker (protect.go).
 type CircuitConfig struct {
 	// Failures is how many consecutive failed calls (5xx, timeouts,
@@ -254,6 +269,13 @@ func (c *Config) applyDefaults() {
 	}
 	if s.Reload == "" {
 		s.Reload = "signal"
+	}
+	if s.Tracing.SampleRatio == nil {
+		one := 1.0
+		s.Tracing.SampleRatio = &one
+	}
+	if s.Tracing.ServiceName == "" {
+		s.Tracing.ServiceName = "scimgw"
 	}
 	if c.State.Driver == "" {
 		c.State.Driver = "embedded"

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/scimgw/scimgw/dialects"
@@ -46,16 +47,17 @@ type backend struct {
 	log     *zap.Logger
 	metrics *metrics
 	protect *protection // concurrency cap and circuit breaker
+	tracing *tracing    // nil when off
 }
 
-func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics) *backend {
+func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics, tracing *tracing) *backend {
 	hc := cleanhttp.DefaultPooledClient()
 	hc.Timeout = t.Backend.Timeout
 	// One backend host per tenant: keep as many idle connections to it as
 	// the tenant may use at once (go-cleanhttp keeps GOMAXPROCS+1).
 	tr := hc.Transport.(*http.Transport)
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = t.Backend.MaxIdleConns, t.Backend.MaxIdleConns, t.Backend.IdleConnTimeout
-	b := &backend{tenant: t.ID, base: strings.TrimRight(baseURL, "/"), log: log, metrics: m, protect: newProtection(t, m, log)}
+	b := &backend{tenant: t.ID, base: strings.TrimRight(baseURL, "/"), log: log, metrics: m, protect: newProtection(t, m, log), tracing: tracing}
 	auth := t.Backend.Auth
 	if strings.HasPrefix(auth.TokenURL, "/") {
 		// A path: the token endpoint is on the backend's host (as
@@ -76,6 +78,7 @@ func newBackend(t *Tenant, baseURL string, log *zap.Logger, m *metrics) *backend
 		RequestLogHook: func(_ retryablehttp.Logger, r *http.Request, _ int) {
 			if st, ok := r.Context().Value(attemptKey{}).(*attemptState); ok {
 				st.start = time.Now()
+				b.tracing.attemptSpan(r, st)
 			}
 		},
 	}
@@ -120,6 +123,7 @@ type attemptState struct {
 	timeout   bool
 	uncertain bool // an earlier attempt may have been applied
 	token     string
+	span      trace.Span // of the attempt in progress, when tracing
 }
 
 // op names the request in log lines, without resource ids.
@@ -251,6 +255,7 @@ func (b *backend) checkRetry(ctx context.Context, resp *http.Response, err error
 		}
 	}
 	b.metrics.attempt(b.tenant, st.method, outcome, time.Since(st.start), retry)
+	endAttempt(st, resp, outcome, retry)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}

@@ -257,7 +257,7 @@ func TestBackendPool(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := newBackend(cfg.Tenants["acme"], "http://127.0.0.1:1/scim/v2", zap.NewNop(), nil)
+		b := newBackend(cfg.Tenants["acme"], "http://127.0.0.1:1/scim/v2", zap.NewNop(), nil, nil)
 		tr := b.client.HTTPClient.Transport.(*http.Transport)
 		if tr.MaxIdleConnsPerHost != want || tr.MaxIdleConns != want || tr.IdleConnTimeout != 90*time.Second {
 			t.Fatalf("%s: %d idle per host, %d in all, timeout %s", yaml, tr.MaxIdleConnsPerHost, tr.MaxIdleConns, tr.IdleConnTimeout)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/tidwall/gjson"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/scimgw/scimgw/dialects"
@@ -84,8 +85,12 @@ func (g *Gateway) serveSCIM(c *gin.Context) {
 	n := int(calls.Load())
 	g.metrics.request(tenantID, op, status, d, n)
 	if ce := g.log.Check(zap.InfoLevel, "request"); ce != nil {
-		ce.Write(zap.String("request_id", rid), zap.String("tenant", tenantID), zap.String("method", c.Request.Method),
-			zap.String("op", op), zap.Int("status", status), zap.Duration("duration", d), zap.Int("backend_calls", n))
+		fields := []zap.Field{zap.String("request_id", rid), zap.String("tenant", tenantID), zap.String("method", c.Request.Method),
+			zap.String("op", op), zap.Int("status", status), zap.Duration("duration", d), zap.Int("backend_calls", n)}
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+			fields = append(fields, zap.String("trace_id", sc.TraceID().String()))
+		}
+		ce.Write(fields...)
 	}
 }
 
@@ -278,7 +283,9 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	if err != nil {
 		return nil, err
 	}
-	if body, err = t.canonicalResource(body, rt); err != nil {
+	_, validated := t.tracing.span(c.Request.Context(), "validate", rt.String())
+	body, err = t.canonicalResource(body, rt)
+	if validated(err); err != nil {
 		return nil, err
 	}
 	if t.foldUserName && rt == dialects.User {
@@ -318,8 +325,9 @@ func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id 
 	if err != nil {
 		return nil, err
 	}
+	_, validated := t.tracing.span(c.Request.Context(), "validate", "PatchOp")
 	pr, err := t.canonicalPatch(body, rt)
-	if err != nil {
+	if validated(err); err != nil {
 		return nil, err
 	}
 	if t.foldUserName && rt == dialects.User {

@@ -75,6 +75,11 @@ var configSpec = []field{
 		{name: "admin_listen", kind: kString},
 		{name: "pprof", kind: kBool},
 		{name: "reload", kind: kString, enum: []string{"signal", "watch"}},
+		{name: "tracing", kind: kObject, fields: []field{
+			{name: "endpoint", kind: kString},
+			{name: "sample_ratio", kind: kFloat},
+			{name: "service_name", kind: kString},
+		}},
 		{name: "limits", kind: kObject, fields: []field{
 			{name: "max_depth", kind: kInt},
 			{name: "max_values", kind: kInt},
@@ -235,6 +240,14 @@ func (l *linter) check(cfg *Config, doc *yaml.Node, reg *dialects.Registry) {
 		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
 			l.At(child(server, "admin_listen"), "server.admin_listen %q must be host:port (e.g. 127.0.0.1:9090), or off", a)
 		}
+	}
+	if tr := cfg.Server.Tracing; tr.Endpoint != "" {
+		if u, err := url.Parse(tr.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			l.At(child(child(server, "tracing"), "endpoint"), "server.tracing.endpoint %q must be the collector's http(s) URL, e.g. http://otel-collector:4318", tr.Endpoint)
+		}
+	}
+	if r := *cfg.Server.Tracing.SampleRatio; r > 1 {
+		l.At(child(child(server, "tracing"), "sample_ratio"), "server.tracing.sample_ratio must be between 0 and 1")
 	}
 	if st := child(doc, "state"); cfg.State.Driver == "postgres" && cfg.State.DSN == "" {
 		l.At(child(st, "driver"), "state.dsn is required with driver postgres (e.g. dsn: \"${SCIMGW_PG_DSN}\")")

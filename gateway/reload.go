@@ -67,6 +67,7 @@ func restartOnly(a, b *Config) []string {
 		{"server.idle_timeout", sa.IdleTimeout, sb.IdleTimeout},
 		{"server.log_level", sa.LogLevel, sb.LogLevel},
 		{"server.reload", sa.Reload, sb.Reload},
+		{"server.tracing", sa.Tracing, sb.Tracing},
 		{"state", a.State, b.State},
 	} {
 		if !reflect.DeepEqual(c.a, c.b) {

@@ -40,6 +40,8 @@ type Gateway struct {
 
 	reloadMu sync.Mutex // one reload at a time
 	closed   atomic.Bool
+	tracing  *tracing     // nil when off (tracing.go)
+	handler  http.Handler // engine, in otelhttp's server spans when tracing
 }
 
 // tenant is a configured tenant, built once at startup.
@@ -74,7 +76,8 @@ type tenant struct {
 	conflicted func()
 	// limits bound the requests the tenant's clients send (limits.go).
 	inbound *inboundLimits
-	maxBody int64 // server.max_body_bytes
+	tracing *tracing // nil when off
+	maxBody int64    // server.max_body_bytes
 
 	fingerprint string       // of its configuration: unchanged on reload, the tenant is kept
 	backend     *backend     // nil in tests that give the dialect another backend
@@ -132,13 +135,19 @@ func New(cfg *Config, reg *dialects.Registry, log *zap.Logger) (*Gateway, error)
 		return nil, err
 	}
 	g.store = st
+	if g.tracing, err = newTracing(cfg.Server.Tracing, Version); err != nil {
+		g.store.Close()
+		return nil, err
+	}
 	tenants, err := g.buildTenants(cfg, nil)
 	if err != nil {
 		g.store.Close()
+		g.tracing.close()
 		return nil, err
 	}
 	g.live.Store(&live{cfg: cfg, tenants: tenants})
 	g.engine = g.routes()
+	g.handler = g.tracing.handler(g.engine)
 	g.metrics.loaded(cfg.Hash, false, nil)
 	g.ready.Store(true)
 	return g, nil
@@ -162,6 +171,7 @@ func (g *Gateway) buildTenant(cfg *Config, id string, tc *Tenant) (*tenant, erro
 		limits:         cfg.Server.Limits.scim(),
 		conflicted:     func() { g.metrics.conflict(id) },
 		maxBody:        cfg.Server.MaxBodyBytes,
+		tracing:        g.tracing,
 		fingerprint:    tc.Fingerprint,
 	}
 	t.tokens = newTokenSet(tc.Inbound.BearerTokens)
@@ -187,7 +197,7 @@ func (g *Gateway) buildTenant(cfg *Config, id string, tc *Tenant) (*tenant, erro
 		log.Info("emulated backend started", zap.String("url", backendURL))
 	}
 	t.deadline = tc.Backend.Deadline
-	t.backend = newBackend(tc, backendURL, log, g.metrics)
+	t.backend = newBackend(tc, backendURL, log, g.metrics, g.tracing)
 	if err := t.setDialect(f, tc, t.backend); err != nil {
 		t.close()
 		return nil, err
@@ -204,6 +214,9 @@ func (t *tenant) setDialect(f *dialects.Factory, tc *Tenant, b dialects.Backend)
 	}
 	// What the backend lacks, the gateway supplies around the dialect.
 	t.dialect = dialects.Decorate(f.Name, d)
+	if t.tracing != nil {
+		t.dialect = tracedDialect{t.dialect, t.tracing}
+	}
 	t.caps = t.dialect.Capabilities()
 	if t.caps.MaxResults > 0 && t.caps.MaxResults < t.maxResults {
 		t.maxResults = t.caps.MaxResults
@@ -240,7 +253,7 @@ func (t *tenant) close() {
 }
 
 // Handler returns the gateway's HTTP handler.
-func (g *Gateway) Handler() http.Handler { return g.engine }
+func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Emulator returns the in-process emulated backend of a tenant, or nil.
 func (g *Gateway) Emulator(tenantID string) dialects.Emulator {
@@ -264,6 +277,7 @@ func (g *Gateway) Close() {
 	if g.store != nil {
 		g.store.Close()
 	}
+	g.tracing.close()
 }
 
 // Serve serves the SCIM API on ln and, when admin is not nil, the admin
@@ -274,7 +288,7 @@ func (g *Gateway) Close() {
 func (g *Gateway) Serve(ctx context.Context, ln, admin net.Listener) error {
 	s := g.cfg.Server
 	srv := &http.Server{
-		Handler:           g.engine,
+		Handler:           g.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       s.ReadTimeout,
 		WriteTimeout:      s.WriteTimeout,

@@ -127,6 +127,7 @@ func serve(args []string, reg *dialects.Registry, stderr io.Writer) int {
 	defer log.Sync()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	gateway.Version = versionString()
 	g, err := gateway.New(cfg, reg, log)
 	if err != nil {
 		log.Error("cannot start", zap.Error(err))

@@ -200,6 +200,8 @@ type Recorded struct {
 	Body   string `json:"body,omitempty"`
 	// IfMatch is the request's If-Match header.
 	IfMatch string `json:"if_match,omitempty"`
+	// Traceparent is the request's W3C Trace Context header.
+	Traceparent string `json:"traceparent,omitempty"`
 	Auth    string `json:"-"`
 }
 
@@ -434,7 +436,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.requests = append(s.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body),
-		IfMatch: r.Header.Get("If-Match"), Auth: r.Header.Get("Authorization")})
+		IfMatch: r.Header.Get("If-Match"), Traceparent: r.Header.Get("Traceparent"), Auth: r.Header.Get("Authorization")})
 	f, faulty := s.takeFault(r.Method)
 	limited := s.limited()
 	s.mu.Unlock()
