@@ -202,7 +202,7 @@ type Recorded struct {
 	IfMatch string `json:"if_match,omitempty"`
 	// Traceparent is the request's W3C Trace Context header.
 	Traceparent string `json:"traceparent,omitempty"`
-	Auth    string `json:"-"`
+	Auth        string `json:"-"`
 }
 
 // Server is an emulated backend. It is safe for concurrent use.
