@@ -73,17 +73,25 @@ func openStore(cfg *Config) (store.Store, error) {
 	default:
 		// The file holds shadow attributes only: without a tenant that
 		// keeps some, claims and locks, in memory, are all it needs.
-		for _, t := range cfg.Tenants {
-			if t.Shadow.set() {
-				path := cfg.State.Path
-				if !filepath.IsAbs(path) {
-					path = filepath.Join(filepath.Dir(cfg.File), path)
-				}
-				return store.OpenEmbedded(path)
+		if shadowing(cfg) {
+			path := cfg.State.Path
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(filepath.Dir(cfg.File), path)
 			}
+			return store.OpenEmbedded(path)
 		}
 		return store.OpenEmbedded("")
 	}
+}
+
+// shadowing reports whether a tenant of cfg keeps shadow attributes.
+func shadowing(cfg *Config) bool {
+	for _, t := range cfg.Tenants {
+		if t.Shadow.set() {
+			return true
+		}
+	}
+	return false
 }
 
 // ledgerName is the claim of a create: the tenant, the type and the

@@ -101,6 +101,10 @@ func (g *Gateway) Reload(cfg *Config) (err error) {
 	if keys := restartOnly(g.cfg, cfg); len(keys) > 0 {
 		return fmt.Errorf("%s changed: that needs a restart", strings.Join(keys, ", "))
 	}
+	if cfg.State.Driver == "embedded" && shadowing(cfg) && !shadowing(g.cfg) {
+		// The embedded store opens its file at start, and only for shadows.
+		return fmt.Errorf("a tenant now keeps shadow attributes, which the embedded store keeps in the file it opens at start: that needs a restart")
+	}
 	tenants, err := g.buildTenants(cfg, cur.tenants)
 	if err != nil {
 		return err

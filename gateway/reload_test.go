@@ -187,6 +187,10 @@ func TestReloadUnderLoad(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "server.admin_listen changed: that needs a restart") {
 		t.Fatalf("restart-only change: %v", err)
 	}
+	err = step(strings.Replace(reloadYAML("", "acme", "ws", "cube2"), "    dialect: cube\n", "    dialect: cube\n    shadow: unheld\n", 1))
+	if err == nil || !strings.Contains(err.Error(), "shadow attributes") {
+		t.Fatalf("shadows without the state file: %v", err)
+	}
 	time.Sleep(100 * time.Millisecond)
 	close(stop)
 	wg.Wait()
@@ -209,7 +213,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	if n := testutil.ToFloat64(gw.metrics.tokens.WithLabelValues("ws", "ok")); n != 1 {
 		t.Fatalf("the unchanged OAuth tenant fetched %v tokens, want 1", n)
 	}
-	for result, want := range map[string]float64{"success": 3, "failure": 2} {
+	for result, want := range map[string]float64{"success": 3, "failure": 3} {
 		if n := testutil.ToFloat64(gw.metrics.reloads.WithLabelValues(result)); n != want {
 			t.Fatalf("scimgw_config_reloads_total{result=%q} = %v, want %v", result, n, want)
 		}
