@@ -21,7 +21,10 @@ type Postgres struct {
 }
 
 // migrations are applied in order, each once, in one transaction under
-// an advisory lock (replicas starting together apply them once).
+// an advisory lock (replicas starting together apply them once). A
+// migration only ever adds — tables, columns with defaults, indexes —
+// so that a replica of the version before keeps working on the schema a
+// newer one migrated: during a rolling upgrade, and after a rollback.
 var migrations = []string{
 	`CREATE TABLE scimgw_claims (
 		name        bytea PRIMARY KEY,
@@ -94,9 +97,8 @@ func (p *Postgres) migrate(ctx context.Context) error {
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM scimgw_migrations`).Scan(&v); err != nil {
 			return err
 		}
-		if v > len(migrations) {
-			return fmt.Errorf("the database was migrated by a newer scimgw (schema version %d, this one knows %d)", v, len(migrations))
-		}
+		// v > len(migrations): a newer scimgw migrated it, only adding;
+		// this one works with what it knows.
 		for i := v; i < len(migrations); i++ {
 			if _, err := tx.Exec(ctx, migrations[i]); err != nil {
 				return fmt.Errorf("migration %d: %w", i+1, err)

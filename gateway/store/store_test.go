@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"github.com/jackc/pgx/v5"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,6 +67,35 @@ func TestPostgresConcurrentMigration(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A schema a newer scimgw migrated (migrations only add) still serves an
+// older one: a rollback, or the old replicas of a rolling upgrade.
+func TestPostgresNewerSchema(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := store.OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `INSERT INTO scimgw_migrations (version) VALUES (99); CREATE TABLE scimgw_from_the_future (x int)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = store.OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatalf("an older scimgw on a newer schema: %v", err)
+	}
+	defer s.Close()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 
