@@ -4,6 +4,7 @@ import (
 	"github.com/scimgw/scimgw/dialects/conformance"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -180,4 +181,28 @@ var _ dialects.Emulator = (*emulator.Server)(nil)
 func (h *harness) wantBackendMessage(t *testing.T, r response, msg string) {
 	t.Helper()
 	conformance.WantBackendMessage(t, h.logs, r.conformance(), msg)
+}
+
+// statusOf sends a request and returns its status, or 0 when it got no
+// answer.
+func statusOf(method, url, token, body string) int {
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// inFlight sends a GET with acme's token in the background; its status
+// arrives on the channel.
+func inFlight(url string) <-chan int {
+	status := make(chan int, 1)
+	go func() { status <- statusOf("GET", url, acmeToken, "") }()
+	return status
 }

@@ -47,16 +47,7 @@ func TestInboundRate(t *testing.T) {
 func TestInboundConcurrency(t *testing.T) {
 	h := newHarness(t, limitedConfig("max_concurrent: 1"))
 	h.emu("acme").Inject(emulator.Fault{Method: "GET", Delay: 200 * time.Millisecond, Slow: true})
-	done := make(chan int)
-	go func() {
-		resp, err := http.DefaultClient.Do(authed(t, h.srv.URL+"/acme/scim/v2/Users"))
-		if err != nil {
-			done <- 0
-			return
-		}
-		resp.Body.Close()
-		done <- resp.StatusCode
-	}()
+	done := inFlight(h.srv.URL + "/acme/scim/v2/Users")
 	time.Sleep(50 * time.Millisecond)
 	r := h.acme("GET", "/Users", "")
 	r.wantError(t, http.StatusTooManyRequests, "")
@@ -67,13 +58,4 @@ func TestInboundConcurrency(t *testing.T) {
 		t.Fatalf("the request in progress got %d", s)
 	}
 	h.acme("GET", "/Users", "").wantStatus(t, 200)
-}
-
-func authed(t *testing.T, url string) *http.Request {
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+acmeToken)
-	return req
 }

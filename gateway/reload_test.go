@@ -96,20 +96,6 @@ func reloadGateway(t *testing.T, path string) (*Gateway, *httptest.Server, *obse
 	return gw, srv, logs
 }
 
-func status(t *testing.T, method, url, token, body string) int {
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/scim+json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
 // Tenants are added, changed and removed by reloads while clients keep
 // two unchanged tenants busy: not one of their requests fails, and they
 // keep their emulator (its users), their OAuth token and their pool. An
@@ -120,7 +106,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	writeFile(t, path, reloadYAML("", "acme", "ws", "cube"))
 	gw, srv, _ := reloadGateway(t, path)
 	users := func(tenant string) string { return srv.URL + "/" + tenant + "/scim/v2/Users" }
-	if s := status(t, "POST", users("acme"), acmeToken, `{"userName":"before.reload@example.com"}`); s != 201 {
+	if s := statusOf("POST", users("acme"), acmeToken, `{"userName":"before.reload@example.com"}`); s != 201 {
 		t.Fatalf("create before the reloads: %d", s)
 	}
 	acme, ws := gw.tenant("acme"), gw.tenant("ws")
@@ -142,9 +128,9 @@ func TestReloadUnderLoad(t *testing.T) {
 				var s int
 				switch {
 				case i%2 == 0:
-					s = status(t, "POST", users("acme"), acmeToken, fmt.Sprintf(`{"userName":"load.%d.%d@example.com"}`, i, n))
+					s = statusOf("POST", users("acme"), acmeToken, fmt.Sprintf(`{"userName":"load.%d.%d@example.com"}`, i, n))
 				default:
-					s = status(t, "GET", users("ws")+"?count=1", wsReloadToken, "")
+					s = statusOf("GET", users("ws")+"?count=1", wsReloadToken, "")
 				}
 				if s/100 == 2 {
 					ok.Add(1)
@@ -163,20 +149,20 @@ func TestReloadUnderLoad(t *testing.T) {
 	if err := step(reloadYAML("", "acme", "ws", "cube", "extra")); err != nil {
 		t.Fatal(err)
 	}
-	if s := status(t, "GET", users("extra"), extraReloadToken, ""); s != 200 {
+	if s := statusOf("GET", users("extra"), extraReloadToken, ""); s != 200 {
 		t.Fatalf("added tenant: %d", s)
 	}
 	extraBackend := gw.tenant("extra").backend.base
 	if err := step(reloadYAML("", "acme", "ws", "cube2", "extra")); err != nil {
 		t.Fatal(err)
 	}
-	if a, b := status(t, "GET", users("cube"), cubeToken, ""), status(t, "GET", users("cube"), "cube-token-changed", ""); a != 401 || b != 200 {
+	if a, b := statusOf("GET", users("cube"), cubeToken, ""), statusOf("GET", users("cube"), "cube-token-changed", ""); a != 401 || b != 200 {
 		t.Fatalf("changed tenant: old token %d, new token %d", a, b)
 	}
 	if err := step(reloadYAML("", "acme", "ws", "cube2")); err != nil {
 		t.Fatal(err)
 	}
-	if s := status(t, "GET", users("extra"), extraReloadToken, ""); s != 404 {
+	if s := statusOf("GET", users("extra"), extraReloadToken, ""); s != 404 {
 		t.Fatalf("removed tenant: %d", s)
 	}
 	err := step(strings.Replace(reloadYAML("", "acme", "ws", "cube2", "extra"), "dialect: cube", "dialect: cubes", 1))
@@ -207,7 +193,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	if gw.tenant("extra") != nil || gw.tenant("cube") == nil {
 		t.Fatal("the refused reloads changed the tenants in service")
 	}
-	if s := status(t, "GET", users("acme")+"?filter=userName+eq+%22before.reload@example.com%22", acmeToken, ""); s != 200 {
+	if s := statusOf("GET", users("acme")+"?filter=userName+eq+%22before.reload@example.com%22", acmeToken, ""); s != 200 {
 		t.Fatalf("acme after the reloads: %d", s)
 	}
 	if n := testutil.ToFloat64(gw.metrics.tokens.WithLabelValues("ws", "ok")); n != 1 {

@@ -45,18 +45,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 
 	gw.Emulator("acme").(*emulator.Server).Inject(emulator.Fault{Delay: 200 * time.Millisecond, Status: 429, RetryAfter: "0"})
-	status := make(chan int, 1)
-	go func() {
-		req, _ := http.NewRequest("GET", url+"/acme/scim/v2/Users", nil)
-		req.Header.Set("Authorization", "Bearer "+acmeToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			status <- 0
-			return
-		}
-		resp.Body.Close()
-		status <- resp.StatusCode
-	}()
+	status := inFlight(url + "/acme/scim/v2/Users")
 	time.Sleep(50 * time.Millisecond)
 	cancel()
 	time.Sleep(20 * time.Millisecond)

@@ -94,45 +94,36 @@ func (m *manifests) decode(doc []byte) string {
 	if err := yaml.Unmarshal(doc, &head); err != nil {
 		return err.Error()
 	}
-	strict := func(v any) string {
-		if err := yaml.UnmarshalStrict(doc, v); err != nil {
-			return head.Kind + ": " + err.Error()
-		}
-		return ""
-	}
 	switch head.APIVersion + " " + head.Kind {
 	case " ":
 		return "" // empty (a comment only)
 	case "apps/v1 Deployment":
-		var v appsv1.Deployment
-		defer func() { m.deployments = append(m.deployments, v) }()
-		return strict(&v)
+		return strict(doc, head.Kind, &m.deployments)
 	case "v1 Service":
-		var v corev1.Service
-		defer func() { m.services = append(m.services, v) }()
-		return strict(&v)
+		return strict(doc, head.Kind, &m.services)
 	case "v1 ConfigMap":
-		var v corev1.ConfigMap
-		defer func() { m.configMaps = append(m.configMaps, v) }()
-		return strict(&v)
+		return strict(doc, head.Kind, &m.configMaps)
 	case "v1 Secret":
-		var v corev1.Secret
-		defer func() { m.secrets = append(m.secrets, v) }()
-		return strict(&v)
+		return strict(doc, head.Kind, &m.secrets)
 	case "autoscaling/v2 HorizontalPodAutoscaler":
-		var v autoscalingv2.HorizontalPodAutoscaler
-		defer func() { m.hpas = append(m.hpas, v) }()
-		return strict(&v)
+		return strict(doc, head.Kind, &m.hpas)
 	case "policy/v1 PodDisruptionBudget":
-		var v policyv1.PodDisruptionBudget
-		defer func() { m.pdbs = append(m.pdbs, v) }()
-		return strict(&v)
+		return strict(doc, head.Kind, &m.pdbs)
 	case "monitoring.coreos.com/v1 ServiceMonitor":
-		var v serviceMonitor
-		defer func() { m.monitors = append(m.monitors, v) }()
-		return strict(&v)
+		return strict(doc, head.Kind, &m.monitors)
 	}
 	return fmt.Sprintf("unexpected %s %s", head.APIVersion, head.Kind)
+}
+
+// strict decodes doc into a new T, refusing unknown fields, and adds it
+// to list.
+func strict[T any](doc []byte, kind string, list *[]T) string {
+	var v T
+	if err := yaml.UnmarshalStrict(doc, &v); err != nil {
+		return kind + ": " + err.Error()
+	}
+	*list = append(*list, v)
+	return ""
 }
 
 // check fits the pieces together.
