@@ -179,6 +179,7 @@ func (g *Gateway) unchanged(cfg *Config) bool {
 // ConfigMap's symlink swap is seen too), until ctx is done.
 func (g *Gateway) Watch(ctx context.Context, path string, hup <-chan os.Signal) error {
 	var events <-chan fsnotify.Event
+	var errs <-chan error
 	var w *fsnotify.Watcher
 	if g.cfg.Server.Reload == "watch" {
 		var err error
@@ -186,7 +187,7 @@ func (g *Gateway) Watch(ctx context.Context, path string, hup <-chan os.Signal) 
 			return fmt.Errorf("watch %s: %w", path, err)
 		}
 		defer w.Close()
-		events = w.Events
+		events, errs = w.Events, w.Errors
 		g.watchDirs(w, path)
 	}
 	var debounce <-chan time.Time
@@ -197,6 +198,8 @@ func (g *Gateway) Watch(ctx context.Context, path string, hup <-chan os.Signal) 
 		case <-hup:
 			g.log.Info("SIGHUP: reloading the configuration", zap.String("file", path))
 			g.ReloadFile(path)
+		case err := <-errs: // read, or the watcher stalls
+			g.log.Warn("configuration watch", zap.Error(err))
 		case ev := <-events:
 			if g.watched(path, ev.Name) {
 				debounce = time.After(250 * time.Millisecond) // editors write in steps
