@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/scimgw/scimgw/dialects/builtin"
+	"github.com/scimgw/scimgw/dialects/emulator"
 )
 
 const (
@@ -262,4 +263,26 @@ func TestReloadWatch(t *testing.T) {
 	}
 	hup <- os.Interrupt
 	waitFor("SIGHUP", func() bool { return testutil.ToFloat64(gw.metrics.reloads.WithLabelValues("success")) == reloads+1 })
+}
+
+// A request in progress when its tenant is changed or removed finishes
+// with the tenant it started with (its emulator is not closed under it);
+// the next request gets the new configuration.
+func TestReloadInFlight(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, path, reloadYAML("", "acme", "cube"))
+	gw, srv, _ := reloadGateway(t, path)
+	gw.Emulator("acme").(*emulator.Server).Inject(emulator.Fault{Method: "GET", Delay: 1500 * time.Millisecond, Slow: true})
+	done := inFlight(srv.URL + "/acme/scim/v2/Users")
+	time.Sleep(100 * time.Millisecond)
+	writeFile(t, path, reloadYAML("", "cube"))
+	if err := gw.ReloadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if s := statusOf("GET", srv.URL+"/acme/scim/v2/Users", acmeToken, ""); s != 404 {
+		t.Fatalf("a request after the removal: %d", s)
+	}
+	if s := <-done; s != 200 {
+		t.Fatalf("the request in progress across the reload got %d", s)
+	}
 }
