@@ -103,6 +103,10 @@ func FuzzParseConfig(f *testing.F) {
 	bad, _ := os.ReadFile("testdata/config/bad.yaml")
 	f.Add(string(bad))
 	f.Add("tenants: {a: {dialect: cube}}")
+	for _, name := range []string{"limits", "tracing", "state"} {
+		b, _ := os.ReadFile("testdata/config/" + name + ".yaml")
+		f.Add(string(b))
+	}
 	reg := builtin.Registry()
 	f.Fuzz(func(t *testing.T, s string) {
 		cfg, err := ParseConfig("f.yaml", []byte(s), reg)
