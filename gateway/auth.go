@@ -24,6 +24,9 @@ type authenticator interface {
 	refreshable() bool
 	// invalidate forgets the token in the given header, if still cached.
 	invalidate(header string)
+	// current returns the credentials it holds now that are not in the
+	// config (an OAuth access token), for redact.
+	current() []string
 }
 
 // newAuthenticator returns a's authenticator; fetched, when not nil, is
@@ -45,6 +48,7 @@ type static string
 func (s static) header(context.Context) (string, error) { return string(s), nil }
 func (s static) refreshable() bool                      { return false }
 func (s static) invalidate(string)                      {}
+func (s static) current() []string                      { return nil }
 
 // oauth2Source implements the OAuth 2.0 client credentials grant (RFC 6749
 // §4.4). The token is cached until shortly before it expires and shared by
@@ -64,6 +68,15 @@ type oauth2Source struct {
 const refreshMargin = 30 * time.Second
 
 func (s *oauth2Source) refreshable() bool { return true }
+
+func (s *oauth2Source) current() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.token == "" {
+		return nil
+	}
+	return []string{s.token}
+}
 
 func (s *oauth2Source) invalidate(header string) {
 	s.mu.Lock()

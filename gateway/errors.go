@@ -115,21 +115,20 @@ func safeDetail(status int, rid string) string {
 // writeError renders err as a SCIM error and logs what the client does not see.
 func (g *Gateway) writeError(c *gin.Context, t *tenant, rid string, err error) int {
 	status, scimType, detail, retryAfter := clientError(err, rid)
+	// A backend's vendor code or correlation id is in the detail: never a
+	// secret it echoed.
+	detail = t.redact(c, detail)
+	log := g.log
+	if t != nil {
+		log = t.log
+	}
 	var de *dialects.Error
 	if errors.As(err, &de) && de.Backend != "" && status < 500 {
-		log := g.log
-		if t != nil {
-			log = t.log
-		}
 		// The backend's own words, for the operator; never for the client.
-		log.Info("backend refused the request", zap.String("request_id", rid), zap.Int("status", status), zap.String("backend_message", de.Backend))
+		log.Info("backend refused the request", zap.String("request_id", rid), zap.Int("status", status), zap.String("backend_message", t.redact(c, de.Backend)))
 	}
 	if status >= 500 || status == 499 {
-		log := g.log
-		if t != nil {
-			log = t.log
-		}
-		log.Warn("request failed", zap.String("request_id", rid), zap.Int("status", status), zap.Error(err))
+		log.Warn("request failed", zap.String("request_id", rid), zap.Int("status", status), zap.String("error", t.redact(c, err.Error())))
 	}
 	if retryAfter != "" && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
 		c.Header("Retry-After", retryAfter)

@@ -278,11 +278,16 @@ func (g *Gateway) input(c *gin.Context, t *tenant) (projection, []byte, error) {
 }
 
 // write handles create (POST) and replace (PUT).
-func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, action dialects.Action, id string) (*reply, error) {
+func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, action dialects.Action, id string) (_ *reply, err error) {
 	proj, body, err := g.input(c, t)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			rememberPassword(c, body) // for redact, when a backend echoes it
+		}
+	}()
 	_, validated := t.tracing.span(c.Request.Context(), "validate", rt.String())
 	body, err = t.canonicalResource(body, rt)
 	if validated(err); err != nil {
@@ -320,11 +325,16 @@ func (g *Gateway) write(c *gin.Context, t *tenant, rt dialects.ResourceType, act
 	return rep, err
 }
 
-func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id string) (*reply, error) {
+func (g *Gateway) patch(c *gin.Context, t *tenant, rt dialects.ResourceType, id string) (_ *reply, err error) {
 	proj, body, err := g.input(c, t)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			rememberPassword(c, body) // for redact, when a backend echoes it
+		}
+	}()
 	_, validated := t.tracing.span(c.Request.Context(), "validate", "PatchOp")
 	pr, err := t.canonicalPatch(body, rt)
 	if validated(err); err != nil {

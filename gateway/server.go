@@ -79,6 +79,7 @@ type tenant struct {
 	tracing *tracing // nil when off
 	maxBody int64    // server.max_body_bytes
 
+	secrets     []string     // its configured secrets, for redact
 	fingerprint string       // of its configuration: unchanged on reload, the tenant is kept
 	backend     *backend     // nil in tests that give the dialect another backend
 	emuSrv      *http.Server // the emulator's listener, when emulated
@@ -175,6 +176,7 @@ func (g *Gateway) buildTenant(cfg *Config, id string, tc *Tenant) (*tenant, erro
 		fingerprint:    tc.Fingerprint,
 	}
 	t.tokens = newTokenSet(tc.Inbound.BearerTokens)
+	t.secrets = tenantSecrets(tc)
 	t.inbound = newInboundLimits(tc.Inbound)
 	backendURL := tc.Backend.URL
 	if tc.Backend.Emulated {
