@@ -125,7 +125,7 @@ tenants:
 			h.do("GET", base+"/u1", c.token, ""),
 			h.do("PATCH", base+"/u1", c.token, patch),
 			h.do("DELETE", base+"/u1", c.token, ""),
-			h.do("GET", base, c.token+"x", ""),     // a wrong token
+			h.do("GET", base, c.token+"x", ""),             // a wrong token
 			h.do("GET", "/iiq/scim/v2/Users", c.token, ""), // another tenant's token
 		)
 	}
