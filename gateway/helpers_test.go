@@ -89,7 +89,7 @@ func newHarnessAt(t *testing.T, file, yaml string) *harness {
 
 // newGateway builds a gateway from a config for the test, observing its
 // logs; when the test ends it is closed and its logs checked for secrets.
-func newGateway(t *testing.T, file, yaml string) (*Gateway, *observer.ObservedLogs) {
+func newGateway(t testing.TB, file, yaml string) (*Gateway, *observer.ObservedLogs) {
 	t.Helper()
 	cfg, err := ParseConfig(file, []byte(yaml), builtin.Registry())
 	if err != nil {
@@ -164,7 +164,7 @@ func (r response) wantError(t *testing.T, status int, scimType string) response 
 // secrets must never appear in logs.
 var secrets = []string{acmeToken, cubeToken, "second-token-123", "emulator-backend-token", "s3cret-pass", "client-secret-xyz", "Authorization", "Bearer "}
 
-func assertNoSecretsLogged(t *testing.T, logs *observer.ObservedLogs) {
+func assertNoSecretsLogged(t testing.TB, logs *observer.ObservedLogs) {
 	conformance.NoSecretsLogged(t, logs, secrets...)
 }
 

@@ -253,7 +253,7 @@ func (r Response) WantError(t *testing.T, status int, scimType string) Response 
 }
 
 // NoSecretsLogged fails the test when a log line holds one of secrets.
-func NoSecretsLogged(t *testing.T, logs *observer.ObservedLogs, secrets ...string) {
+func NoSecretsLogged(t testing.TB, logs *observer.ObservedLogs, secrets ...string) {
 	for _, e := range logs.All() {
 		var buf bytes.Buffer
 		buf.WriteString(e.Message)

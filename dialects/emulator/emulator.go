@@ -402,6 +402,13 @@ func (s *Server) Resource(endpoint, id string) json.RawMessage {
 	return st.byID[id].raw
 }
 
+// Reset forgets every resource, fault and recorded request.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reset()
+}
+
 func (s *Server) reset() {
 	s.users, s.groups = newStore(), newStore()
 	s.faults, s.requests = nil, nil

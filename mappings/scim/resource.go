@@ -267,6 +267,8 @@ func (rs *ResourceSchema) resource(body []byte, mode Mode, lim Limits) ([]byte, 
 		switch {
 		case a == nil && mode == Strict:
 			return errf("invalidValue", "attribute %q is not defined by %s", k, rs.core.ID)
+		case a == nil && !validName(k):
+			return errf("invalidValue", "%q is not an attribute name (RFC 7643 §2.1: a letter, then letters, digits, '-', '_' or '$')", k)
 		case a == nil:
 			out.Write(key)
 			out.WriteByte(':')
