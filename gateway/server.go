@@ -282,6 +282,10 @@ func (g *Gateway) Close() {
 	g.tracing.close()
 }
 
+// drainNew is how long connections accepted before a shutdown have to
+// send their request.
+const drainNew = 250 * time.Millisecond
+
 // Serve serves the SCIM API on ln and, when admin is not nil, the admin
 // endpoints on admin (AdminHandler), until ctx is done; then it shuts
 // down gracefully: it reports not ready, stops accepting, and lets
@@ -318,8 +322,16 @@ func (g *Gateway) Serve(ctx context.Context, ln, admin net.Listener) error {
 	case <-ctx.Done():
 	}
 	g.ready.Store(false)
-	g.log.Info("shutting down", zap.Duration("grace", g.live.Load().cfg.Server.ShutdownGrace))
 	grace := g.live.Load().cfg.Server.ShutdownGrace // reloadable
+	g.log.Info("shutting down", zap.Duration("grace", grace))
+	// Stop accepting first, while the connections already accepted are
+	// served as usual: net/http drops a request it reads after Shutdown
+	// began (the client sees the connection close, unanswered), so those
+	// get drainNew to send theirs. Responses meanwhile close their
+	// connections, so that clients do not reuse one about to be closed.
+	srv.SetKeepAlivesEnabled(false)
+	ln.Close()
+	time.Sleep(drainNew)
 	sctx, cancel := context.WithTimeoutCause(context.Background(), grace, fmt.Errorf("graceful shutdown exceeded %s", grace))
 	defer cancel()
 	err := srv.Shutdown(sctx)

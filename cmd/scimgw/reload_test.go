@@ -16,10 +16,7 @@ import (
 // admin listener, and still shuts down cleanly on SIGTERM.
 func TestServeReloadsOnSIGHUP(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "scimgw")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	addr, admin := freeAddr(t), freeAddr(t)
 	cfg := filepath.Join(dir, "config.yaml")
 	base := `server: {listen: "` + addr + `", admin_listen: "` + admin + `", log_level: error}

@@ -23,27 +23,13 @@ import (
 // user, and every answer is that user (201) or a 409.
 func TestTwoReplicaProcesses(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
-	bin := filepath.Join(t.TempDir(), "scimgw")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	start := func(args ...string) *exec.Cmd {
 		cmd := exec.Command(bin, args...)
 		cmd.Stderr = io.Discard
 		return cmd
 	}
-	emu := start("emulate", "--dialect", "scim2", "--listen", "127.0.0.1:0")
-	out, _ := emu.StdoutPipe()
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Process.Kill(); emu.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend := strings.Fields(line)[3] // "emulating scim2 at URL (...)"
-	root := strings.TrimSuffix(backend, "/scim/v2")
+	backend, root := startEmulator(t, bin, "scim2")
 
 	var gws []string
 	for i := range 2 {
@@ -108,6 +94,51 @@ tenants:
 	if creates != 1 || id == "" {
 		t.Fatalf("the backend received %d creates (user %q), want 1", creates, id)
 	}
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// buildBinary builds the command once for the package's tests.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "scimgw-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "scimgw")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// startEmulator runs `scimgw emulate` for the dialect and returns its SCIM
+// base URL and its root (where /_emulator/ is).
+func startEmulator(t *testing.T, bin, dialect string) (base, root string) {
+	t.Helper()
+	emu := exec.Command(bin, "emulate", "--dialect", dialect, "--listen", "127.0.0.1:0")
+	emu.Stderr = io.Discard
+	out, _ := emu.StdoutPipe()
+	if err := emu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Process.Kill(); emu.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	base = strings.Fields(line)[3] // "emulating scim2 at URL (...)"
+	return base, strings.TrimSuffix(base, "/scim/v2")
 }
 
 func freeAddr(t *testing.T) string {
