@@ -79,7 +79,13 @@ func newHarness(t *testing.T, yaml string) *harness {
 // newHarnessAt is newHarness with the config read as if from file.
 func newHarnessAt(t *testing.T, file, yaml string) *harness {
 	t.Helper()
-	gw, logs := newGateway(t, file, yaml)
+	return newHarnessLogging(t, file, yaml, zapcore.DebugLevel)
+}
+
+// newHarnessLogging is newHarnessAt observing the logs from level up.
+func newHarnessLogging(t *testing.T, file, yaml string, level zapcore.Level) *harness {
+	t.Helper()
+	gw, logs := newGatewayLogging(t, file, yaml, level)
 	srv := httptest.NewServer(gw.Handler())
 	t.Cleanup(srv.Close)
 	admin := httptest.NewServer(gw.AdminHandler())
@@ -91,11 +97,16 @@ func newHarnessAt(t *testing.T, file, yaml string) *harness {
 // logs; when the test ends it is closed and its logs checked for secrets.
 func newGateway(t testing.TB, file, yaml string) (*Gateway, *observer.ObservedLogs) {
 	t.Helper()
+	return newGatewayLogging(t, file, yaml, zapcore.DebugLevel)
+}
+
+func newGatewayLogging(t testing.TB, file, yaml string, level zapcore.Level) (*Gateway, *observer.ObservedLogs) {
+	t.Helper()
 	cfg, err := ParseConfig(file, []byte(yaml), builtin.Registry())
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	core, logs := observer.New(zapcore.DebugLevel)
+	core, logs := observer.New(level)
 	gw, err := New(cfg, builtin.Registry(), zap.New(core))
 	if err != nil {
 		t.Fatal(err)

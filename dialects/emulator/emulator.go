@@ -215,6 +215,7 @@ type Server struct {
 	groups   *store
 	faults   []Fault
 	requests []Recorded
+	quiet    bool // keep no requests (Quiet)
 	nextID   int
 	issued   map[string]bool // OAuth tokens
 	window   time.Time       // start of the rate limit window
@@ -391,6 +392,19 @@ func (s *Server) Count(endpoint string) int {
 	return len(s.storeFor(endpoint).byID)
 }
 
+// All returns every stored resource of an endpoint, by id.
+func (s *Server) All(endpoint string) map[string]json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]json.RawMessage{}
+	if st := s.storeFor(endpoint); st != nil {
+		for id, r := range st.byID {
+			out[id] = r.raw
+		}
+	}
+	return out
+}
+
 // Resource returns the stored resource, or nil.
 func (s *Server) Resource(endpoint, id string) json.RawMessage {
 	s.mu.Lock()
@@ -400,6 +414,13 @@ func (s *Server) Resource(endpoint, id string) json.RawMessage {
 		return nil
 	}
 	return st.byID[id].raw
+}
+
+// Quiet stops keeping the requests received (Requests), for long runs.
+func (s *Server) Quiet() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.quiet, s.requests = true, nil
 }
 
 // Reset forgets every resource, fault and recorded request.
@@ -442,8 +463,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.requests = append(s.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body),
-		IfMatch: r.Header.Get("If-Match"), Traceparent: r.Header.Get("Traceparent"), Auth: r.Header.Get("Authorization")})
+	if !s.quiet {
+		s.requests = append(s.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body),
+			IfMatch: r.Header.Get("If-Match"), Traceparent: r.Header.Get("Traceparent"), Auth: r.Header.Get("Authorization")})
+	}
 	f, faulty := s.takeFault(r.Method)
 	limited := s.limited()
 	s.mu.Unlock()

@@ -1,0 +1,284 @@
+package gateway
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/scimgw/scimgw/dialects/emulator"
+	"github.com/scimgw/scimgw/mappings/scim"
+)
+
+var soakFor = flag.Duration("soak", 0, "run TestSoak this long (e.g. 10m); CI runs 10s")
+
+// soakTenants are the shipped demo config's tenants: one of every dialect.
+var soakTenants = map[string]string{
+	"acme": "acme-demo-token", "cube-demo": "cube-demo-token", "workspace-demo": "workspace-demo-token",
+	"purecloud-demo": "purecloud-demo-token", "identityiq-demo": "identityiq-demo-token", "firehydrant-demo": "firehydrant-demo-token",
+}
+
+// soakFault is one injectable backend failure.
+type soakFault struct {
+	class string
+	f     emulator.Fault
+}
+
+var soakFaults = []soakFault{
+	{"reset before the write", emulator.Fault{Reset: true}},
+	{"reset after the write", emulator.Fault{Reset: true, After: true}},
+	{"timeout", emulator.Fault{Delay: 2 * time.Second}},
+	{"timeout after the write", emulator.Fault{Delay: 2 * time.Second, After: true}},
+	{"429 Retry-After", emulator.Fault{Status: 429, RetryAfter: "0"}},
+	{"500", emulator.Fault{Status: 500}},
+	{"502", emulator.Fault{Status: 502}},
+	{"503", emulator.Fault{Status: 503, RetryAfter: "0"}},
+	{"slow answer", emulator.Fault{Delay: 150 * time.Millisecond, Slow: true}},
+}
+
+// soakLedger is what the clients were told, per tenant.
+type soakLedger struct {
+	mu          sync.Mutex
+	created     map[string]map[string]string // tenant → id → userName: answered 201
+	deleted     map[string]map[string]bool   // tenant → id: answered 204
+	deleteTried map[string]map[string]bool   // tenant → id: a DELETE was sent
+	unknown     map[string]map[string]bool   // tenant → userName: a create answered 5xx (its outcome unknown)
+	status      map[int]int
+	bad         []string
+	lat         []time.Duration
+}
+
+func (l *soakLedger) note(r response, took time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.status[r.status]++
+	l.lat = append(l.lat, took)
+	if r.status >= 400 && (r.json.Get("schemas.0").String() != scim.ErrorURN || r.json.Get("status").Type != gjson.String || r.header.Get("Content-Type") != "application/scim+json") {
+		l.bad = append(l.bad, fmt.Sprintf("%d is not a SCIM Error: %.200s", r.status, r.body))
+	}
+}
+
+// TestSoak runs IdP-shaped clients against a tenant of every dialect while
+// the emulators fail at random (see soakFaults), for -soak (10 s in CI,
+// with -short 3 s), and checks: no acknowledged create lost and no
+// duplicate user; no acknowledged delete undone; every non-2xx a SCIM
+// Error; no more 5xx than faults injected; p99 within the tenants'
+// deadline; goroutines, heap and open files back to their baseline.
+func TestSoak(t *testing.T) {
+	d := *soakFor
+	if d == 0 {
+		d = 10 * time.Second
+		if testing.Short() {
+			d = 3 * time.Second
+		}
+	}
+	base, _ := os.ReadFile("../config.yaml")
+	cfgText := regexp.MustCompile(`timeout: 10s`).ReplaceAllString(string(base), "timeout: 400ms\n      deadline: 3s")
+	cfgText = regexp.MustCompile(`retry: \{[^}]*\}`).ReplaceAllString(cfgText, "retry: {max_attempts: 4, min_backoff: 5ms, max_backoff: 50ms}")
+	// Logs observed from warn up (a request line each would be the heap), checked for secrets at the end.
+	h := newHarnessLogging(t, "../config.yaml", cfgText, zapcore.WarnLevel)
+	emus := map[string]*emulator.Server{}
+	for id := range soakTenants {
+		emus[id] = h.emu(id)
+		emus[id].Quiet()
+	}
+	// The baseline: the gateway serving, its emulators empty, no load.
+	runtime.GC()
+	goroutines, fds := runtime.NumGoroutine(), openFiles()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	heap := ms.HeapAlloc
+	l := &soakLedger{created: map[string]map[string]string{}, deleted: map[string]map[string]bool{}, deleteTried: map[string]map[string]bool{},
+		unknown: map[string]map[string]bool{}, status: map[int]int{}}
+	for id := range soakTenants {
+		l.created[id], l.deleted[id], l.deleteTried[id], l.unknown[id] = map[string]string{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	}
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	injected := map[string]int{}
+	var injMu sync.Mutex
+	wg.Add(1)
+	go func() { // the chaos: a random fault into a random backend, often
+		defer wg.Done()
+		ids := slices.Sorted(mapsKeys(soakTenants))
+		for time.Now().Before(stop) {
+			f := soakFaults[rand.IntN(len(soakFaults))]
+			f.f.Method = []string{"", "POST", "GET", "PATCH", "PUT", "DELETE"}[rand.IntN(6)]
+			emus[ids[rand.IntN(len(ids))]].Inject(f.f)
+			injMu.Lock()
+			injected[f.class]++
+			injMu.Unlock()
+			time.Sleep(time.Duration(5+rand.IntN(20)) * time.Millisecond)
+		}
+	}()
+	for id, token := range soakTenants {
+		for w := range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; time.Now().Before(stop); n++ {
+					soakFlow(h, l, id, token, fmt.Sprintf("soak.%d.%d", w, n))
+				}
+			}()
+		}
+	}
+	wg.Wait()
+
+	// What the backends hold against what the clients were told.
+	var problems []string
+	fail := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+	for id, e := range emus {
+		stored := e.All("Users")
+		names := map[string]int{}
+		for sid, raw := range stored {
+			name := strings.ToLower(scim.Field(gjson.ParseBytes(raw), "userName").String())
+			names[name]++
+			if _, acked := l.created[id][sid]; !acked && !l.unknown[id][name] {
+				fail("%s: the backend holds %s (%s), whose create no client was told of", id, sid, name)
+			}
+		}
+		for name, n := range names {
+			if n > 1 {
+				fail("%s: %d users named %s", id, n, name)
+			}
+		}
+		for sid, name := range l.created[id] {
+			switch {
+			case l.deleted[id][sid] && stored[sid] != nil && (id != "firehydrant-demo" || scim.Field(gjson.ParseBytes(stored[sid]), "active").Bool()):
+				// FireHydrant deactivates on DELETE (its documented
+				// behaviour); the others remove the user.
+				fail("%s: %s (%s) was answered 204 to DELETE but is still there", id, sid, name)
+			case !l.deleted[id][sid] && !l.deleteTried[id][sid] && stored[sid] == nil:
+				fail("%s: %s (%s) was answered 201 and is gone", id, sid, name)
+			}
+		}
+	}
+	fivexx, faults := 0, 0
+	for s, n := range l.status {
+		if s >= 500 {
+			fivexx += n
+		}
+	}
+	for _, n := range injected {
+		faults += n
+	}
+	if fivexx > faults {
+		fail("%d answers were 5xx with %d faults injected", fivexx, faults)
+	}
+	problems = append(problems, l.bad...)
+	slices.Sort(l.lat)
+	p99 := l.lat[len(l.lat)*99/100]
+	if bound := 4 * time.Second; p99 > bound { // backend.deadline 3s, plus the gateway
+		fail("p99 %s over %s", p99, bound)
+	}
+
+	// Everything returns to its baseline once the load is gone: the
+	// emulators emptied, the idle connections (which hold goroutines and
+	// files, and are the pools' job to keep) closed.
+	requests, statuses := len(l.lat), l.status
+	l = nil
+	for id, e := range emus {
+		e.Reset()
+		h.gw.tenant(id).backend.client.HTTPClient.CloseIdleConnections()
+	}
+	http.DefaultClient.CloseIdleConnections()
+	var g2, f2 int
+	var heap2 uint64
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		g2, f2, heap2 = runtime.NumGoroutine(), openFiles(), ms.HeapAlloc
+		if g2 <= goroutines && f2 <= fds && heap2 <= heap+8<<20 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if g2 > goroutines {
+		fail("goroutines %d after the load, %d before", g2, goroutines)
+	}
+	if f2 > fds {
+		fail("open files %d after the load, %d before", f2, fds)
+	}
+	if heap2 > heap+8<<20 {
+		fail("heap %.1f MB after the load, %.1f MB before", float64(heap2)/(1<<20), float64(heap)/(1<<20))
+	}
+	t.Logf("soak %s: %d requests, statuses %v, p99 %s; faults injected %v (%d); goroutines %d → %d, open files %d → %d, heap %.1f → %.1f MB, peak RSS of the test process %s; %d invariant violations",
+		d, requests, statuses, p99.Round(time.Millisecond), injected, faults, goroutines, g2, fds, f2, float64(heap)/(1<<20), float64(heap2)/(1<<20), peakRSS(), len(problems))
+	if len(problems) > 0 {
+		t.Fatalf("%d invariant violations:\n%s", len(problems), strings.Join(problems[:min(len(problems), 20)], "\n"))
+	}
+}
+
+func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// soakFlow is one user's life as Entra and Okta run it: create, look up
+// by userName, update, deactivate, delete.
+func soakFlow(h *harness, l *soakLedger, tenant, token, name string) {
+	user := name + "@example.com"
+	base := "/" + tenant + "/scim/v2/Users"
+	do := func(method, path, body string) response {
+		start := time.Now()
+		r := h.do(method, path, token, body)
+		l.note(r, time.Since(start))
+		return r
+	}
+	r := do("POST", base, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"`+user+`","displayName":"Soak User","name":{"givenName":"Soak","familyName":"User"},"emails":[{"value":"`+user+`","type":"work","primary":true}],"active":true}`)
+	id := r.json.Get("id").String()
+	l.mu.Lock()
+	switch {
+	case r.status == 201:
+		l.created[tenant][id] = strings.ToLower(user)
+	case r.status >= 500:
+		l.unknown[tenant][strings.ToLower(user)] = true
+	}
+	l.mu.Unlock()
+	if r.status != 201 {
+		return
+	}
+	do("GET", base+"?filter=userName+eq+%22"+user+"%22", "")
+	do("PATCH", base+"/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Soak User Renamed"}]}`)
+	do("PATCH", base+"/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
+	l.mu.Lock()
+	l.deleteTried[tenant][id] = true
+	l.mu.Unlock()
+	if r := do("DELETE", base+"/"+id, ""); r.status == 204 {
+		l.mu.Lock()
+		l.deleted[tenant][id] = true
+		l.mu.Unlock()
+	}
+}
+
+// peakRSS is the process's peak resident set (VmHWM).
+func peakRSS() string {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+// openFiles counts the process's open file descriptors.
+func openFiles() int {
+	fds, _ := os.ReadDir("/proc/self/fd")
+	return len(fds)
+}
