@@ -54,6 +54,8 @@ type soakLedger struct {
 	deleted     map[string]map[string]bool   // tenant → id: answered 204
 	deleteTried map[string]map[string]bool   // tenant → id: a DELETE was sent
 	unknown     map[string]map[string]bool   // tenant → userName: a create answered 5xx (its outcome unknown)
+	group       map[string]string            // tenant → the group its users join and leave
+	member      map[string]map[string]string // tenant → user id → "in", "out" or "unknown", as answered
 	status      map[int]int
 	bad         []string
 	lat         []time.Duration
@@ -72,7 +74,8 @@ func (l *soakLedger) note(r response, took time.Duration) {
 // TestSoak runs IdP-shaped clients against a tenant of every dialect while
 // the emulators fail at random (see soakFaults), for -soak (10 s in CI,
 // with -short 3 s), and checks: no acknowledged create lost and no
-// duplicate user; no acknowledged delete undone; every non-2xx a SCIM
+// duplicate user; no acknowledged delete undone; group membership the
+// acknowledged adds minus the acknowledged removes; every non-2xx a SCIM
 // Error; no more 5xx than faults injected; p99 within the tenants'
 // deadline; goroutines, heap and open files back to their baseline.
 func TestSoak(t *testing.T) {
@@ -100,9 +103,14 @@ func TestSoak(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	heap := ms.HeapAlloc
 	l := &soakLedger{created: map[string]map[string]string{}, deleted: map[string]map[string]bool{}, deleteTried: map[string]map[string]bool{},
-		unknown: map[string]map[string]bool{}, status: map[int]int{}}
-	for id := range soakTenants {
+		unknown: map[string]map[string]bool{}, status: map[int]int{}, group: map[string]string{}, member: map[string]map[string]string{}}
+	for id, token := range soakTenants {
 		l.created[id], l.deleted[id], l.deleteTried[id], l.unknown[id] = map[string]string{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+		l.member[id] = map[string]string{}
+		// A group to join and leave, where the backend creates groups.
+		if r := h.do("POST", "/"+id+"/scim/v2/Groups", token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"soak-`+id+`"}`); r.status == 201 {
+			l.group[id] = r.json.Get("id").String()
+		}
 	}
 	stop := time.Now().Add(d)
 	var wg sync.WaitGroup
@@ -164,6 +172,43 @@ func TestSoak(t *testing.T) {
 			}
 		}
 	}
+	// Group membership is the acknowledged adds minus the acknowledged
+	// removes (an unknown outcome may go either way).
+	for id, e := range emus {
+		e.ClearFaults()
+		gid := l.group[id]
+		if gid == "" {
+			continue
+		}
+		r := h.do("GET", "/"+id+"/scim/v2/Groups/"+gid, soakTenants[id], "")
+		if r.status != 200 {
+			fail("%s: the group answers %d", id, r.status)
+			continue
+		}
+		in := map[string]bool{}
+		for _, m := range r.json.Get("members").Array() {
+			in[m.Get("value").String()] = true
+		}
+		for uid, state := range l.member[id] {
+			switch {
+			case state == "in" && !in[uid]:
+				fail("%s: %s was added to the group (acknowledged) but is not a member", id, uid)
+			case state == "out" && in[uid]:
+				fail("%s: %s was removed from the group (acknowledged) but is a member", id, uid)
+			}
+		}
+		for uid := range in {
+			if _, known := l.member[id][uid]; !known {
+				fail("%s: %s is a member, though never added", id, uid)
+			}
+		}
+	}
+	memberships := map[string]int{}
+	for id, m := range l.member {
+		if l.group[id] != "" {
+			memberships[id] = len(m)
+		}
+	}
 	fivexx, faults := 0, 0
 	for s, n := range l.status {
 		if s >= 500 {
@@ -212,8 +257,8 @@ func TestSoak(t *testing.T) {
 	if heap2 > heap+8<<20 {
 		fail("heap %.1f MB after the load, %.1f MB before", float64(heap2)/(1<<20), float64(heap)/(1<<20))
 	}
-	t.Logf("soak %s: %d requests, statuses %v, p99 %s; faults injected %v (%d); goroutines %d → %d, open files %d → %d, heap %.1f → %.1f MB, peak RSS of the test process %s; %d invariant violations",
-		d, requests, statuses, p99.Round(time.Millisecond), injected, faults, goroutines, g2, fds, f2, float64(heap)/(1<<20), float64(heap2)/(1<<20), peakRSS(), len(problems))
+	t.Logf("soak %s: %d requests, statuses %v, p99 %s; faults injected %v (%d); goroutines %d → %d, open files %d → %d, heap %.1f → %.1f MB, peak RSS of the test process %s; group memberships followed %v; %d invariant violations",
+		d, requests, statuses, p99.Round(time.Millisecond), injected, faults, goroutines, g2, fds, f2, float64(heap)/(1<<20), float64(heap2)/(1<<20), peakRSS(), memberships, len(problems))
 	if len(problems) > 0 {
 		t.Fatalf("%d invariant violations:\n%s", len(problems), strings.Join(problems[:min(len(problems), 20)], "\n"))
 	}
@@ -230,7 +275,8 @@ func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 }
 
 // soakFlow is one user's life as Entra and Okta run it: create, look up
-// by userName, update, deactivate, delete.
+// by userName, join the tenant's group, update, deactivate, leave the
+// group (Okta's and Entra's remove), delete.
 func soakFlow(h *harness, l *soakLedger, tenant, token, name string) {
 	user := name + "@example.com"
 	base := "/" + tenant + "/scim/v2/Users"
@@ -254,8 +300,39 @@ func soakFlow(h *harness, l *soakLedger, tenant, token, name string) {
 		return
 	}
 	do("GET", base+"?filter=userName+eq+%22"+user+"%22", "")
-	do("PATCH", base+"/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Soak User Renamed"}]}`)
-	do("PATCH", base+"/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
+	l.mu.Lock()
+	gid := l.group[tenant]
+	l.mu.Unlock()
+	membership := func(r response, ok string) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		switch {
+		case r.status/100 == 2:
+			l.member[tenant][id] = ok
+		case r.status >= 500:
+			l.member[tenant][id] = "unknown"
+		}
+	}
+	const patchOp = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`
+	group := "/" + tenant + "/scim/v2/Groups/" + gid
+	if gid != "" {
+		membership(do("PATCH", group, patchOp+`{"op":"add","path":"members","value":[{"value":"`+id+`"}]}]}`), "in")
+	}
+	do("PATCH", base+"/"+id, patchOp+`{"op":"replace","path":"displayName","value":"Soak User Renamed"}]}`)
+	do("PATCH", base+"/"+id, patchOp+`{"op":"replace","path":"active","value":false}]}`)
+	if gid != "" {
+		remove := `{"op":"remove","path":"members[value eq \"` + id + `\"]"}` // Okta's
+		if len(name)%2 == 0 {
+			remove = `{"op":"remove","path":"members","value":[{"value":"` + id + `"}]}` // Entra's
+		}
+		membership(do("PATCH", group, patchOp+remove+`]}`), "out")
+		l.mu.Lock()
+		left := l.member[tenant][id] != "in"
+		l.mu.Unlock()
+		if !left {
+			return // still a member, as far as the client knows: keep the user
+		}
+	}
 	l.mu.Lock()
 	l.deleteTried[tenant][id] = true
 	l.mu.Unlock()

@@ -416,6 +416,13 @@ func (s *Server) Resource(endpoint, id string) json.RawMessage {
 	return st.byID[id].raw
 }
 
+// ClearFaults drops the faults not yet applied.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // Quiet stops keeping the requests received (Requests), for long runs.
 func (s *Server) Quiet() {
 	s.mu.Lock()
