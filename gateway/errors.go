@@ -127,7 +127,7 @@ func (g *Gateway) writeError(c *gin.Context, t *tenant, rid string, err error) i
 		// The backend's own words, for the operator; never for the client.
 		log.Info("backend refused the request", zap.String("request_id", rid), zap.Int("status", status), zap.String("backend_message", t.redact(c, de.Backend)))
 	}
-	if status >= 500 || status == 499 {
+	if (status >= 500 || status == 499) && !errors.Is(err, errCircuitOpen) { // an open circuit: logged once, when it opened
 		log.Warn("request failed", zap.String("request_id", rid), zap.Int("status", status), zap.String("error", t.redact(c, err.Error())))
 	}
 	if retryAfter != "" && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {

@@ -21,7 +21,10 @@ import (
 	"github.com/scimgw/scimgw/mappings/scim"
 )
 
-var soakFor = flag.Duration("soak", 0, "run TestSoak this long (e.g. 10m); CI runs 10s")
+var (
+	soakFor    = flag.Duration("soak", 0, "run TestSoak this long (e.g. 10m); CI runs 10s")
+	soakFaults = flag.Duration("soak.faults", 15*time.Millisecond, "mean time between TestSoak's injected faults")
+)
 
 // soakTenants are the shipped demo config's tenants: one of every dialect.
 var soakTenants = map[string]string{
@@ -35,7 +38,7 @@ type soakFault struct {
 	f     emulator.Fault
 }
 
-var soakFaults = []soakFault{
+var soakFaultKinds = []soakFault{
 	{"reset before the write", emulator.Fault{Reset: true}},
 	{"reset after the write", emulator.Fault{Reset: true, After: true}},
 	{"timeout", emulator.Fault{Delay: 2 * time.Second}},
@@ -57,6 +60,7 @@ type soakLedger struct {
 	group       map[string]string            // tenant → the group its users join and leave
 	member      map[string]map[string]string // tenant → user id → "in", "out" or "unknown", as answered
 	status      map[int]int
+	circuit     int // 503s of an open circuit: nothing sent
 	bad         []string
 	lat         []time.Duration
 }
@@ -65,6 +69,9 @@ func (l *soakLedger) note(r response, took time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.status[r.status]++
+	if r.status == 503 && strings.Contains(r.json.Get("detail").String(), "backend.circuit") {
+		l.circuit++
+	}
 	l.lat = append(l.lat, took)
 	if r.status >= 400 && (r.json.Get("schemas.0").String() != scim.ErrorURN || r.json.Get("status").Type != gjson.String || r.header.Get("Content-Type") != "application/scim+json") {
 		l.bad = append(l.bad, fmt.Sprintf("%d is not a SCIM Error: %.200s", r.status, r.body))
@@ -72,7 +79,8 @@ func (l *soakLedger) note(r response, took time.Duration) {
 }
 
 // TestSoak runs IdP-shaped clients against a tenant of every dialect while
-// the emulators fail at random (see soakFaults), for -soak (10 s in CI,
+// the emulators fail at random (see soakFaultKinds; one every
+// -soak.faults on average, 15 ms by default), for -soak (10 s in CI,
 // with -short 3 s), and checks: no acknowledged create lost and no
 // duplicate user; no acknowledged delete undone; group membership the
 // acknowledged adds minus the acknowledged removes; every non-2xx a SCIM
@@ -88,7 +96,7 @@ func TestSoak(t *testing.T) {
 	}
 	base, _ := os.ReadFile("../config.yaml")
 	cfgText := regexp.MustCompile(`timeout: 10s`).ReplaceAllString(string(base), "timeout: 400ms\n      deadline: 3s")
-	cfgText = regexp.MustCompile(`retry: \{[^}]*\}`).ReplaceAllString(cfgText, "retry: {max_attempts: 4, min_backoff: 5ms, max_backoff: 50ms}")
+	cfgText = regexp.MustCompile(`retry: \{[^}]*\}`).ReplaceAllString(cfgText, "retry: {max_attempts: 4, min_backoff: 5ms, max_backoff: 50ms}\n      circuit: {failures: 5, open_for: 200ms}")
 	// Logs observed from warn up (a request line each would be the heap), checked for secrets at the end.
 	h := newHarnessLogging(t, "../config.yaml", cfgText, zapcore.WarnLevel)
 	emus := map[string]*emulator.Server{}
@@ -121,13 +129,13 @@ func TestSoak(t *testing.T) {
 		defer wg.Done()
 		ids := slices.Sorted(mapsKeys(soakTenants))
 		for time.Now().Before(stop) {
-			f := soakFaults[rand.IntN(len(soakFaults))]
+			f := soakFaultKinds[rand.IntN(len(soakFaultKinds))]
 			f.f.Method = []string{"", "POST", "GET", "PATCH", "PUT", "DELETE"}[rand.IntN(6)]
 			emus[ids[rand.IntN(len(ids))]].Inject(f.f)
 			injMu.Lock()
 			injected[f.class]++
 			injMu.Unlock()
-			time.Sleep(time.Duration(5+rand.IntN(20)) * time.Millisecond)
+			time.Sleep(time.Duration(rand.Int64N(2*int64(*soakFaults) + 1))) // uniform, mean -soak.faults
 		}
 	}()
 	for id, token := range soakTenants {
@@ -174,8 +182,11 @@ func TestSoak(t *testing.T) {
 	}
 	// Group membership is the acknowledged adds minus the acknowledged
 	// removes (an unknown outcome may go either way).
-	for id, e := range emus {
+	for _, e := range emus {
 		e.ClearFaults()
+	}
+	time.Sleep(300 * time.Millisecond) // an open circuit half-opens (open_for 200ms)
+	for id := range emus {
 		gid := l.group[id]
 		if gid == "" {
 			continue
@@ -215,6 +226,7 @@ func TestSoak(t *testing.T) {
 			fivexx += n
 		}
 	}
+	fivexx -= l.circuit // refused while the backend kept failing: no call, no fault of its own
 	for _, n := range injected {
 		faults += n
 	}
@@ -231,7 +243,7 @@ func TestSoak(t *testing.T) {
 	// Everything returns to its baseline once the load is gone: the
 	// emulators emptied, the idle connections (which hold goroutines and
 	// files, and are the pools' job to keep) closed.
-	requests, statuses := len(l.lat), l.status
+	requests, statuses, circuit := len(l.lat), l.status, l.circuit
 	l = nil
 	for id, e := range emus {
 		e.Reset()
@@ -257,8 +269,8 @@ func TestSoak(t *testing.T) {
 	if heap2 > heap+8<<20 {
 		fail("heap %.1f MB after the load, %.1f MB before", float64(heap2)/(1<<20), float64(heap)/(1<<20))
 	}
-	t.Logf("soak %s: %d requests, statuses %v, p99 %s; faults injected %v (%d); goroutines %d → %d, open files %d → %d, heap %.1f → %.1f MB, peak RSS of the test process %s; group memberships followed %v; %d invariant violations",
-		d, requests, statuses, p99.Round(time.Millisecond), injected, faults, goroutines, g2, fds, f2, float64(heap)/(1<<20), float64(heap2)/(1<<20), peakRSS(), memberships, len(problems))
+	t.Logf("soak %s: %d requests, statuses %v (%d of the 503s by an open circuit), p99 %s; faults injected %v (%d); goroutines %d → %d, open files %d → %d, heap %.1f → %.1f MB, peak RSS of the test process %s; group memberships followed %v; %d invariant violations",
+		d, requests, statuses, circuit, p99.Round(time.Millisecond), injected, faults, goroutines, g2, fds, f2, float64(heap)/(1<<20), float64(heap2)/(1<<20), peakRSS(), memberships, len(problems))
 	if len(problems) > 0 {
 		t.Fatalf("%d invariant violations:\n%s", len(problems), strings.Join(problems[:min(len(problems), 20)], "\n"))
 	}
