@@ -121,7 +121,8 @@ type attemptState struct {
 	attempts  int
 	ambiguous bool // the last failure may have reached the backend
 	timeout   bool
-	uncertain bool // an earlier attempt may have been applied
+	uncertain bool // an attempt may have been applied
+	earlier   bool // an attempt before the last one may have been applied
 	token     string
 	span      trace.Span // of the attempt in progress, when tracing
 }
@@ -156,6 +157,14 @@ func (b *backend) call(ctx context.Context, br *dialects.BackendRequest) (*diale
 	if resp.Status == http.StatusNotFound && br.Method == http.MethodDelete && st.uncertain {
 		// An earlier attempt that we could not see the end of deleted it.
 		resp.Status = http.StatusNoContent
+	}
+	if st.earlier && br.Method != http.MethodGet && br.Method != http.MethodHead &&
+		(resp.Status == http.StatusTooManyRequests || resp.Status >= 500) {
+		// The last attempt was refused or failed, but an earlier one that
+		// we could not see the end of may have been applied: the client
+		// must not read this as "nothing happened".
+		return nil, &dialects.UpstreamError{Attempts: st.attempts, Ambiguous: true,
+			Err: fmt.Errorf("backend answered %d after an earlier attempt that may have been applied", resp.Status)}
 	}
 	if resp.Status == http.StatusUnauthorized {
 		b.log.Error("backend rejected the gateway's credentials", zap.String("op", st.op()))
@@ -267,6 +276,7 @@ func (b *backend) checkRetry(ctx context.Context, resp *http.Response, err error
 
 // decide applies the retry policy and names the attempt's outcome.
 func (b *backend) decide(ctx context.Context, st *attemptState, resp *http.Response, err error) (bool, string) {
+	st.earlier = st.uncertain
 	idempotent := st.method == http.MethodGet || st.method == http.MethodPut || st.method == http.MethodDelete || st.method == http.MethodHead
 	if err != nil {
 		outcome := "error"

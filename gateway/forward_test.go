@@ -163,6 +163,28 @@ func TestPatchIsNotRepeated(t *testing.T) {
 	h.acme("PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"active","value":false}]}`).wantStatus(t, 200)
 }
 
+// A PUT whose first attempt was applied but lost (reset after the write)
+// and whose retries are refused (429) is an unknown outcome, 502, never
+// the backend's "nothing done" 429: the soak found this.
+func TestRefusalAfterAnUncertainAttempt(t *testing.T) {
+	h := newHarness(t, testConfig)
+	id := h.acme("POST", "/Users", `{"userName":"u@example.com"}`).wantStatus(t, 201).json.Get("id").String()
+	emu := h.emu("acme")
+	emu.Inject(emulator.Fault{Method: "PUT", After: true, Reset: true})
+	emu.Inject(emulator.Fault{Method: "PUT", Status: 429, RetryAfter: "0", Times: 5})
+	r := h.acme("PUT", "/Users/"+id, `{"userName":"u@example.com","displayName":"Changed"}`)
+	r.wantError(t, http.StatusBadGateway, "")
+	if !strings.Contains(r.json.Get("detail").String(), "may or may not have applied") {
+		t.Fatalf("detail: %s", r.json.Get("detail"))
+	}
+	if !strings.Contains(string(emu.Resource("Users", id)), "Changed") {
+		t.Fatal("the first attempt was not applied: the test does not test what it says")
+	}
+	// With no uncertain attempt, a 429 is the client's 429.
+	emu.Inject(emulator.Fault{Method: "PUT", Status: 429, RetryAfter: "0", Times: 5})
+	h.acme("PUT", "/Users/"+id, `{"userName":"u@example.com","displayName":"Again"}`).wantError(t, http.StatusTooManyRequests, "")
+}
+
 func TestDeleteRetriedAfterLostAnswer(t *testing.T) {
 	h := newHarness(t, testConfig)
 	id := h.acme("POST", "/Users", `{"userName":"d@example.com"}`).wantStatus(t, 201).json.Get("id").String()
