@@ -74,7 +74,7 @@ type tenant struct {
 	shadows [2]*shadowSet
 	// conflicted counts a read-modify-write cycle run again.
 	conflicted func()
-	// limits bound the requests the tenant's clients send (limits.go).
+	// inbound bounds the requests the tenant's clients send (limits.go).
 	inbound *inboundLimits
 	tracing *tracing // nil when off
 	maxBody int64    // server.max_body_bytes
