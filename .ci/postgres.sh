@@ -8,7 +8,6 @@ if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 dir=$(mktemp -d /tmp/scimgw-pg.XXXXXX)
-port=$((40000 + RANDOM % 20000))
 run() { "$@"; }
 if [ "$(id -u)" = 0 ]; then
   id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
@@ -17,7 +16,16 @@ if [ "$(id -u)" = 0 ]; then
 fi
 run "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
-run "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null \
-  || { cat "$dir/server.log" >&2; exit 1; }
-echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+# A port below Linux's ephemeral range (32768–60999), so that no outgoing
+# connection holds it; another listener may, so try a few.
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 12000))
+  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && continue # taken
+  if run "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null; then
+    echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+    exit 0
+  fi
+done
+cat "$dir/server.log" >&2
+exit 1
