@@ -84,13 +84,9 @@ func (p *protection) enter(ctx context.Context) (done func(*dialects.BackendResp
 	if p.slots != nil {
 		select {
 		case p.slots <- struct{}{}:
-		default:
-			select {
-			case p.slots <- struct{}{}:
-			case <-ctx.Done():
-				report(errNotCounted)
-				return nil, ctx.Err()
-			}
+		case <-ctx.Done():
+			report(errNotCounted)
+			return nil, ctx.Err()
 		}
 	}
 	p.metrics.backendInflight(p.tenant, 1)

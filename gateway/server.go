@@ -439,7 +439,7 @@ func (g *Gateway) recoverer(c *gin.Context) {
 				panic(v)
 			}
 			rid := newRequestID(c)
-			g.log.Error("panic serving request", zap.Any("panic", v), zap.String("request_id", rid), zap.String("route", routeOf(c)))
+			g.log.Error("panic serving request", zap.Any("panic", v), zap.String("request_id", rid), zap.String("route", routeOf(c.Request.URL.Path)))
 			g.writeError(c, nil, rid, errors.New("panic"))
 			c.Abort()
 		}
@@ -447,9 +447,9 @@ func (g *Gateway) recoverer(c *gin.Context) {
 	c.Next()
 }
 
-// routeOf is the request path with ids left out, for logs.
-func routeOf(c *gin.Context) string {
-	p := c.Request.URL.Path
+// routeOf is a request path with the resource id left out, for logs and
+// span names: /acme/scim/v2/Users/{id}.
+func routeOf(p string) string {
 	parts := strings.Split(strings.Trim(p, "/"), "/")
 	if len(parts) > 4 {
 		parts = append(parts[:4], "{id}")

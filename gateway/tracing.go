@@ -72,7 +72,7 @@ func (tr *tracing) handler(h http.Handler) http.Handler {
 		otelhttp.WithTracerProvider(tr.tp),
 		otelhttp.WithPropagators(propagator),
 		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" && r.URL.Path != "/readyz" }),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + routeTemplate(r.URL.Path) }),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + routeOf(r.URL.Path) }),
 	)
 }
 
@@ -84,16 +84,6 @@ func (tr *tracing) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	tr.tp.Shutdown(ctx)
-}
-
-// routeTemplate is a request path with the resource id left out:
-// /acme/scim/v2/Users/{id}.
-func routeTemplate(p string) string {
-	parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 6)
-	if len(parts) > 4 {
-		parts = append(parts[:4], "{id}")
-	}
-	return "/" + strings.Join(parts, "/")
 }
 
 // span starts a span named "what of" under ctx when tracing is on (the
