@@ -122,7 +122,7 @@ func busy(detail string, err error) error {
 // needs it, and nothing was sent to the backend.
 func (g *Gateway) errState(t *tenant, op string, err error) error {
 	g.metrics.stateError(t.id, op)
-	t.log.Error("state store unavailable", zap.String("op", op), zap.Error(err))
+	g.stateLog.Error("state store unavailable: writes refused (logged once a second)", zap.String("tenant", t.id), zap.String("op", op), zap.Error(err))
 	return busy("the gateway's state store is unavailable; nothing was sent to the backend, retry later", err)
 }
 
@@ -206,15 +206,15 @@ func outcomeOf(resp *dialects.Response, err error) store.Outcome {
 }
 
 func (g *Gateway) settle(ctx context.Context, t *tenant, name, owner string, o store.Outcome) {
-	ctx = context.WithoutCancel(ctx)
-	var err error
-	if o.Status == -1 {
-		err = g.store.Release(ctx, name, owner)
-	} else {
-		err = g.store.Settle(ctx, name, owner, o, keepOutcomes)
-	}
+	err := store.Eventually(context.WithoutCancel(ctx), t.deadline+claimMargin, func(ctx context.Context) error {
+		if o.Status == -1 {
+			return g.store.Release(ctx, name, owner)
+		}
+		return g.store.Settle(ctx, name, owner, o, keepOutcomes)
+	})
 	if err != nil {
-		// The answer stands; the claim expires by itself.
+		// The answer stands; the claim is settled when the store is back
+		// (or expires).
 		g.metrics.stateError(t.id, "settle")
 		t.log.Warn("could not settle a create's claim", zap.Error(err))
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/gateway/store"
@@ -36,7 +37,11 @@ type Gateway struct {
 	engine  *gin.Engine
 	ready   atomic.Bool
 	store   store.Store // the create ledger, write locks (ledger.go)
-	owners  *owners
+	// stateLog logs the refusals for an unreachable store: the first
+	// each second, as an outage refuses every write (the metric counts
+	// them all).
+	stateLog *zap.Logger
+	owners   *owners
 
 	reloadMu sync.Mutex // one reload at a time
 	closed   atomic.Bool
@@ -131,6 +136,9 @@ func newSchemas(m *mappings.Mapping) [2]*scim.ResourceSchema {
 func New(cfg *Config, reg *dialects.Registry, log *zap.Logger) (*Gateway, error) {
 	gin.SetMode(gin.ReleaseMode)
 	g := &Gateway{cfg: cfg, reg: reg, log: log, metrics: newMetrics(), owners: newOwners()}
+	g.stateLog = log.Named("state").WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewSamplerWithOptions(c, time.Second, 1, 0)
+	}))
 	st, err := openStore(cfg)
 	if err != nil {
 		return nil, err
@@ -180,15 +188,7 @@ func (g *Gateway) buildTenant(cfg *Config, id string, tc *Tenant) (*tenant, erro
 	t.inbound = newInboundLimits(tc.Inbound)
 	backendURL := tc.Backend.URL
 	if tc.Backend.Emulated {
-		emu := f.NewEmulator(tc.Options)
-		if x, ok := emu.(interface {
-			Serve(rt string, urns ...string)
-		}); ok && tc.Compiled != nil {
-			// The emulated backend serves the extensions the tenant's
-			// mapping writes to, as the real one must.
-			x.Serve("User", tc.Compiled.BackendExtensions(dialects.User)...)
-			x.Serve("Group", tc.Compiled.BackendExtensions(dialects.Group)...)
-		}
+		emu := newEmulator(f, tc)
 		addr, srv, err := startEmulator(emu)
 		if err != nil {
 			return nil, fmt.Errorf("start emulator: %w", err)
@@ -205,6 +205,20 @@ func (g *Gateway) buildTenant(cfg *Config, id string, tc *Tenant) (*tenant, erro
 		return nil, err
 	}
 	return t, nil
+}
+
+// newEmulator is the emulated backend of a tenant of dialect f. It
+// serves the extensions the tenant's mapping writes to, as the real
+// backend must.
+func newEmulator(f *dialects.Factory, tc *Tenant) dialects.Emulator {
+	emu := f.NewEmulator(tc.Options)
+	if x, ok := emu.(interface {
+		Serve(rt string, urns ...string)
+	}); ok && tc.Compiled != nil {
+		x.Serve("User", tc.Compiled.BackendExtensions(dialects.User)...)
+		x.Serve("Group", tc.Compiled.BackendExtensions(dialects.Group)...)
+	}
+	return emu
 }
 
 // setDialect builds the tenant's dialect over backend b, and what follows

@@ -381,7 +381,7 @@ func (g *Gateway) withShadow(ctx context.Context, t *tenant, rt dialects.Resourc
 // resource with some of its values missing.
 func (g *Gateway) errShadowRead(t *tenant, err error) error {
 	g.metrics.stateError(t.id, "shadow_read")
-	t.log.Error("state store unavailable", zap.String("op", "shadow_read"), zap.Error(err))
+	g.stateLog.Error("state store unavailable: reads of shadowed attributes refused (logged once a second)", zap.String("tenant", t.id), zap.Error(err))
 	return busy("the gateway's state store, which holds attributes this backend drops, is unavailable; retry later", err)
 }
 

@@ -195,6 +195,13 @@ func TestStateUnreachable(t *testing.T) {
 	g := emu.Seed("Groups", map[string]any{"displayName": "Ops"})
 	r = h.do("PATCH", "/r/scim/v2/Groups/"+g, acmeToken, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Ops 2"}]}`)
 	r.wantStatus(t, 503)
+	// Every refusal is counted; the first of each second is logged.
+	if n := h.logs.FilterMessageSnippet("state store unavailable").Len(); n != 1 {
+		t.Fatalf("%d log lines for 2 refusals within a second", n)
+	}
+	if m := h.adminGet("/metrics"); !strings.Contains(string(m.body), `scimgw_state_errors_total{op="claim",tenant="r"} 1`) || !strings.Contains(string(m.body), `scimgw_state_errors_total{op="lock",tenant="r"} 1`) {
+		t.Fatalf("metrics:\n%s", m.body)
+	}
 	if len(emu.Requests()) != 0 {
 		t.Fatalf("the backend received %d requests", len(emu.Requests()))
 	}

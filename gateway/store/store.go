@@ -129,5 +129,29 @@ func Lock(ctx context.Context, s Store, name, owner string, ttl time.Duration) (
 	if !c.Ours {
 		return nil, errors.New("store: " + name + " holds a settled outcome, not a lock")
 	}
-	return func() { s.Release(context.WithoutCancel(ctx), name, owner) }, nil
+	return func() {
+		Eventually(context.WithoutCancel(ctx), ttl, func(ctx context.Context) error { return s.Release(ctx, name, owner) })
+	}, nil
+}
+
+// Eventually runs op, a change to the store that must not be lost to a
+// brief outage (a lock that is not released holds back every later
+// change to its resource until it expires): when op fails, it is tried
+// again in the background, ever less often, until it succeeds, reports
+// ErrLost, or for returns. Eventually returns op's first error.
+func Eventually(ctx context.Context, within time.Duration, op func(context.Context) error) error {
+	err := op(ctx)
+	if err == nil || errors.Is(err, ErrLost) {
+		return err
+	}
+	go func() {
+		deadline := time.Now().Add(within)
+		for pause := 50 * time.Millisecond; time.Now().Add(pause).Before(deadline); pause = min(2*pause, time.Second) {
+			time.Sleep(pause)
+			if err := op(ctx); err == nil || errors.Is(err, ErrLost) {
+				return
+			}
+		}
+	}()
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,4 +153,103 @@ func TestEmbeddedWithoutFile(t *testing.T) {
 		t.Fatalf("shadow without a file: %v", err)
 	}
 	_ = errors.New
+}
+
+// failingReleases is a store whose first n Releases fail, as during an
+// outage.
+type failingReleases struct {
+	store.Store
+	mu    sync.Mutex
+	fails int
+	calls int
+}
+
+func (f *failingReleases) Release(ctx context.Context, name, owner string) error {
+	f.mu.Lock()
+	f.calls++
+	fail := f.calls <= f.fails
+	f.mu.Unlock()
+	if fail {
+		return errors.New("connection refused")
+	}
+	return f.Store.Release(ctx, name, owner)
+}
+
+// A lock whose release fails (the store is briefly unreachable) is
+// released once the store is back, not held until its ttl: the next
+// change to the resource goes through.
+func TestLockReleasedAfterAnOutage(t *testing.T) {
+	e, err := store.OpenEmbedded(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	s := &failingReleases{Store: e, fails: 3}
+	unlock, err := store.Lock(context.Background(), s, "lock/t/Group/g1", "a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	unlock, err = store.Lock(ctx, s, "lock/t/Group/g1", "b", time.Minute)
+	if err != nil {
+		t.Fatalf("the next lock, %s later: %v", time.Since(start), err)
+	}
+	unlock()
+	if s.calls < 4 {
+		t.Fatalf("%d releases tried", s.calls)
+	}
+}
+
+// Eventually stops at success or ErrLost, and gives up at its bound.
+func TestEventually(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		errs  []error // what op answers, in turn; nil after
+		tries int     // how many times op runs
+	}{
+		{"succeeds at once", nil, 1},
+		{"succeeds later", []error{errors.New("down"), errors.New("down")}, 3},
+		{"lost", []error{errors.New("down"), store.ErrLost}, 2},
+		{"lost at once", []error{store.ErrLost}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			n := 0
+			err := store.Eventually(context.Background(), 5*time.Second, func(context.Context) error {
+				mu.Lock()
+				defer mu.Unlock()
+				n++
+				if n <= len(tc.errs) {
+					return tc.errs[n-1]
+				}
+				return nil
+			})
+			if (len(tc.errs) > 0) != (err != nil) {
+				t.Fatalf("first error %v", err)
+			}
+			time.Sleep(400 * time.Millisecond) // 50, 100, 200 ms pauses
+			mu.Lock()
+			defer mu.Unlock()
+			if n != tc.tries {
+				t.Fatalf("op ran %d times, want %d", n, tc.tries)
+			}
+		})
+	}
+	var mu sync.Mutex
+	n := 0
+	store.Eventually(context.Background(), 200*time.Millisecond, func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return errors.New("down")
+	})
+	time.Sleep(500 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if n != 3 { // at once, after 50 and 100 ms; the next pause (200 ms) ends past the bound
+		t.Fatalf("op ran %d times within 200ms", n)
+	}
 }
