@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"runtime"
@@ -17,7 +18,10 @@ import (
 	"github.com/tidwall/gjson"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/scimgw/scimgw/dialects/builtin"
+	"github.com/scimgw/scimgw/dialects/conformance"
 	"github.com/scimgw/scimgw/dialects/emulator"
+	"github.com/scimgw/scimgw/gateway/store/storetest"
 	"github.com/scimgw/scimgw/mappings/scim"
 )
 
@@ -57,20 +61,26 @@ type soakLedger struct {
 	deleted     map[string]map[string]bool   // tenant → id: answered 204
 	deleteTried map[string]map[string]bool   // tenant → id: a DELETE was sent
 	unknown     map[string]map[string]bool   // tenant → userName: a create answered 5xx (its outcome unknown)
+	refused     map[string]map[string]bool   // tenant → userName: a create refused for the state store (nothing sent)
 	group       map[string]string            // tenant → the group its users join and leave
 	member      map[string]map[string]string // tenant → user id → "in", "out" or "unknown", as answered
 	status      map[int]int
-	circuit     int // 503s of an open circuit: nothing sent
+	circuit     int      // 503s of an open circuit: nothing sent
+	stateDown   []window // when the 503s for an unreachable state store were asked and answered
 	bad         []string
 	lat         []time.Duration
 }
 
-func (l *soakLedger) note(r response, took time.Duration) {
+func (l *soakLedger) note(r response, start time.Time) {
+	took := time.Since(start)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.status[r.status]++
 	if r.status == 503 && strings.Contains(r.json.Get("detail").String(), "backend.circuit") {
 		l.circuit++
+	}
+	if r.status == 503 && stateUnavailable(r) {
+		l.stateDown = append(l.stateDown, window{start, start.Add(took)})
 	}
 	l.lat = append(l.lat, took)
 	if r.status >= 400 && (r.json.Get("schemas.0").String() != scim.ErrorURN || r.json.Get("status").Type != gjson.String || r.header.Get("Content-Type") != "application/scim+json") {
@@ -86,7 +96,17 @@ func (l *soakLedger) note(r response, took time.Duration) {
 // acknowledged adds minus the acknowledged removes; every non-2xx a SCIM
 // Error; no more 5xx than faults injected; p99 within the tenants'
 // deadline; goroutines, heap and open files back to their baseline.
+//
+// It runs against one gateway (the embedded store), and against two
+// replicas on one PostgreSQL store behind a proxy that makes the store
+// unreachable for 50–250 ms every 64 × -soak.faults on average (1 s by
+// default), each client request going to either replica at random.
 func TestSoak(t *testing.T) {
+	t.Run("one gateway", func(t *testing.T) { soak(t, 1, "") })
+	t.Run("two replicas on PostgreSQL", func(t *testing.T) { soak(t, 2, storetest.PostgresDSN(t)) })
+}
+
+func soak(t *testing.T, replicas int, dsn string) {
 	d := *soakFor
 	if d == 0 {
 		d = 10 * time.Second
@@ -97,23 +117,33 @@ func TestSoak(t *testing.T) {
 	base, _ := os.ReadFile("../config.yaml")
 	cfgText := regexp.MustCompile(`timeout: 10s`).ReplaceAllString(string(base), "timeout: 400ms\n      deadline: 3s")
 	cfgText = regexp.MustCompile(`retry: \{[^}]*\}`).ReplaceAllString(cfgText, "retry: {max_attempts: 4, min_backoff: 5ms, max_backoff: 50ms}\n      circuit: {failures: 5, open_for: 200ms}")
-	// Logs observed from warn up (a request line each would be the heap), checked for secrets at the end.
-	h := newHarnessLogging(t, "../config.yaml", cfgText, zapcore.WarnLevel)
-	emus := map[string]*emulator.Server{}
-	for id := range soakTenants {
-		emus[id] = h.emu(id)
-		emus[id].Quiet()
+	var proxy *flakyProxy
+	if dsn != "" {
+		// Idle connections closed soon, so that open files go back to
+		// their baseline after the load.
+		var through string
+		proxy, through = startFlakyProxy(t, dsn)
+		cfgText += "\nstate: {driver: postgres, dsn: \"" + through + "&pool_max_conn_idle_time=200ms&pool_health_check_period=100ms\"}\n"
 	}
-	// The baseline: the gateway serving, its emulators empty, no load.
+	emus, cfgText := soakBackends(t, cfgText)
+	// Logs observed from warn up (a line for every request would be the heap), checked for secrets as they come.
+	var hs []*harness
+	for range replicas {
+		hs = append(hs, newHarnessLogging(t, "../config.yaml", cfgText, zapcore.WarnLevel))
+	}
+	pick := func() *harness { return hs[rand.IntN(len(hs))] } // a load balancer
+	h := hs[0]
+	// The baseline: the gateways serving, their backends empty, no load.
 	runtime.GC()
 	goroutines, fds := runtime.NumGoroutine(), openFiles()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	heap := ms.HeapAlloc
 	l := &soakLedger{created: map[string]map[string]string{}, deleted: map[string]map[string]bool{}, deleteTried: map[string]map[string]bool{},
-		unknown: map[string]map[string]bool{}, status: map[int]int{}, group: map[string]string{}, member: map[string]map[string]string{}}
+		unknown: map[string]map[string]bool{}, status: map[int]int{}, group: map[string]string{}, member: map[string]map[string]string{},
+		refused: map[string]map[string]bool{}}
 	for id, token := range soakTenants {
-		l.created[id], l.deleted[id], l.deleteTried[id], l.unknown[id] = map[string]string{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+		l.created[id], l.deleted[id], l.deleteTried[id], l.unknown[id], l.refused[id] = map[string]string{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 		l.member[id] = map[string]string{}
 		// A group to join and leave, where the backend creates groups.
 		if r := h.do("POST", "/"+id+"/scim/v2/Groups", token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"soak-`+id+`"}`); r.status == 201 {
@@ -138,13 +168,34 @@ func TestSoak(t *testing.T) {
 			time.Sleep(time.Duration(rand.Int64N(2*int64(*soakFaults) + 1))) // uniform, mean -soak.faults
 		}
 	}()
+	if proxy != nil {
+		wg.Add(1)
+		go func() { // the state store goes away now and then
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				time.Sleep(time.Duration(rand.Int64N(2*64*int64(*soakFaults) + 1)))
+				proxy.cut(50*time.Millisecond + time.Duration(rand.Int64N(int64(200*time.Millisecond))))
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { // the logs checked for secrets and let go, so that they are not the heap
+		defer wg.Done()
+		for done := false; !done; {
+			time.Sleep(time.Second)
+			done = !time.Now().Before(stop)
+			for _, h := range hs {
+				conformance.NoSecretsIn(t, h.logs.TakeAll(), secrets...)
+			}
+		}
+	}()
 	for id, token := range soakTenants {
 		for w := range 3 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for n := 0; time.Now().Before(stop); n++ {
-					soakFlow(h, l, id, token, fmt.Sprintf("soak.%d.%d", w, n))
+					soakFlow(pick, l, id, token, fmt.Sprintf("soak.%d.%d", w, n))
 				}
 			}()
 		}
@@ -162,6 +213,9 @@ func TestSoak(t *testing.T) {
 			names[name]++
 			if _, acked := l.created[id][sid]; !acked && !l.unknown[id][name] {
 				fail("%s: the backend holds %s (%s), whose create no client was told of", id, sid, name)
+			}
+			if l.refused[id][name] {
+				fail("%s: the backend holds %s (%s), whose create was refused as not sent (state store unavailable)", id, sid, name)
 			}
 		}
 		for name, n := range names {
@@ -227,6 +281,21 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	fivexx -= l.circuit // refused while the backend kept failing: no call, no fault of its own
+	// Refused for the state store: each while it was unreachable (or just
+	// after: a connection cut is found broken when next used).
+	fivexx -= len(l.stateDown)
+	var lateStore time.Duration
+	for _, w := range l.stateDown {
+		late := time.Duration(-1)
+		if proxy != nil {
+			late = proxy.after(w)
+		}
+		lateStore = max(lateStore, late)
+		if late < 0 || late > 250*time.Millisecond {
+			fail("a 503 for an unreachable state store, asked %s and answered %s, while it was reachable (%s after it was last cut)", w.from.Format("15:04:05.000"), w.to.Format("15:04:05.000"), late)
+			break
+		}
+	}
 	for _, n := range injected {
 		faults += n
 	}
@@ -243,11 +312,17 @@ func TestSoak(t *testing.T) {
 	// Everything returns to its baseline once the load is gone: the
 	// emulators emptied, the idle connections (which hold goroutines and
 	// files, and are the pools' job to keep) closed.
-	requests, statuses, circuit := len(l.lat), l.status, l.circuit
+	requests, statuses, circuit, stateDown := len(l.lat), l.status, l.circuit, len(l.stateDown)
+	cuts := 0
+	if proxy != nil {
+		cuts = len(proxy.cuts)
+	}
 	l = nil
 	for id, e := range emus {
 		e.Reset()
-		h.gw.tenant(id).backend.client.HTTPClient.CloseIdleConnections()
+		for _, h := range hs {
+			h.gw.tenant(id).backend.client.HTTPClient.CloseIdleConnections()
+		}
 	}
 	http.DefaultClient.CloseIdleConnections()
 	var g2, f2 int
@@ -269,11 +344,43 @@ func TestSoak(t *testing.T) {
 	if heap2 > heap+8<<20 {
 		fail("heap %.1f MB after the load, %.1f MB before", float64(heap2)/(1<<20), float64(heap)/(1<<20))
 	}
-	t.Logf("soak %s: %d requests, statuses %v (%d of the 503s by an open circuit), p99 %s; faults injected %v (%d); goroutines %d → %d, open files %d → %d, heap %.1f → %.1f MB, peak RSS of the test process %s; group memberships followed %v; %d invariant violations",
-		d, requests, statuses, circuit, p99.Round(time.Millisecond), injected, faults, goroutines, g2, fds, f2, float64(heap)/(1<<20), float64(heap2)/(1<<20), peakRSS(), memberships, len(problems))
+	t.Logf("soak %s, %d replicas: %d requests, statuses %v (%d of the 503s by an open circuit, %d for the state store), p99 %s; faults injected %v (%d), state store unreachable %d times (its 503s at most %s after); goroutines %d → %d, open files %d → %d, heap %.1f → %.1f MB, peak RSS of the test process %s; group memberships followed %v; %d invariant violations",
+		d, replicas, requests, statuses, circuit, stateDown, p99.Round(time.Millisecond), injected, faults, cuts, lateStore, goroutines, g2, fds, f2, float64(heap)/(1<<20), float64(heap2)/(1<<20), peakRSS(), memberships, len(problems))
 	if len(problems) > 0 {
 		t.Fatalf("%d invariant violations:\n%s", len(problems), strings.Join(problems[:min(len(problems), 20)], "\n"))
 	}
+}
+
+// stateUnavailable says r is the refusal of a write for an unreachable
+// state store, before anything was sent.
+func stateUnavailable(r response) bool {
+	return strings.Contains(r.json.Get("detail").String(), "state store is unavailable; nothing was sent")
+}
+
+// soakBackends serves an emulated backend for each tenant of cfgText
+// (the shipped demo config) over HTTP, shared by every replica, and
+// returns them and the config pointing at them.
+func soakBackends(t *testing.T, cfgText string) (map[string]*emulator.Server, string) {
+	t.Helper()
+	cfg, err := ParseConfig("../config.yaml", []byte(cfgText), builtin.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	emus := map[string]*emulator.Server{}
+	for id := range soakTenants {
+		tc := cfg.Tenants[id]
+		f, err := builtin.Registry().Lookup(tc.Dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		emu := newEmulator(f, tc).(*emulator.Server)
+		emu.Quiet()
+		srv := httptest.NewServer(emu)
+		t.Cleanup(srv.Close)
+		emus[id] = emu
+		cfgText = strings.Replace(cfgText, `"`+tc.Backend.URL+`"`, `"`+srv.URL+emu.BasePath()+`"`, 1)
+	}
+	return emus, strings.ReplaceAll(cfgText, "emulated: true", "emulated: false")
 }
 
 func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
@@ -289,13 +396,13 @@ func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 // soakFlow is one user's life as Entra and Okta run it: create, look up
 // by userName, join the tenant's group, update, deactivate, leave the
 // group (Okta's and Entra's remove), delete.
-func soakFlow(h *harness, l *soakLedger, tenant, token, name string) {
+func soakFlow(pick func() *harness, l *soakLedger, tenant, token, name string) {
 	user := name + "@example.com"
 	base := "/" + tenant + "/scim/v2/Users"
 	do := func(method, path, body string) response {
 		start := time.Now()
-		r := h.do(method, path, token, body)
-		l.note(r, time.Since(start))
+		r := pick().do(method, path, token, body)
+		l.note(r, start)
 		return r
 	}
 	r := do("POST", base, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"`+user+`","displayName":"Soak User","name":{"givenName":"Soak","familyName":"User"},"emails":[{"value":"`+user+`","type":"work","primary":true}],"active":true}`)
@@ -304,6 +411,8 @@ func soakFlow(h *harness, l *soakLedger, tenant, token, name string) {
 	switch {
 	case r.status == 201:
 		l.created[tenant][id] = strings.ToLower(user)
+	case r.status == 503 && stateUnavailable(r):
+		l.refused[tenant][strings.ToLower(user)] = true
 	case r.status >= 500:
 		l.unknown[tenant][strings.ToLower(user)] = true
 	}

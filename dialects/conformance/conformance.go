@@ -254,7 +254,12 @@ func (r Response) WantError(t *testing.T, status int, scimType string) Response 
 
 // NoSecretsLogged fails the test when a log line holds one of secrets.
 func NoSecretsLogged(t testing.TB, logs *observer.ObservedLogs, secrets ...string) {
-	for _, e := range logs.All() {
+	NoSecretsIn(t, logs.All(), secrets...)
+}
+
+// NoSecretsIn is NoSecretsLogged for log entries already taken.
+func NoSecretsIn(t testing.TB, entries []observer.LoggedEntry, secrets ...string) {
+	for _, e := range entries {
 		var buf bytes.Buffer
 		buf.WriteString(e.Message)
 		for k, v := range e.ContextMap() {
