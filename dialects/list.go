@@ -105,6 +105,23 @@ func Concat(a, b Page) Page {
 	}
 }
 
+// OrElse returns a Page over the resources of a or, when a has none, over
+// those of b. A Page from OrElse serves one listing (its calls made one
+// after another): once a is found empty, only b is asked.
+func OrElse(a, b Page) Page {
+	aEmpty := false
+	return func(ctx context.Context, start, count int) ([]gjson.Result, int, error) {
+		if !aEmpty {
+			items, total, err := a(ctx, start, count)
+			if err != nil || total > 0 || len(items) > 0 {
+				return items, total, err
+			}
+			aEmpty = true
+		}
+		return b(ctx, start, count)
+	}
+}
+
 // ListPage returns the ListResponse (RFC 7644 §3.4.2) of the page q asks
 // for.
 func ListPage(ctx context.Context, q Query, p Page) ([]byte, error) {

@@ -43,12 +43,22 @@ var userSchema = func() *scim.ResourceSchema {
 // and Sales), needs lower-case PatchOp operations with "schemas", and
 // issues OAuth tokens at TokenPath. /_emulator/ratelimit sets a request
 // rate above which it answers 429 with its platform body and Retry-After.
-func NewEmulator() *emulator.Server {
+// A filtered lookup finds deactivated users too (the gateway's
+// assumption); NewEmulatorHidingInactive is an organisation where it does
+// not.
+func NewEmulator() *emulator.Server { return newEmulator(false) }
+
+// NewEmulatorHidingInactive is NewEmulator where a filter other than on
+// active finds only active users, as Genesys' documentation leaves
+// possible (it says only that an unfiltered list hides the deactivated).
+func NewEmulatorHidingInactive() *emulator.Server { return newEmulator(true) }
+
+func newEmulator(hideInactive bool) *emulator.Server {
 	entry := []string{"value", "type", "primary"}
 	s := emulator.New(emulator.Profile{
 		Name: "purecloud", BasePath: BasePath, Token: dialects.EmulatorToken,
 		Groups: true, ETags: true, Patch: true, UserGroups: true,
-		MaxCount: PageSize, Vendor: vendor{},
+		MaxCount: PageSize, Vendor: vendor{hideInactive: hideInactive},
 		ReadOnly: []string{"groups"},
 		Allowed: map[string]map[string][]string{
 			"User": {
@@ -69,7 +79,10 @@ func NewEmulator() *emulator.Server {
 }
 
 // vendor is what Genesys Cloud's API does beyond the RFC.
-type vendor struct{ emulator.RFC }
+type vendor struct {
+	emulator.RFC
+	hideInactive bool // filtered lookups find only active users
+}
 
 // Serves: lower-case /users and /groups only.
 func (vendor) Serves(endpoint string) bool { return endpoint == strings.ToLower(endpoint) }
@@ -162,7 +175,7 @@ func (vendor) Check(method, rt string, cur, next map[string]any) (int, string) {
 // Filter accepts one "eq" comparison on Genesys' filter names (users: id,
 // userName, email, externalId, active, manager, division, employeeNumber;
 // groups: id, displayName) and lists only active users without a filter.
-func (vendor) Filter(rt string, f *scim.Expr) (*scim.Expr, string) {
+func (v vendor) Filter(rt string, f *scim.Expr) (*scim.Expr, string) {
 	if f == nil {
 		if rt == "User" {
 			active, _ := scim.ParseFilter("active eq true")
@@ -184,6 +197,10 @@ func (vendor) Filter(rt string, f *scim.Expr) (*scim.Expr, string) {
 	}
 	out := *f
 	out.Path, _ = scim.ParseAttrPath(p)
+	if v.hideInactive && rt == "User" && p != "active" {
+		active, _ := scim.ParseFilter("active eq true")
+		return &scim.Expr{Kind: scim.And, Left: &out, Right: active}, ""
+	}
 	return &out, ""
 }
 

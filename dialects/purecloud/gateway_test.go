@@ -1,7 +1,7 @@
 package purecloud_test
 
 import (
-	"github.com/scimgw/scimgw/gateway/gatewaytest"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -11,6 +11,8 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/scimgw/scimgw/dialects/emulator"
+	"github.com/scimgw/scimgw/dialects/purecloud"
+	"github.com/scimgw/scimgw/gateway/gatewaytest"
 )
 
 const pcToken = "pc-token-123456"
@@ -389,4 +391,76 @@ type harness struct{ *gatewaytest.Harness }
 func newH(t *testing.T, yaml string) *harness {
 	t.Helper()
 	return &harness{gatewaytest.New(t, yaml, pcToken, "s3cret-pass")}
+}
+
+// newPurecloudOn is newPurecloud on the given emulated backend.
+func newPurecloudOn(t *testing.T, emu *emulator.Server, options string) *harness {
+	t.Helper()
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	return newH(t, strings.Replace(purecloudConfig(options), "emulated: true", `url: "`+srv.URL+emu.BasePath()+`"`, 1))
+}
+
+// Okta's reactivation looks the deactivated user up by userName (Entra ID
+// by externalId). Where Genesys' filtered lookups hide deactivated users,
+// inactive_lookup: also finds them among the deactivated; where they do
+// not, it costs nothing.
+func TestPurecloudInactiveLookup(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		hides  bool   // the organisation's lookups hide deactivated users
+		option string // inactive_lookup
+		found  bool   // the lookup finds the deactivated user
+		scan   bool   // the gateway read the deactivated users
+	}{
+		{"lookups find them, off", false, "off", true, false},
+		{"lookups find them, also", false, "also", true, false},
+		{"lookups hide them, off", true, "off", false, false},
+		{"lookups hide them, also", true, "also", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			emu := purecloud.NewEmulator()
+			if tc.hides {
+				emu = purecloud.NewEmulatorHidingInactive()
+			}
+			h := newPurecloudOn(t, emu, `{inactive_lookup: `+tc.option+`, scan_limit: 100}`)
+			seedGenesys(t, h, "other", 3, 0, 1, 2) // deactivated users the scan reads past
+			r := h.pc("POST", "/Users", `{"userName":"kim@example.com","externalId":"00u-kim","displayName":"Kim","active":true}`).WantStatus(t, 201)
+			id := r.JSON.Get("id").String()
+			h.pc("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"replace","path":"active","value":false}]}`).WantStatus(t, 200)
+			for _, filter := range []string{`userName eq "kim@example.com"`, `externalId eq "00u-kim"`, `emails[value eq "kim@example.com"]`, `id eq "` + id + `"`} {
+				mark := len(emu.Requests())
+				list := h.pc("GET", "/Users?filter="+url.QueryEscape(filter), "").WantStatus(t, 200)
+				found, scan := tc.found, tc.scan
+				if strings.HasPrefix(filter, "id ") {
+					// Genesys filters users on no id: the gateway reads
+					// every user, the deactivated ones too, either way.
+					found, scan = true, true
+				}
+				if got := list.JSON.Get("totalResults").Int() == 1 && list.JSON.Get("Resources.0.id").String() == id; got != found {
+					t.Fatalf("%s: found %v: %s", filter, got, list.Body)
+				}
+				if found && list.JSON.Get("Resources.0.active").Bool() {
+					t.Fatalf("%s: %s", filter, list.Body)
+				}
+				if scanned := strings.Contains(gatewaytest.Sent(emu, mark), "filter=active eq false"); scanned != scan {
+					t.Fatalf("%s: the deactivated users read: %v; sent:\n%s", filter, scanned, gatewaytest.Sent(emu, mark))
+				}
+			}
+			// A user that does not exist is not found either way (and
+			// with also, only after the deactivated users were read).
+			if r := h.pc("GET", "/Users?filter="+url.QueryEscape(`userName eq "nobody@example.com"`), "").WantStatus(t, 200); r.JSON.Get("totalResults").Int() != 0 {
+				t.Fatalf("nobody found: %s", r.Body)
+			}
+			if !tc.found {
+				// What Okta does next: create the user it did not find.
+				h.pc("POST", "/Users", `{"userName":"kim@example.com","displayName":"Kim","active":true}`).WantError(t, 409, "uniqueness")
+			}
+		})
+	}
+	// More deactivated users than scan_limit: the lookup is refused, not
+	// answered "none" (which would make the IdP create a duplicate).
+	h := newPurecloudOn(t, purecloud.NewEmulatorHidingInactive(), `{inactive_lookup: also, scan_limit: 2}`)
+	seedGenesys(t, h, "other", 3, 0, 1, 2)
+	h.pc("GET", "/Users?filter="+url.QueryEscape(`userName eq "nobody@example.com"`), "").WantError(t, 400, "tooMany")
 }

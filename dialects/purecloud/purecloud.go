@@ -54,12 +54,13 @@ var Factory = &dialects.Factory{
 	Options: []dialects.OptionSpec{
 		{Name: "role_map", Kind: dialects.Map, Description: "client role values to Genesys role names, e.g. {admin: Master Admin}; others are sent as they are"},
 		{Name: "include_inactive", Kind: dialects.Bool, Default: "true", Description: "list deactivated users too (Genesys lists only active users unless asked for inactive ones)"},
+		{Name: "inactive_lookup", Kind: dialects.Enum, Values: []string{"off", "also"}, Default: "off", Description: "also: a lookup by userName, externalId or email that finds nothing is repeated over the deactivated users (for an organisation whose filtered lookups hide them; read at most scan_limit)"},
 		dialects.ScanLimit,
 		{Name: "name_from_display", Kind: dialects.Bool, Default: "true", Description: "return name (formatted, givenName, familyName) derived from displayName, since Genesys keeps no name"},
 	},
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		o := cfg.Options
-		d := &dialect{m: cfg.Mapping, b: cfg.Backend, includeInactive: o.Bool("include_inactive"), nameFromDisplay: o.Bool("name_from_display"),
+		d := &dialect{m: cfg.Mapping, b: cfg.Backend, includeInactive: o.Bool("include_inactive"), inactiveLookup: o.String("inactive_lookup") == "also", nameFromDisplay: o.Bool("name_from_display"),
 			roles: o.Map("role_map"), rolesBack: map[string]string{}, scanLimit: o.Int("scan_limit")}
 		if d.roles == nil {
 			d.roles = map[string]string{}
@@ -83,6 +84,7 @@ type dialect struct {
 	b               dialects.Backend
 	m               *mappings.Mapping
 	includeInactive bool
+	inactiveLookup  bool // a lookup on a unique attribute that finds nothing reads the deactivated users
 	nameFromDisplay bool
 	scanLimit       int
 	roles           map[string]string // client value -> Genesys role name
@@ -555,6 +557,10 @@ var filterNames = map[string]string{
 // priority orders the comparisons the gateway may send, most selective first.
 var priority = []string{"id", "userName", "externalId", "email", "employeeNumber", "displayName", "manager", "division", "active"}
 
+// unique are the filter names that find one user (Genesys filters users
+// on no id: the gateway reads them all for an id, deactivated ones too).
+var unique = map[string]bool{"userName": true, "externalId": true, "email": true}
+
 // backendFilter returns the one comparison of f that Genesys evaluates
 // (a top-level "eq" on a name it filters on, the most selective one), in
 // Genesys' names, and whether it selects exactly what f does.
@@ -618,6 +624,10 @@ func (d *dialect) Listing(rt dialects.ResourceType, q dialects.Query) (dialects.
 	case name == "active" && value.Bool():
 		// Genesys lists the active users when there is no filter.
 		return d.page(rt, ""), exact, nil
+	case name != "" && rt == dialects.User && d.inactiveLookup && unique[name]:
+		// Where Genesys' lookups find only active users: none found, the
+		// gateway looks among the deactivated ones.
+		return dialects.OrElse(d.page(rt, name+" eq "+value.Raw), d.page(rt, "active eq false")), false, nil
 	case name != "":
 		return d.page(rt, name+" eq "+value.Raw), exact, nil
 	case rt == dialects.User && d.includeInactive:
