@@ -67,8 +67,12 @@ func filterSchema(s scim.Schema, urn string, m *mappings.Mapping, rt dialects.Re
 	for _, a := range s.Attributes {
 		p := scim.AttrPath{URN: urn, Attr: a.Name}
 		var subs []scim.Attribute
+		// Of an attribute the mapping holds, the mapping says which
+		// sub-attributes (its sub: list).
+		mapped := m != nil && m.Holds(rt, p)
 		for _, sa := range a.SubAttributes {
-			if holds(scim.AttrPath{URN: urn, Attr: a.Name, Sub: sa.Name}) {
+			sp := scim.AttrPath{URN: urn, Attr: a.Name, Sub: sa.Name}
+			if mapped && (m.Holds(rt, sp) || sh.holds(sp)) || !mapped && holds(sp) {
 				subs = append(subs, adjust(sa, p.String()+"."+sa.Name, c))
 			}
 		}
@@ -77,6 +81,11 @@ func filterSchema(s scim.Schema, urn string, m *mappings.Mapping, rt dialects.Re
 		}
 		a = adjust(a, p.String(), c)
 		if len(a.SubAttributes) > 0 {
+			if scim.Pick(c.ReadOnly, p.String()) != "" {
+				for i := range subs {
+					subs[i].Mutability = "readOnly" // the backend sets all of it
+				}
+			}
 			a.SubAttributes = subs
 		}
 		out.Attributes = append(out.Attributes, a)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -95,6 +96,28 @@ func TestIdentityIQLifecycle(t *testing.T) {
 	if r.JSON.Get("roles.0.value").String() != "r-employee" || r.JSON.Get("entitlements.0.value").String() != "e-mail" ||
 		r.JSON.Get("title").String() != "Tour Guide" || r.JSON.Get("emails").Exists() || strings.Contains(string(r.Body), "/iiq/scim/v2/Roles") {
 		t.Fatalf("get: %s", r.Body)
+	}
+	// As core roles and entitlements declare them: value, display, type
+	// (IdentityIQ's acquired, application, accountName and $ref left out).
+	shape := func(v gjson.Result) string {
+		var out []string
+		for _, e := range v.Array() {
+			out = append(out, e.Get("value").String()+"|"+e.Get("display").String()+"|"+e.Get("type").String()+"|"+strconv.Itoa(len(e.Map())))
+		}
+		return strings.Join(out, ",")
+	}
+	if got := shape(r.JSON.Get("roles")) + " " + shape(r.JSON.Get("entitlements")); got != "r-employee|Employee|business|3 e-mail|Mail user|group|3" {
+		t.Fatalf("roles and entitlements: %s", r.Body)
+	}
+	// The same in a lookup (GET by name) and in a list.
+	for _, q := range []string{"?filter=" + url.QueryEscape(`userName eq "bjensen"`) + "&attributes=roles", "?filter=" + url.QueryEscape(`name.familyName eq "Jensen"`) + "&attributes=entitlements,roles"} {
+		r := h.iiq("GET", "/Users"+q, "").WantStatus(t, 200)
+		if shape(r.JSON.Get("Resources.0.roles")) != "r-employee|Employee|business|3" || r.JSON.Get("Resources.0.emails").Exists() {
+			t.Fatalf("%s: %s", q, r.Body)
+		}
+		if strings.Contains(q, "entitlements") != r.JSON.Get("Resources.0.entitlements").Exists() {
+			t.Fatalf("%s: %s", q, r.Body)
+		}
 	}
 	r = h.iiq("GET", "/Users/"+id+"?excludedAttributes=emails,name", "").WantStatus(t, 200)
 	if r.JSON.Get("emails").Exists() || r.JSON.Get("name").Exists() || !r.JSON.Get("userName").Exists() {
