@@ -131,6 +131,10 @@ type Capabilities struct {
 	ReadOnly []string // the backend sets them; a client cannot (PATCH: 400 mutability)
 	// ReadOnlyWhy says, in an error detail, how the backend sets them.
 	ReadOnlyWhy string
+	// Held are attributes the dialect writes by calls of its own, not in
+	// the resource the mapping makes (Workspace ONE's roles, through its
+	// Roles endpoint): published whatever the mapping says of them.
+	Held []string
 	// Immutable attributes, by resource type, cannot change once set: the
 	// gateway refuses a replace or PATCH that changes one (400
 	// mutability, RFC 7643 §7).

@@ -57,6 +57,16 @@ func Unsupported(format string, args ...any) *Error {
 	return &Error{Status: http.StatusNotImplemented, Detail: fmt.Sprintf(format, args...), Err: ErrUnsupported}
 }
 
+// ErrPartial marks the answer to a write the dialect made in several
+// backend calls of which only the first ones succeeded: a 500 whose
+// detail, the dialect's own words, says what was written and what not.
+var ErrPartial = errors.New("the change was made in part")
+
+// Partial is the ErrPartial error with the given detail.
+func Partial(format string, args ...any) *Error {
+	return &Error{Status: http.StatusInternalServerError, Detail: fmt.Sprintf(format, args...), Err: ErrPartial}
+}
+
 // UpstreamError is a backend that could not be reached or did not answer.
 // Ambiguous means the request may have reached the backend and been
 // processed, so a non-idempotent request must not be blindly repeated.

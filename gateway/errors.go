@@ -47,7 +47,7 @@ func clientError(err error, rid string) (status int, scimType, detail string, re
 			detail += "; the backend's message is in the gateway log under request id " + rid
 		}
 		switch {
-		case status < 500, errors.Is(de, dialects.ErrUnsupported), errors.Is(de, errGatewayBusy), errors.Is(de, errCircuitOpen):
+		case status < 500, errors.Is(de, dialects.ErrUnsupported), errors.Is(de, dialects.ErrPartial), errors.Is(de, errGatewayBusy), errors.Is(de, errCircuitOpen):
 			// The gateway's own words: safe to show.
 		case errors.Is(de, errBackendCredentials):
 			detail = "the backend rejected the gateway's credentials; the operator has been told (request id " + rid + ")"

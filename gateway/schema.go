@@ -60,9 +60,11 @@ func filterSchema(s scim.Schema, urn string, m *mappings.Mapping, rt dialects.Re
 	out := s
 	out.Attributes = nil
 	// The mapping says what the backend keeps; what the dialect says the
-	// backend sets itself is returned, so published, whatever the mapping.
+	// backend sets itself is returned, and what it writes itself is kept:
+	// both are published whatever the mapping.
 	holds := func(p scim.AttrPath) bool {
-		return m == nil || m.Holds(rt, p) || scim.Pick(c.ReadOnly, scim.AttrPath{URN: p.URN, Attr: p.Attr}.String()) != "" || sh.holds(p)
+		attr := scim.AttrPath{URN: p.URN, Attr: p.Attr}.String()
+		return m == nil || m.Holds(rt, p) || scim.Pick(c.ReadOnly, attr) != "" || scim.Pick(c.Held, attr) != "" || sh.holds(p)
 	}
 	for _, a := range s.Attributes {
 		p := scim.AttrPath{URN: urn, Attr: a.Name}

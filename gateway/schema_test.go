@@ -81,11 +81,17 @@ func TestDiscoveryIsTheTenants(t *testing.T) {
 		{`attributes.#(name=="name").subAttributes.#(name=="givenName").required`, "true"},
 		{`attributes.#(name=="name").subAttributes.#(name=="familyName").required`, "true"},
 		{`attributes.#(name=="emails").required`, "true"},
-		{`attributes.#(name=="roles").mutability`, `"readOnly"`},
+		// Roles are assigned through Workspace ONE's Roles endpoint
+		// (options.roles: assign, the default).
+		{`attributes.#(name=="roles").mutability`, `"readWrite"`},
 	} {
 		if got := user.Get(c.path).Raw; got != c.want {
 			t.Errorf("workspace %s = %s, want %s", c.path, got, c.want)
 		}
+	}
+	refusing := strings.Replace(conformance.Config(workspace.Factory), "{domain: example.com}", "{domain: example.com, roles: refuse}", 1)
+	if got := get(gatewaytest.New(t, refusing), "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").JSON.Get(`attributes.#(name=="roles").mutability`).Raw; got != `"readOnly"` {
+		t.Errorf("workspace with roles: refuse: roles %s", got)
 	}
 	rt := get(ws, "/ResourceTypes/User").JSON
 	if got := rt.Get("schemaExtensions.#.schema").Raw; got != `["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User","urn:scim:schemas:extension:workspace:1.0"]` {

@@ -82,6 +82,24 @@ type Profile struct {
 	NoSchemas bool
 	// Vendor is what the API does beyond the RFC; nil: RFC.
 	Vendor Vendor
+	// Extra serves endpoints besides Users and Groups, by name (Workspace
+	// ONE's Roles).
+	Extra map[string]Endpoint
+}
+
+// Endpoint is an emulated endpoint other than Users and Groups. The
+// server authenticates its requests and injects faults into them as into
+// any other; it calls the Endpoint without holding its own lock, and
+// holds it when it calls Reset.
+type Endpoint interface {
+	// ServeEndpoint answers a request for the endpoint, id "" for the
+	// endpoint itself.
+	ServeEndpoint(w http.ResponseWriter, r *http.Request, id string, body []byte)
+	// CheckWire checks a request the endpoint received against the
+	// vendor's wire contract (Server.CheckWire).
+	CheckWire(method, id string, body []byte) error
+	// Reset forgets what requests changed.
+	Reset()
 }
 
 // Serve adds extension schemas the emulated backend serves besides its
@@ -268,6 +286,12 @@ func (s *Server) CheckWire(r Recorded) error {
 		return fmt.Errorf("%s %s: outside the SCIM base path %s", r.Method, r.Path, s.p.BasePath)
 	}
 	endpoint, id, _ := strings.Cut(rest, "/")
+	if e := s.p.Extra[endpoint]; e != nil {
+		if err := e.CheckWire(r.Method, id, []byte(r.Body)); err != nil {
+			return fmt.Errorf("%s %s: %v", r.Method, r.Path, err)
+		}
+		return nil
+	}
 	rt := "User"
 	switch {
 	case strings.EqualFold(endpoint, "Groups"):
@@ -440,6 +464,9 @@ func (s *Server) Reset() {
 func (s *Server) reset() {
 	s.users, s.groups = newStore(), newStore()
 	s.faults, s.requests = nil, nil
+	for _, e := range s.p.Extra {
+		e.Reset()
+	}
 }
 
 func (s *Server) storeFor(endpoint string) *store {
@@ -606,6 +633,10 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte) 
 		return
 	}
 	endpoint, id, _ := strings.Cut(rest, "/")
+	if e := s.p.Extra[endpoint]; e != nil && !strings.Contains(id, "/") {
+		e.ServeEndpoint(w, r, id, body)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.storeFor(endpoint)
@@ -1091,6 +1122,11 @@ func (s *Server) dropMember(id string) {
 			res.raw, _ = json.Marshal(doc)
 		}
 	}
+}
+
+// Error answers with the vendor's error body, for an Endpoint.
+func (s *Server) Error(w http.ResponseWriter, status int, scimType, detail string) {
+	s.scimError(w, status, scimType, detail)
 }
 
 func (s *Server) scimError(w http.ResponseWriter, status int, scimType, detail string) {

@@ -30,9 +30,13 @@ const BasePath = "/SAAS/jersey/manager/api/scim"
 // to bad paging parameters, keeps provisioned users to exactly one email,
 // refuses changes to users synced from a directory with 403, and issues
 // OAuth tokens at TokenPath for client credentials sent with HTTP Basic.
+// Roles are served at /Roles (roles_emulator.go): never on the user's
+// body, shown on the user.
 func NewEmulator(startIndexBase int) *emulator.Server {
 	entry := []string{"value", "display", "type", "primary", "operation"}
-	return emulator.New(emulator.Profile{
+	rs := &roles{base: startIndexBase}
+	rs.Reset()
+	s := emulator.New(emulator.Profile{
 		Name: "workspace", BasePath: BasePath, Token: dialects.EmulatorToken,
 		Groups: true, ETags: true, Sort: true, UserGroups: true,
 		SCIM11: true, StartIndexBase: startIndexBase,
@@ -51,9 +55,12 @@ func NewEmulator(startIndexBase int) *emulator.Server {
 			"Group": {"schemas": nil, "id": nil, "meta": nil, "displayName": nil, "externalId": nil, "members": {"value", "display", "type", "operation"}},
 		},
 		UserSchema: user11, GroupSchema: group11,
-		Vendor: vendor{},
+		Vendor: vendor{roles: rs},
 		OAuth:  &emulator.OAuth{Path: TokenPath, ClientID: EmulatorClientID, ClientSecret: EmulatorClientSecret},
+		Extra:  map[string]emulator.Endpoint{"Roles": rs},
 	})
+	rs.srv = s
+	return s
 }
 
 // The SCIM 1.1 schemas Workspace ONE reads bodies with (seed 001): the
@@ -89,7 +96,18 @@ func core11(def scim.Schema) scim.Schema {
 }
 
 // vendor is what Workspace ONE's API does beyond SCIM 1.1.
-type vendor struct{ emulator.RFC }
+type vendor struct {
+	emulator.RFC
+	roles *roles
+}
+
+// View shows a user's roles: the default User role and those whose
+// members it is.
+func (v vendor) View(_ *http.Request, rt string, doc map[string]any) {
+	if rt == "User" {
+		doc["roles"] = v.roles.of(fmt.Sprint(doc["id"]))
+	}
+}
 
 // Allows: there is no PUT.
 func (vendor) Allows(method, _ string, _ bool) bool { return method != http.MethodPut }
@@ -108,7 +126,7 @@ func (vendor) Errors(status int, _, detail string) any {
 }
 
 // Check applies Workspace ONE's rules to a user write and sets what the
-// server sets: userStatus, and on create the default "User" role.
+// server sets: userStatus.
 func (vendor) Check(method, rt string, cur, next map[string]any) (int, string) {
 	if rt != "User" {
 		return 0, ""
@@ -160,7 +178,6 @@ func (vendor) Check(method, rt string, cur, next map[string]any) (int, string) {
 	}
 	if cur == nil {
 		ext["softDeleted"] = false
-		next["roles"] = []any{map[string]any{"value": "3a1c5d2e-0000-4000-8000-000000000001", "display": "User"}}
 	}
 	return 0, ""
 }

@@ -149,3 +149,73 @@ func TestEmulatorOAuth(t *testing.T) {
 		}
 	}
 }
+
+// /Roles is as strict as Workspace ONE: SCIM 1.1 member PATCHes only,
+// answered 204, with delete marks to remove; unknown roles 404, unknown
+// users 400; a user's roles show on the user.
+func TestEmulatorRoles(t *testing.T) {
+	emu := NewEmulator(1)
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	do := func(method, path, body string) (int, gjson.Result) {
+		t.Helper()
+		r := conformance.Do(t, srv.URL+BasePath, method, path, "", body, "Authorization", "Bearer "+dialects.EmulatorToken)
+		return r.Status, r.JSON
+	}
+	emu.Seed("Users", map[string]any{"userName": "a"})
+	uid := ""
+	for id := range emu.All("Users") {
+		uid = id
+	}
+	member := func(op string) string {
+		m := `{"value":"` + uid + `","type":"User"` + op + `}`
+		return `{"schemas":["urn:scim:schemas:core:1.0"],"members":[` + m + `]}`
+	}
+	status, list := do("GET", "/Roles", "")
+	if status != 200 || list.Get("totalResults").Int() != 4 || list.Get("startIndex").Int() != 1 || list.Get("Resources.1.displayName").String() != "Super Admin" {
+		t.Fatalf("list: %d %s", status, list.Raw)
+	}
+	if _, l := do("GET", "/Roles?filter="+url.QueryEscape(`displayName eq "super admin"`), ""); l.Get("totalResults").Int() != 1 {
+		t.Fatalf("filtered: %s", l.Raw)
+	}
+	roleNames := func() string {
+		_, u := do("GET", "/Users/"+uid, "")
+		return u.Get("roles.#.display").Raw
+	}
+	if status, _ := do("PATCH", "/Roles/"+SuperAdminRoleID, member("")); status != 204 || roleNames() != `["User","Super Admin"]` {
+		t.Fatalf("add: %d, roles %s", status, roleNames())
+	}
+	if _, r := do("GET", "/Roles/"+SuperAdminRoleID, ""); r.Get("members.0.value").String() != uid {
+		t.Fatalf("role: %s", r.Raw)
+	}
+	if status, _ := do("PATCH", "/Roles/"+SuperAdminRoleID, member(`,"operation":"delete"`)); status != 204 || roleNames() != `["User"]` {
+		t.Fatalf("remove: %d, roles %s", status, roleNames())
+	}
+	for _, c := range []struct {
+		name, method, path, body string
+		status                   int
+	}{
+		{"unknown role", "PATCH", "/Roles/nope", member(""), 404},
+		{"unknown role read", "GET", "/Roles/nope", "", 404},
+		{"unknown user", "PATCH", "/Roles/" + SuperAdminRoleID, strings.Replace(member(""), uid, "nobody", 1), 400},
+		{"a PatchOp", "PATCH", "/Roles/" + SuperAdminRoleID, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + uid + `"}]}]}`, 400},
+		{"no schemas", "PATCH", "/Roles/" + SuperAdminRoleID, `{"members":[{"value":"` + uid + `"}]}`, 400},
+		{"renaming a role", "PATCH", "/Roles/" + SuperAdminRoleID, `{"schemas":["urn:scim:schemas:core:1.0"],"displayName":"x"}`, 400},
+		{"an unknown mark", "PATCH", "/Roles/" + SuperAdminRoleID, member(`,"operation":"remove"`), 400},
+		{"the default role", "PATCH", "/Roles/" + UserRoleID, member(""), 400},
+		{"creating a role", "POST", "/Roles", `{"schemas":["urn:scim:schemas:core:1.0"],"displayName":"x"}`, 405},
+		{"deleting a role", "DELETE", "/Roles/" + SuperAdminRoleID, "", 405},
+		{"a filter it does not take", "GET", "/Roles?filter=" + url.QueryEscape(`displayName co "Admin"`), "", 400},
+	} {
+		if status, body := do(c.method, c.path, c.body); status != c.status {
+			t.Errorf("%s: %d, want %d: %s", c.name, status, c.status, body.Raw)
+		}
+		if c.status == 400 && c.body != "" && c.name != "unknown user" && c.name != "the default role" &&
+			emu.CheckWire(emulator.Recorded{Method: c.method, Path: BasePath + c.path, Body: c.body}) == nil {
+			t.Errorf("%s: CheckWire passed what the server refuses", c.name)
+		}
+	}
+	if err := emu.CheckWire(emulator.Recorded{Method: "PATCH", Path: BasePath + "/Roles/" + SuperAdminRoleID, Body: member(`,"operation":"delete"`)}); err != nil {
+		t.Errorf("CheckWire refused a valid PATCH: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/dialects/emulator"
+	"github.com/scimgw/scimgw/dialects/workspace"
 )
 
 const wsToken = "ws-token-123456"
@@ -131,6 +132,42 @@ func TestWorkspaceLifecycle(t *testing.T) {
 		t.Fatalf("stored: %s", stored.Raw)
 	}
 
+	// Roles: assigned through /scim/Roles members, by name (Okta's and
+	// Entra's role values) or id, and read back on the user.
+	roleNames := func(r gatewaytest.Response) string {
+		var names []string
+		for _, ro := range r.JSON.Get("roles").Array() {
+			names = append(names, ro.Get("display").String())
+		}
+		return strings.Join(names, ",")
+	}
+	mark = len(emu.Requests())
+	r = h.ws("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"add","path":"roles","value":[{"value":"Super Admin"},{"display":"ReadOnly Admin"}]}]}`).WantStatus(t, 200)
+	section("patch: roles added", mark)
+	if roleNames(r) != "User,Super Admin,ReadOnly Admin" {
+		t.Fatalf("roles: %s", r.Body)
+	}
+	mark = len(emu.Requests())
+	r = h.ws("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"remove","path":"roles[value eq \"Super Admin\"]"}]}`).WantStatus(t, 200)
+	section("patch: a role removed by name", mark)
+	if roleNames(r) != "User,ReadOnly Admin" {
+		t.Fatalf("roles: %s", r.Body)
+	}
+	// A PUT's roles are the user's roles (the default one stays); a PUT
+	// without roles leaves them as they are.
+	put := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com",
+		"name":{"givenName":"Barbara","familyName":"Jensen-Smith"},"emails":[{"value":"bjensen@example.com","type":"work","primary":true}],
+		"active":true,"timezone":"Europe/Paris"`
+	mark = len(emu.Requests())
+	r = h.ws("PUT", "/Users/"+id, put+`,"roles":[{"value":"`+workspace.SuperAdminRoleID+`"}]}`).WantStatus(t, 200)
+	section("replace: roles", mark)
+	if roleNames(r) != "User,Super Admin" {
+		t.Fatalf("roles: %s", r.Body)
+	}
+	if r = h.ws("PUT", "/Users/"+id, put+`}`).WantStatus(t, 200); roleNames(r) != "User,Super Admin" {
+		t.Fatalf("roles after a PUT without them: %s", r.Body)
+	}
+
 	// Groups: create, add and remove members, find, replace, delete.
 	mark = len(emu.Requests())
 	g := h.ws("POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Tour Guides","members":[{"value":"`+mgr+`"}]}`).WantStatus(t, 201)
@@ -212,8 +249,18 @@ func TestWorkspaceCreateOptions(t *testing.T) {
 		{"no email", `{domain: example.com}`, `{"userName":"alice","name":{"givenName":"A","familyName":"B"}}`, "invalidValue"},
 		{"externalId required", `{domain: example.com, external_id: require}`,
 			`{"userName":"a@example.com","name":{"givenName":"A","familyName":"B"}}`, "invalidValue"},
-		{"roles", `{domain: example.com}`,
-			`{"userName":"a@example.com","name":{"givenName":"A","familyName":"B"},"roles":[{"value":"admin"}]}`, "mutability"},
+		{"roles refused", `{domain: example.com, roles: refuse}`,
+			`{"userName":"a@example.com","name":{"givenName":"A","familyName":"B"},"roles":[{"value":"Super Admin"}]}`, "mutability"},
+	})
+	t.Run("an unknown role", func(t *testing.T) {
+		// Refused before anything is written: the gateway only reads the
+		// roles (twice: the cached list, then a fresh one for the miss).
+		h := newWorkspace(t, `{domain: example.com}`)
+		emu := h.Emu("ws")
+		h.ws("POST", "/Users", `{"userName":"a@example.com","name":{"givenName":"A","familyName":"B"},"roles":[{"value":"admin"}]}`).WantError(t, 400, "invalidValue")
+		if got := gatewaytest.Sent(emu, 0); strings.Count(got, "GET /SAAS/jersey/manager/api/scim/Roles") != 2 || strings.Contains(got, "POST") || strings.Contains(got, "PATCH") {
+			t.Fatalf("sent:\n%s", got)
+		}
 	})
 	t.Run("a local user needs none of it", func(t *testing.T) {
 		h := newWorkspace(t, `{domain: example.com, internal_user_type: LOCAL}`)
@@ -361,7 +408,16 @@ func TestWorkspaceErrors(t *testing.T) {
 	h.WantBackendMessage(t, r, "already taken")
 	r = h.ws("GET", "/Users/00000000-nope", "").WantError(t, 404, "")
 	h.WantBackendMessage(t, r, "not found") // SCIM 1.1 Errors[] shape
-	h.ws("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"replace","path":"roles","value":[{"value":"admin"}]}]}`).WantError(t, 400, "mutability")
+	mark := len(emu.Requests())
+	r = h.ws("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"replace","path":"roles","value":[{"value":"admin"}]}]}`).WantError(t, 400, "invalidValue")
+	if !strings.Contains(r.JSON.Get("detail").String(), "Super Admin") {
+		t.Fatalf("the detail names no role there is: %s", r.Body)
+	}
+	for _, rq := range emu.Requests()[mark:] {
+		if rq.Method != "GET" {
+			t.Fatalf("%s %s sent for an unknown role", rq.Method, rq.Path)
+		}
+	}
 	h.ws("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"remove","path":"name.givenName"}]}`).WantStatus(t, 400)
 
 	// A user synced from a directory cannot be changed through SCIM.
@@ -444,4 +500,53 @@ type harness struct{ *gatewaytest.Harness }
 func newH(t *testing.T, yaml string) *harness {
 	t.Helper()
 	return &harness{gatewaytest.New(t, yaml, wsToken, "s3cret-pass")}
+}
+
+// Roles on create, and a failure after the user was written: the answer
+// says what was done and what was not, and the next PUT with the same
+// roles finishes it.
+func TestWorkspaceRoles(t *testing.T) {
+	h := newWorkspace(t, `{domain: example.com}`)
+	emu := h.Emu("ws")
+	user := func(name, roles string) string {
+		return `{"userName":"` + name + `@example.com","name":{"givenName":"A","familyName":"B"},"roles":` + roles + `}`
+	}
+	r := h.ws("POST", "/Users", user("a", `[{"value":"Super Admin"}]`)).WantStatus(t, 201)
+	id := r.JSON.Get("id").String()
+	sent := gatewaytest.Sent(emu, 0)
+	if r.JSON.Get("roles.#").Int() != 2 || r.JSON.Get("roles.1.value").String() != workspace.SuperAdminRoleID ||
+		!strings.Contains(sent, "PATCH /SAAS/jersey/manager/api/scim/Roles/"+workspace.SuperAdminRoleID) {
+		t.Fatalf("create: %s\nsent:\n%s", r.Body, sent)
+	}
+	for _, rq := range emu.Requests() {
+		if rq.Method == "POST" && strings.Contains(rq.Body, "roles") {
+			t.Fatalf("roles sent on the user: %s", rq.Body)
+		}
+	}
+
+	// The role call fails after the user was created.
+	emu.Inject(emulator.Fault{Method: "PATCH", Status: 500})
+	r = h.ws("POST", "/Users", user("b", `[{"value":"Super Admin"}]`)).WantError(t, 500, "")
+	detail := r.JSON.Get("detail").String()
+	if !strings.Contains(detail, "was created") || !strings.Contains(detail, "not done: Super Admin (add)") {
+		t.Fatalf("detail: %s", r.Body)
+	}
+	list := h.ws("GET", "/Users?filter="+url.QueryEscape(`userName eq "b@example.com"`), "").WantStatus(t, 200)
+	bid := list.JSON.Get("Resources.0.id").String()
+	if bid == "" || list.JSON.Get("Resources.0.roles.#").Int() != 1 {
+		t.Fatalf("the user was not created, or has the role: %s", list.Body)
+	}
+	r = h.ws("PUT", "/Users/"+bid, user("b", `[{"value":"Super Admin"}]`)).WantStatus(t, 200)
+	if r.JSON.Get("roles.#").Int() != 2 {
+		t.Fatalf("the next PUT did not finish: %s", r.Body)
+	}
+	// Entra ID's roles with a value list replaced; all roles removed.
+	r = h.ws("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"Replace","path":"roles","value":[{"primary":false,"type":"WindowsAzureActiveDirectoryRole","value":"Directory Admin"}]}]}`).WantStatus(t, 200)
+	if r.JSON.Get("roles.#").Int() != 2 || r.JSON.Get("roles.1.display").String() != "Directory Admin" {
+		t.Fatalf("replace roles: %s", r.Body)
+	}
+	r = h.ws("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"remove","path":"roles"}]}`).WantStatus(t, 200)
+	if r.JSON.Get("roles.#").Int() != 1 || r.JSON.Get("roles.0.display").String() != "User" {
+		t.Fatalf("remove roles: %s", r.Body)
+	}
 }

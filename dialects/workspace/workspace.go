@@ -31,6 +31,7 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
+	"go.uber.org/zap"
 
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/mappings"
@@ -58,13 +59,19 @@ var Factory = &dialects.Factory{
 		{Name: "start_index_base", Kind: dialects.Enum, Default: "1", Values: []string{"0", "1"}, Description: "index of the first result in the backend's lists (its swagger documents an offset, 0)"},
 		{Name: "extra_emails", Kind: dialects.Enum, Default: "drop", Values: []string{"drop", "reject"}, Description: "a user has one email: keep the primary one and drop the others, or refuse with 400"},
 		{Name: "external_id", Kind: dialects.Enum, Default: "username", Values: []string{"username", "require"}, Description: "Workspace ONE requires externalId on provisioned users: when the client sends none, use userName, or refuse with 400"},
+		{Name: "roles", Kind: dialects.Enum, Default: "assign", Values: []string{"assign", "refuse"}, Description: "roles on a user: assign them through Workspace ONE's /scim/Roles (found by id or name), or refuse a change with 400 mutability"},
+		{Name: "default_role", Kind: dialects.String, Default: "User", Description: "the role every Workspace ONE user has, never added or removed"},
 		dialects.ScanLimit,
 	},
 	New: func(cfg dialects.Config) (dialects.Dialect, error) {
 		o := cfg.Options
 		d := &dialect{b: cfg.Backend, m: cfg.Mapping, sendMail: o.String("send_mail"), rejectEmails: o.String("extra_emails") == "reject",
 			userType: o.String("internal_user_type"), externalIDFromUserName: o.String("external_id") == "username",
-			base: o.Int("start_index_base"), scanLimit: o.Int("scan_limit")}
+			base: o.Int("start_index_base"), scanLimit: o.Int("scan_limit"),
+			refuseRoles: o.String("roles") == "refuse", defaultRole: o.String("default_role"), log: cfg.Log}
+		if d.log == nil {
+			d.log = zap.NewNop()
+		}
 		return d, nil
 	},
 	NewEmulator: func(o dialects.Options) dialects.Emulator { return NewEmulator(o.Int("start_index_base")) },
@@ -82,6 +89,10 @@ type dialect struct {
 	// externalIDFromUserName: a provisioned user created without
 	// externalId gets its userName.
 	externalIDFromUserName bool
+	refuseRoles            bool   // options.roles: refuse
+	defaultRole            string // options.default_role
+	roles                  roleCache
+	log                    *zap.Logger
 }
 
 // pageSize is how many resources a gateway-evaluated filter reads at once.
@@ -101,16 +112,20 @@ var extensionSchema = scim.Schema{ID: Extension, Name: "WorkspaceUser", Descript
 }}
 
 func (d *dialect) Capabilities() dialects.Capabilities {
-	return dialects.Capabilities{Patch: dialects.AllKinds, Filter: true, Sort: true, ETag: true, Groups: true, Enterprise: true,
+	c := dialects.Capabilities{Patch: dialects.AllKinds, Filter: true, Sort: true, ETag: true, Groups: true, Enterprise: true,
 		ScanLimit: d.scanLimit, ScanPage: pageSize,
-		ReadOnlyWhy: "Workspace ONE assigns roles through its Roles endpoint, not on the user",
 		// Workspace ONE requires both names and an email of a provisioned
 		// user (the gateway derives the names from name.formatted or
-		// displayName when they are missing), and assigns roles itself.
+		// displayName when they are missing).
 		Required:   []string{"name.givenName", "name.familyName", "emails"},
-		ReadOnly:   []string{"roles"},
 		Extensions: []scim.Schema{extensionSchema},
 	}
+	if d.refuseRoles {
+		c.ReadOnly, c.ReadOnlyWhy = []string{"roles"}, "Workspace ONE assigns roles through its Roles endpoint, not on the user (options.roles: refuse)"
+	} else {
+		c.Held = []string{"roles"}
+	}
+	return c
 }
 
 func (d *dialect) Do(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
@@ -323,12 +338,25 @@ func (d *dialect) prepareUser(body []byte, u user, cur gjson.Result) ([]byte, er
 	return sjson.SetBytes(body, "externalId", ext)
 }
 
-// errRoles refuses a change of roles: Workspace ONE assigns them through
-// /scim/Roles, not on the user.
-var errRoles = dialects.Errorf(http.StatusBadRequest, "mutability", "Workspace ONE assigns roles through its Roles endpoint, not on the user: roles cannot be changed here")
+// withoutRoles leaves out a user's roles, which are never written on the
+// user.
+func withoutRoles(body []byte) []byte {
+	var key string
+	scim.Parse(body).ForEach(func(k, _ gjson.Result) bool {
+		if scim.FoldEq(k.Str, "roles") {
+			key = k.Str
+		}
+		return key == ""
+	})
+	if key != "" {
+		body, _ = sjson.DeleteBytes(body, key) // a name of letters only
+	}
+	return body
+}
 
-// checkRoles refuses a change of roles between cur and next.
-func checkRoles(cur, next gjson.Result) error {
+// sameRoles reports whether next carries the roles of cur, as cur shows
+// them (a user read, changed and written back): nothing to resolve.
+func sameRoles(cur, next gjson.Result) bool {
 	set := func(v gjson.Result) string {
 		var vals []string
 		for _, r := range scim.Field(v, "roles").Array() {
@@ -337,7 +365,15 @@ func checkRoles(cur, next gjson.Result) error {
 		sort.Strings(vals)
 		return strings.Join(vals, "\x00")
 	}
-	if scim.Field(next, "roles").Exists() && set(cur) != set(next) {
+	return set(cur) == set(next)
+}
+
+// errRoles refuses a change of roles (options.roles: refuse).
+var errRoles = dialects.Errorf(http.StatusBadRequest, "mutability", "Workspace ONE assigns roles through its Roles endpoint, not on the user: roles cannot be changed here")
+
+// checkRoles refuses a change of roles between cur and next.
+func checkRoles(cur, next gjson.Result) error {
+	if scim.Field(next, "roles").Exists() && !sameRoles(cur, next) {
 		return errRoles
 	}
 	return nil
@@ -345,15 +381,22 @@ func checkRoles(cur, next gjson.Result) error {
 
 func (d *dialect) create(ctx context.Context, req *dialects.Request) (*dialects.Response, error) {
 	body := req.Body
+	var roles []string // to assign once the user exists
 	if req.Type == dialects.User {
 		u := readUser(scim.Parse(body))
-		if count(u.roles) > 0 {
-			return nil, errRoles
-		}
 		var err error
+		switch {
+		case count(u.roles) > 0 && d.refuseRoles:
+			return nil, errRoles
+		case count(u.roles) > 0:
+			if roles, err = d.resolveRoles(ctx, u.roles); err != nil {
+				return nil, err
+			}
+		}
 		if body, err = d.prepareUser(body, u, gjson.Result{}); err != nil {
 			return nil, err
 		}
+		body = withoutRoles(body)
 	}
 	body, err := d.m.Request(req.Type, body)
 	if err != nil {
@@ -367,7 +410,24 @@ func (d *dialect) create(ctx context.Context, req *dialects.Request) (*dialects.
 	if err != nil {
 		return nil, err
 	}
-	return d.resource(req.Type, http.StatusCreated, resp)
+	out, err := d.resource(req.Type, http.StatusCreated, resp)
+	if err != nil || len(roles) == 0 {
+		return out, err
+	}
+	id := scim.Field(scim.Parse(out.Body), "id").String()
+	if err := d.applyRoles(ctx, id, "created", diffRoles(d.currentRoles(scim.Parse(out.Body)), roles)); err != nil {
+		return nil, err
+	}
+	return d.reread(ctx, req.Type, id, req.Attributes, http.StatusCreated)
+}
+
+// reread answers with the resource read again (after a change of roles).
+func (d *dialect) reread(ctx context.Context, rt dialects.ResourceType, id string, attrs []scim.AttrPath, status int) (*dialects.Response, error) {
+	out, err := d.get(ctx, rt, id, attrs, "")
+	if err == nil {
+		out.Status = status
+	}
+	return out, err
 }
 
 func (d *dialect) get(ctx context.Context, rt dialects.ResourceType, id string, attrs []scim.AttrPath, ifNoneMatch string) (*dialects.Response, error) {
@@ -453,7 +513,9 @@ func readOnly(name string) bool {
 // version read that no longer matches, the cycle runs again, at most three
 // times.
 func (d *dialect) rewrite(ctx context.Context, req *dialects.Request, change func(cur map[string]any) (map[string]any, error)) (*dialects.Response, error) {
-	return dialects.Guarded(ctx, func() (*dialects.Response, bool, error) {
+	var roles roleChange // made once the user is written
+	out, err := dialects.Guarded(ctx, func() (*dialects.Response, bool, error) {
+		roles = roleChange{}
 		resp, err := d.send(ctx, &dialects.BackendRequest{Method: http.MethodGet, Path: path(req.Type, req.ID)}, "")
 		if err != nil {
 			return nil, false, err
@@ -473,8 +535,21 @@ func (d *dialect) rewrite(ctx context.Context, req *dialects.Request, change fun
 		}
 		nextBody, _ := json.Marshal(next2)
 		if req.Type == dialects.User {
-			if err := checkRoles(scim.Parse(cur.Body), scim.Parse(nextBody)); err != nil {
-				return nil, false, err
+			next := scim.Parse(nextBody)
+			switch want := scim.Field(next, "roles"); {
+			case d.refuseRoles:
+				if err := checkRoles(scim.Parse(cur.Body), next); err != nil {
+					return nil, false, err
+				}
+			case (want.Exists() || req.Action == dialects.Patch) && !sameRoles(scim.Parse(cur.Body), next):
+				// A PUT without roles leaves them as they are: an IdP
+				// that does not send them does not manage them. A PATCH
+				// that removed them removed them.
+				ids, err := d.resolveRoles(ctx, want)
+				if err != nil {
+					return nil, false, err
+				}
+				roles = diffRoles(d.currentRoles(scim.Parse(cur.Body)), ids)
 			}
 			if nextBody, err = d.prepareUser(nextBody, readUser(scim.Parse(nextBody)), scim.Parse(cur.Body)); err != nil {
 				return nil, false, err
@@ -499,6 +574,13 @@ func (d *dialect) rewrite(ctx context.Context, req *dialects.Request, change fun
 		out, err := d.sendPatch(ctx, req.Type, req.ID, withSchemas(body), ifMatch)
 		return out, ours, err
 	})
+	if err != nil || roles.empty() {
+		return out, err
+	}
+	if err := d.applyRoles(ctx, req.ID, "updated", roles); err != nil {
+		return nil, err
+	}
+	return d.reread(ctx, req.Type, req.ID, nil, out.Status)
 }
 
 // sendPatch sends a SCIM 1.1 PATCH and answers with the resource: the
@@ -522,13 +604,21 @@ func (d *dialect) patch(ctx context.Context, req *dialects.Request) (*dialects.R
 	if err != nil {
 		return nil, err
 	}
-	if n == 0 {
+	ops := req.Patch.Operations
+	roles := req.Type == dialects.User && !d.refuseRoles && touchesRoles(ops)
+	if roles {
+		// Read, apply and write: the roles change on their own endpoint.
+		if ops, err = d.roleOps(ctx, ops); err != nil {
+			return nil, err
+		}
+	}
+	if n == 0 && !roles {
 		return d.get(ctx, req.Type, req.ID, nil, "")
 	}
-	if body, ok := direct(translated); ok {
+	if body, ok := direct(translated); ok && !roles {
 		return d.sendPatch(ctx, req.Type, req.ID, withSchemas(body), req.IfMatch)
 	}
 	return d.rewrite(ctx, req, func(cur map[string]any) (map[string]any, error) {
-		return scim.ApplyPatch(cur, req.Patch.Operations)
+		return scim.ApplyPatch(cur, ops)
 	})
 }
