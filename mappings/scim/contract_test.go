@@ -87,6 +87,8 @@ func TestResourceRefused(t *testing.T) {
 		{"boolean junk", `{"userName":"a","active":"yes"}`, "invalidValue", "active must be a boolean", Lenient},
 		{"nested too deep for an attribute", `{"userName":"a","name":{"givenName":[[["x"]]]}}`, "invalidValue", "name.givenName", Lenient},
 		{"extension not an object", `{"userName":"a",` + ent + `:"x"}`, "invalidValue", "must be an object", Lenient},
+		{"a sub-attribute without a name", `{"userName":"a","name":{"":"x"}}`, "invalidValue", `name: "" is not an attribute name`, Lenient},
+		{"an unknown sub-attribute with a bad name", `{"userName":"a","emails":[{"value":"a","1x":"y"}]}`, "invalidValue", `"1x" is not an attribute name`, Lenient},
 		{"member type outside the RFC's", `{"displayName":"g","members":[{"value":"1","type":"Robot"}]}`, "invalidValue", "members.type must be one of User, Group", Lenient},
 		{"strict: a string boolean", `{` + core + `,"userName":"a","active":"true"}`, "invalidValue", "active must be a boolean", Strict},
 		{"strict: an attribute outside the schema", `{` + core + `,"userName":"a","nick":"x"}`, "invalidValue", `"nick" is not defined`, Strict},

@@ -486,6 +486,8 @@ func (c *canon) fields(defs attrs, ext *schemaDef, depth int) (bool, error) {
 			return errf("invalidValue", "attribute %q is not defined by %s", k, ext.ID)
 		case a == nil && c.mode == Strict:
 			return errf("invalidValue", "%s has no sub-attribute %q", c.where(), k)
+		case a == nil && !validName(k):
+			return errf("invalidValue", "%s: %q is not an attribute name (RFC 7643 §2.1: a letter, then letters, digits, '-', '_' or '$')", c.where(), k)
 		case a != nil && a.Mutability == "readOnly" && ext != nil:
 			return c.s.value(depth + 1)
 		}
