@@ -219,3 +219,26 @@ func TestEmulatorRoles(t *testing.T) {
 		t.Errorf("CheckWire refused a valid PATCH: %v", err)
 	}
 }
+
+// FuzzRolesPatch: the emulator's reading of a Role PATCH never panics, and
+// what it accepts names a user in every member.
+func FuzzRolesPatch(f *testing.F) {
+	f.Add([]byte(`{"schemas":["urn:scim:schemas:core:1.0"],"members":[{"value":"u1","type":"User","operation":"delete"}]}`))
+	f.Add([]byte(`{"schemas":["urn:scim:schemas:core:1.0"],"members":[]}`))
+	f.Add([]byte(`{"schemas":["urn:scim:schemas:core:1.0"],"displayName":"x"}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ms, err := readPatch(body)
+		if err != nil {
+			return
+		}
+		if len(ms) == 0 {
+			t.Fatal("accepted a PATCH that changes nothing")
+		}
+		for _, m := range ms {
+			if m.value == "" {
+				t.Fatalf("accepted a member without a user: %s", body)
+			}
+		}
+	})
+}
