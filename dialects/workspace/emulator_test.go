@@ -15,17 +15,23 @@ import (
 	"github.com/scimgw/scimgw/dialects/emulator"
 )
 
-// The emulator must refuse what a real SCIM 1.1 Workspace ONE refuses, so
-// that a gateway test cannot pass by sending SCIM 2.0 by accident.
-func TestEmulatorIsStrictSCIM11(t *testing.T) {
-	emu := NewEmulator(0)
+// serveEmulator serves an emulator whose lists count from base, and
+// returns it and a function that sends it a request with its token.
+func serveEmulator(t *testing.T, base int) (*emulator.Server, func(method, path, body string) (int, gjson.Result)) {
+	emu := NewEmulator(base)
 	srv := httptest.NewServer(emu)
-	defer srv.Close()
-	do := func(method, path, body string) (int, gjson.Result) {
+	t.Cleanup(srv.Close)
+	return emu, func(method, path, body string) (int, gjson.Result) {
 		t.Helper()
 		r := conformance.Do(t, srv.URL+BasePath, method, path, "", body, "Authorization", "Bearer "+dialects.EmulatorToken)
 		return r.Status, r.JSON
 	}
+}
+
+// The emulator must refuse what a real SCIM 1.1 Workspace ONE refuses, so
+// that a gateway test cannot pass by sending SCIM 2.0 by accident.
+func TestEmulatorIsStrictSCIM11(t *testing.T) {
+	emu, do := serveEmulator(t, 0)
 	const user = `{"schemas":["urn:scim:schemas:core:1.0","urn:scim:schemas:extension:workspace:1.0"],"userName":"a@x.com","externalId":"e1",
 		"name":{"givenName":"A","familyName":"B"},"emails":[{"value":"a@x.com","primary":true}],
 		"urn:scim:schemas:extension:workspace:1.0":{"internalUserType":"PROVISIONED","domain":"example.com"}}`
@@ -154,14 +160,7 @@ func TestEmulatorOAuth(t *testing.T) {
 // answered 204, with delete marks to remove; unknown roles 404, unknown
 // users 400; a user's roles show on the user.
 func TestEmulatorRoles(t *testing.T) {
-	emu := NewEmulator(1)
-	srv := httptest.NewServer(emu)
-	defer srv.Close()
-	do := func(method, path, body string) (int, gjson.Result) {
-		t.Helper()
-		r := conformance.Do(t, srv.URL+BasePath, method, path, "", body, "Authorization", "Bearer "+dialects.EmulatorToken)
-		return r.Status, r.JSON
-	}
+	emu, do := serveEmulator(t, 1)
 	emu.Seed("Users", map[string]any{"userName": "a"})
 	uid := ""
 	for id := range emu.All("Users") {
