@@ -545,6 +545,23 @@ func TestWorkspaceRoles(t *testing.T) {
 	if r.JSON.Get("roles.#").Int() != 2 || r.JSON.Get("roles.1.display").String() != "Directory Admin" {
 		t.Fatalf("replace roles: %s", r.Body)
 	}
+	// Entra ID's SingleAppRoleAssignment: the "primary" role is the one
+	// role besides the default (Workspace ONE keeps no primary).
+	for _, c := range []struct{ op, want string }{
+		{`{"op":"Add","path":"roles[primary eq \"True\"].value","value":"Super Admin"}`, "User,Super Admin"},
+		{`{"op":"Replace","path":"roles[primary eq \"True\"].value","value":"ReadOnly Admin"}`, "User,ReadOnly Admin"},
+		{`{"op":"Remove","path":"roles[primary eq \"True\"]"}`, "User"},
+	} {
+		r = h.ws("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[`+c.op+`]}`).WantStatus(t, 200)
+		var names []string
+		for _, ro := range r.JSON.Get("roles").Array() {
+			names = append(names, ro.Get("display").String())
+		}
+		if strings.Join(names, ",") != c.want {
+			t.Fatalf("%s: %s", c.op, r.Body)
+		}
+	}
+	h.ws("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"add","path":"roles","value":[{"value":"Super Admin"}]}]}`).WantStatus(t, 200)
 	r = h.ws("PATCH", "/Users/"+id, gatewaytest.PatchOp+`[{"op":"remove","path":"roles"}]}`).WantStatus(t, 200)
 	if r.JSON.Get("roles.#").Int() != 1 || r.JSON.Get("roles.0.display").String() != "User" {
 		t.Fatalf("remove roles: %s", r.Body)

@@ -278,7 +278,10 @@ func isRoles(a scim.AttrPath) bool {
 
 // roleOps rewrites the value filters of roles paths that name a role (by
 // value or display) into ones on its id, as the user's roles carry it:
-// roles[value eq "Super Admin"] is roles[value eq "<its id>"].
+// roles[value eq "Super Admin"] is roles[value eq "<its id>"]. Workspace
+// ONE keeps no primary role: the role Entra ID's SingleAppRoleAssignment
+// calls primary (roles[primary eq "True"].value) is the user's one role
+// besides the default.
 func (d *dialect) roleOps(ctx context.Context, ops []scim.PatchOperation) ([]scim.PatchOperation, error) {
 	out := slices.Clone(ops)
 	for i, op := range out {
@@ -287,6 +290,19 @@ func (d *dialect) roleOps(ctx context.Context, ops []scim.PatchOperation) ([]sci
 			continue
 		}
 		f := p.Filter
+		if f.Kind == scim.Compare && f.Op == scim.OpEq && f.Path.Is("primary", "") && strings.EqualFold(strings.Trim(f.Value.Raw, `"`), "true") {
+			switch {
+			case strings.EqualFold(op.Op, "remove"):
+				out[i] = scim.PatchOperation{Op: "remove", Path: "roles"}
+			case p.Sub == "" || strings.EqualFold(p.Sub, "value"):
+				v := op.Value
+				if p.Sub != "" {
+					v = []byte(`{"value":` + string(op.Value) + `}`)
+				}
+				out[i] = scim.PatchOperation{Op: "replace", Path: "roles", Value: []byte("[" + string(v) + "]")}
+			}
+			continue
+		}
 		if f.Kind != scim.Compare || f.Op != scim.OpEq || f.Value.Kind != scim.StringValue || !(f.Path.Is("value", "") || f.Path.Is("display", "")) {
 			continue
 		}
