@@ -3,6 +3,7 @@ package gateway
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -157,7 +158,7 @@ func soak(t *testing.T, replicas int, dsn string) {
 	wg.Add(1)
 	go func() { // the chaos: a random fault into a random backend, often
 		defer wg.Done()
-		ids := slices.Sorted(mapsKeys(soakTenants))
+		ids := slices.Sorted(maps.Keys(soakTenants))
 		for time.Now().Before(stop) {
 			f := soakFaultKinds[rand.IntN(len(soakFaultKinds))]
 			f.f.Method = []string{"", "POST", "GET", "PATCH", "PUT", "DELETE"}[rand.IntN(6)]
@@ -381,16 +382,6 @@ func soakBackends(t *testing.T, cfgText string) (map[string]*emulator.Server, st
 		cfgText = strings.Replace(cfgText, `"`+tc.Backend.URL+`"`, `"`+srv.URL+emu.BasePath()+`"`, 1)
 	}
 	return emus, strings.ReplaceAll(cfgText, "emulated: true", "emulated: false")
-}
-
-func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // soakFlow is one user's life as Entra and Okta run it: create, look up

@@ -70,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return test(args, reg, stdout, stderr)
 	case "schema":
 		return schema(args, reg, stdout, stderr)
+	case "playground":
+		return playground(args, reg, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "scimgw", versionString())
 		return 0
@@ -94,6 +96,9 @@ func usage(w io.Writer) {
   scimgw schema --config F --tenant T [--json]
                                              print the tenant's effective schema: what its backend keeps, requires
                                              and sets itself, as /Schemas and /ResourceTypes publish it
+  scimgw playground --config F [--listen 127.0.0.1:8090] [--token T]
+                                             serve the mapping playground's JSON API (/api/tenants, /api/run):
+                                             a tenant's translation with a mapping as it is edited
   scimgw version                             print the version
 `)
 }
@@ -212,7 +217,40 @@ func emulate(args []string, reg *dialects.Registry, stdout, stderr io.Writer) in
 		return 1
 	}
 	fmt.Fprintf(stdout, "emulating %s at http://%s%s (bearer token %q; admin API under /_emulator/)\n", *name, ln.Addr(), emu.BasePath(), dialects.EmulatorToken)
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	return serveUntilSignal(ln, emu, stderr)
+}
+
+// playground serves the mapping playground's API for a config's tenants.
+func playground(args []string, reg *dialects.Registry, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("playground", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "config.yaml", "config file")
+	listen := fs.String("listen", "127.0.0.1:8090", "address to listen on (beyond loopback only with a token)")
+	token := fs.String("token", os.Getenv("SCIMGW_PLAYGROUND_TOKEN"), "bearer token the playground requires (default $SCIMGW_PLAYGROUND_TOKEN)")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	if err := gateway.PlaygroundListen(*listen, *token); err != nil {
+		fmt.Fprintln(stderr, "scimgw playground:", err)
+		return 2
+	}
+	cfg, err := gateway.LoadConfig(*path, reg)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimgw: invalid configuration:\n%v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "scimgw:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "playground API for %s at http://%s/api/ (GET tenants, POST run)\n", *path, ln.Addr())
+	return serveUntilSignal(ln, gateway.NewPlayground(cfg, reg).Handler(*token), stderr)
+}
+
+// serveUntilSignal serves h on ln until SIGINT or SIGTERM.
+func serveUntilSignal(ln net.Listener, h http.Handler, stderr io.Writer) int {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

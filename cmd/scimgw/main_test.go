@@ -227,3 +227,12 @@ func BenchmarkRequestLog(b *testing.B) {
 		})
 	}
 }
+
+// The playground refuses to listen beyond loopback without a token.
+func TestPlaygroundRefusesAnOpenListener(t *testing.T) {
+	var out, errb bytes.Buffer
+	t.Setenv("SCIMGW_PLAYGROUND_TOKEN", "")
+	if code := run([]string{"playground", "--config", "../../config.yaml", "--listen", "0.0.0.0:0"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "beyond loopback") {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}

@@ -1,0 +1,146 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/scimgw/scimgw/dialects/builtin"
+)
+
+// play posts a PlayRun to the playground API of the shipped config.
+func play(t *testing.T, srv *httptest.Server, run PlayRun) PlayResult {
+	t.Helper()
+	body, _ := json.Marshal(run)
+	resp, err := http.Post(srv.URL+"/api/run", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("run: %d", resp.StatusCode)
+	}
+	var res PlayResult
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// playWith runs r with mapping.
+func playWith(t *testing.T, srv *httptest.Server, r PlayRun, mapping string) PlayResult {
+	r.Mapping = mapping
+	return play(t, srv, r)
+}
+
+// The playground API tries a tenant's mapping as it is edited, with the
+// code of translate and schema: the mapping's problems by line and column,
+// else the backend's requests, the client's error, the effective schema.
+func TestPlaygroundAPI(t *testing.T) {
+	cfg, err := LoadConfig("../config.yaml", builtin.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewPlayground(cfg, builtin.Registry()).Handler(""))
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL + "/api/tenants")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []PlayTenant
+	json.NewDecoder(resp.Body).Decode(&ts)
+	resp.Body.Close()
+	var cube *PlayTenant
+	for i := range ts {
+		if ts[i].ID == "cube-demo" {
+			cube = &ts[i]
+		}
+	}
+	if len(ts) != 6 || cube == nil || cube.Dialect != "cube" || !strings.Contains(cube.Mapping, "dialect: cube") || cube.Override {
+		t.Fatalf("tenants: %+v", ts)
+	}
+
+	create := PlayRun{Tenant: "cube-demo", Op: "create", Input: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com","name":{"givenName":"Barbara","familyName":"Jensen"},"emails":[{"value":"bjensen@example.com","primary":true}],"active":true}`}
+	res := play(t, srv, create)
+	if len(res.Lints) != 0 || res.Error != "" || !strings.HasPrefix(res.Output, "POST ") || !strings.Contains(res.Output, "bjensen@example.com") || !strings.Contains(res.Schema, "userName") {
+		t.Fatalf("the tenant's own mapping: %+v", res)
+	}
+
+	// A broken mapping: its problem at its line and column, nothing else.
+	lines := strings.Split(cube.Mapping, "\n")
+	at := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "User:") {
+			at = i
+		}
+	}
+	broken := append(append(append([]string{}, lines[:at+1]...), "  nonsense: 1"), lines[at+1:]...)
+	create.Mapping = strings.Join(broken, "\n")
+	res = play(t, srv, create)
+	if len(res.Lints) == 0 || res.Lints[0].Line != at+2 || res.Lints[0].Col != 3 || res.Output != "" {
+		t.Fatalf("broken mapping (the line added is %d): %+v", at+2, res)
+	}
+
+	// Fixed, and changed to drop the given name: the backend request
+	// changes with it.
+	if !strings.Contains(playWith(t, srv, create, cube.Mapping).Output, `"givenName": "Barbara"`) {
+		t.Fatal("the built-in mapping does not send the given name")
+	}
+	create.Mapping = strings.Replace(cube.Mapping, "    name.givenName: {}\n", "    name.givenName: {drop: true}\n", 1)
+	if create.Mapping == cube.Mapping {
+		t.Fatal("cube's mapping has no name.givenName rule to change")
+	}
+	res = play(t, srv, create)
+	if len(res.Lints) != 0 || res.Error != "" || strings.Contains(res.Output, "Barbara") || !strings.Contains(res.Output, "Jensen") {
+		t.Fatalf("changed mapping: %+v", res)
+	}
+
+	// What the gateway refuses is the client's SCIM error.
+	res = play(t, srv, PlayRun{Tenant: "cube-demo", Op: "create", Input: `{"userName":`})
+	if !strings.HasPrefix(res.Error, "400 invalidSyntax") {
+		t.Fatalf("bad input: %+v", res)
+	}
+	if r, _ := http.Post(srv.URL+"/api/run", "application/json", strings.NewReader(`{"tenant":"nope"}`)); r.StatusCode != 400 {
+		t.Fatalf("unknown tenant: %d", r.StatusCode)
+	}
+}
+
+// Beyond loopback the playground needs a token, and checks it.
+func TestPlaygroundToken(t *testing.T) {
+	for _, c := range []struct {
+		addr, token string
+		ok          bool
+	}{
+		{"127.0.0.1:8090", "", true}, {"[::1]:8090", "", true}, {"localhost:8090", "", true},
+		{"0.0.0.0:8090", "", false}, {":8090", "", false}, {"10.1.2.3:8090", "", false},
+		{"0.0.0.0:8090", "s3cret-token", true}, {"nonsense", "", false},
+	} {
+		if err := PlaygroundListen(c.addr, c.token); (err == nil) != c.ok {
+			t.Errorf("%s with token %q: %v", c.addr, c.token, err)
+		}
+	}
+	cfg, err := LoadConfig("../config.yaml", builtin.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewPlayground(cfg, builtin.Registry()).Handler("s3cret-token"))
+	defer srv.Close()
+	for auth, want := range map[string]int{"": 401, "Bearer wrong": 401, "Bearer s3cret-token": 200} {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/tenants", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Authorization %q: %d, want %d", auth, resp.StatusCode, want)
+		}
+	}
+}
