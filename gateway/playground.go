@@ -9,7 +9,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/mappings"
@@ -107,18 +111,9 @@ func (p *Playground) Run(r PlayRun) (PlayResult, error) {
 	}
 	t := *tc
 	if r.Mapping != "" {
-		builtin, over := f.Mapping, &mappings.Source{File: tc.MappingFile, Data: []byte(r.Mapping)}
-		if tc.MappingFile == "" {
-			builtin, over = mappings.Source{File: f.Mapping.File, Data: []byte(r.Mapping)}, nil
-		}
-		m, err := mappings.Load(builtin, over, mappings.Options{Values: tc.Options, Known: f.OptionNames()})
-		if ls, ok := IsLints(err); ok {
-			for _, l := range ls {
-				res.Lints = append(res.Lints, PlayLint{Line: l.Line, Col: l.Col, Message: l.Msg})
-			}
-			return res, nil
-		}
-		if err != nil {
+		m, lints, err := p.compile(tc, f, r.Mapping)
+		if err != nil || len(lints) > 0 {
+			res.Lints = append(res.Lints, lints...)
 			return res, err
 		}
 		t.Compiled = m
@@ -136,8 +131,95 @@ func (p *Playground) Run(r PlayRun) (PlayResult, error) {
 	return res, nil
 }
 
+// compile compiles the edited mapping of a tenant: its mapping file over
+// the dialect's built-in mapping, or the built-in mapping itself.
+func (p *Playground) compile(tc *Tenant, f *dialects.Factory, text string) (*mappings.Mapping, []PlayLint, error) {
+	builtin, over := f.Mapping, &mappings.Source{File: tc.MappingFile, Data: []byte(text)}
+	if tc.MappingFile == "" {
+		builtin, over = mappings.Source{File: f.Mapping.File, Data: []byte(text)}, nil
+	}
+	m, err := mappings.Load(builtin, over, mappings.Options{Values: tc.Options, Known: f.OptionNames()})
+	if ls, ok := IsLints(err); ok {
+		var lints []PlayLint
+		for _, l := range ls {
+			lints = append(lints, PlayLint{Line: l.Line, Col: l.Col, Message: l.Msg})
+		}
+		return nil, lints, nil
+	}
+	return m, nil, err
+}
+
+// PlayTestCase is a try turned into a mapping test file (*_test.yaml):
+// run beside the edited mapping saved as MappingFile, `scimgw test`
+// passes it while the mapping does what it did.
+type PlayTestCase struct {
+	File        string `json:"file"`         // a name for the test file
+	MappingFile string `json:"mapping_file"` // the name the test gives the mapping
+	YAML        string `json:"yaml"`
+}
+
+// playOps are the mapping test ops of the playground's.
+var playOps = map[string]string{"create": "request", "replace": "request", "patch": "patch", "filter": "filter", "response": "response"}
+
+// TestCase turns a try into a test file of one case, named name.
+func (p *Playground) TestCase(r PlayRun, name string) (PlayTestCase, error) {
+	tc := p.cfg.Tenants[r.Tenant]
+	if tc == nil {
+		return PlayTestCase{}, errors.New("no tenant " + r.Tenant)
+	}
+	op, ok := playOps[r.Op]
+	if !ok {
+		return PlayTestCase{}, fmt.Errorf("no test case for op %q", r.Op)
+	}
+	f, err := p.reg.Lookup(tc.Dialect)
+	if err != nil {
+		return PlayTestCase{}, err
+	}
+	text := r.Mapping
+	if text == "" {
+		ts, err := p.Tenants()
+		if err != nil {
+			return PlayTestCase{}, err
+		}
+		for _, pt := range ts {
+			if pt.ID == r.Tenant {
+				text = pt.Mapping
+			}
+		}
+	}
+	m, lints, err := p.compile(tc, f, text)
+	if err != nil {
+		return PlayTestCase{}, err
+	}
+	if len(lints) > 0 {
+		return PlayTestCase{}, fmt.Errorf("the mapping has problems (line %d: %s): fix them first", lints[0].Line, lints[0].Message)
+	}
+	rt := dialects.User
+	if strings.EqualFold(r.Resource, "Group") {
+		rt = dialects.Group
+	}
+	c, err := mappings.TestCase(m, rt, op, name, []byte(r.Input))
+	if err != nil {
+		return PlayTestCase{}, err
+	}
+	out := PlayTestCase{File: r.Tenant + "_test.yaml", MappingFile: filepath.Base(f.Mapping.File)}
+	head := map[string]any{"mapping": out.MappingFile}
+	if tc.MappingFile != "" {
+		out.MappingFile = filepath.Base(tc.MappingFile)
+		head = map[string]any{"dialect": tc.Dialect, "mapping": out.MappingFile}
+	}
+	if len(tc.Options) > 0 {
+		head["options"] = tc.Options
+	}
+	h, _ := yaml.Marshal(head)
+	out.YAML = "# A mapping test from scimgw playground (tenant " + r.Tenant + "); run it with scimgw test.\n" +
+		string(h) + "tests:\n  - " + strings.ReplaceAll(strings.TrimSpace(string(c)), "\n", "\n    ") + "\n"
+	return out, nil
+}
+
 // Handler serves the API: GET /api/tenants, POST /api/run (PlayRun in,
-// PlayResult out). A token, when not "", must come as a bearer token
+// PlayResult out), POST /api/testcase (PlayRun and a name in,
+// PlayTestCase out). A token, when not "", must come as a bearer token
 // (compared in constant time); without one every request is 401.
 func (p *Playground) Handler(token string) http.Handler {
 	mux := http.NewServeMux()
@@ -161,6 +243,25 @@ func (p *Playground) Handler(token string) http.Handler {
 			return
 		}
 		writePlay(w, res)
+	})
+	mux.HandleFunc("POST /api/testcase", func(w http.ResponseWriter, r *http.Request) {
+		var run struct {
+			PlayRun
+			Name string `json:"name"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&run); err != nil {
+			http.Error(w, "the body is not a PlayRun: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if run.Name == "" {
+			run.Name = run.Op + " (from the playground)"
+		}
+		tc, err := p.TestCase(run.PlayRun, run.Name)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writePlay(w, tc)
 	})
 	if token == "" {
 		return mux

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/scimgw/scimgw/dialects/builtin"
+	"github.com/scimgw/scimgw/mappings"
 )
 
 // play posts a PlayRun to the playground API of the shipped config.
@@ -141,6 +144,53 @@ func TestPlaygroundToken(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != want {
 			t.Errorf("Authorization %q: %d, want %d", auth, resp.StatusCode, want)
+		}
+	}
+}
+
+// A try saved as a test case is a mapping test file that scimgw test
+// passes beside the edited mapping, and that fails once the mapping
+// changes what it pinned.
+func TestPlaygroundTestCase(t *testing.T) {
+	cfg, err := LoadConfig("../config.yaml", builtin.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPlayground(cfg, builtin.Registry())
+	ts, _ := p.Tenants()
+	mapping := ""
+	for _, pt := range ts {
+		if pt.ID == "workspace-demo" {
+			mapping = pt.Mapping
+		}
+	}
+	edited := strings.Replace(mapping, "    x509Certificates: {drop: true}\n", "    x509Certificates: {drop: true}\n    nickName: {drop: true}\n", 1)
+	if edited == mapping {
+		t.Fatal("no place to edit the workspace mapping")
+	}
+	dir := t.TempDir()
+	for _, c := range []struct{ op, input string }{
+		{"create", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com","nickName":"Babs","timezone":"Europe/Paris"}`},
+		{"filter", `timezone eq "UTC"`},
+		{"filter", `nickName eq "Babs"`}, // refused: the mapping drops nickName
+	} {
+		tc, err := p.TestCase(PlayRun{Tenant: "workspace-demo", Op: c.op, Input: c.input, Mapping: edited}, "from the playground")
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, tc.MappingFile), []byte(edited), 0o600)
+		file := filepath.Join(dir, tc.File)
+		os.WriteFile(file, []byte(tc.YAML), 0o600)
+		results, err := mappings.RunTestFile(file, builtin.Registry().Mappings())
+		if err != nil || len(results) != 1 || results[0].Err != nil {
+			t.Fatalf("%s %s: %v %v\n%s", c.op, c.input, err, results, tc.YAML)
+		}
+		// The mapping changed back: the case that pinned nickName fails.
+		if c.op == "create" || strings.HasPrefix(c.input, "nickName") {
+			os.WriteFile(filepath.Join(dir, tc.MappingFile), []byte(mapping), 0o600)
+			if results, _ := mappings.RunTestFile(file, builtin.Registry().Mappings()); len(results) != 1 || results[0].Err == nil {
+				t.Fatalf("%s %s: the test passes on the mapping it did not pin:\n%s", c.op, c.input, tc.YAML)
+			}
 		}
 	}
 }

@@ -181,15 +181,7 @@ func runCase(file string, m *Mapping, n *yaml.Node) TestResult {
 	}
 	got, err := run(m, rt, c.Op, &c.Input)
 	if c.Error != "" {
-		var me *Error
-		var se *scim.Error
-		scimType := ""
-		switch {
-		case errors.As(err, &me):
-			scimType = me.ScimType
-		case errors.As(err, &se):
-			scimType = se.ScimType
-		}
+		scimType := scimTypeOf(err)
 		switch {
 		case err == nil:
 			res.Err = fmt.Errorf("want error %s, got %s", c.Error, got)
@@ -218,6 +210,54 @@ func runCase(file string, m *Mapping, n *yaml.Node) TestResult {
 		res.Err = fmt.Errorf("\n got: %s\nwant: %s", got, want)
 	}
 	return res
+}
+
+// scimTypeOf is the SCIM error type of a mapping or contract error.
+func scimTypeOf(err error) string {
+	var me *Error
+	var se *scim.Error
+	switch {
+	case errors.As(err, &me):
+		return me.ScimType
+	case errors.As(err, &se):
+		return se.ScimType
+	}
+	return ""
+}
+
+// TestCase is a test case (one entry of a test file's tests, as YAML)
+// that pins what m does with input for op (request, response, patch,
+// filter, path, attributes): its output, or the SCIM error type it
+// refuses the input with. It runs Translate, as the test will.
+func TestCase(m *Mapping, rt scim.ResourceType, op, name string, input []byte) ([]byte, error) {
+	c := map[string]any{"name": name, "op": op}
+	if rt == Group {
+		c["resource"] = "Group"
+	}
+	scalar := op == "filter" || op == "path" || op == "attributes"
+	if scalar {
+		c["input"] = strings.TrimSpace(string(input))
+	} else if err := json.Unmarshal(input, new(any)); err != nil {
+		return nil, fmt.Errorf("the input is not JSON: %v", err)
+	} else {
+		var v any
+		json.Unmarshal(input, &v)
+		c["input"] = v
+	}
+	out, err := Translate(m, rt, op, input)
+	switch t := scimTypeOf(err); {
+	case err != nil && t != "":
+		c["error"] = t
+	case err != nil:
+		return nil, err
+	case scalar:
+		c["output"] = out
+	default:
+		var v any
+		json.Unmarshal([]byte(out), &v)
+		c["output"] = v
+	}
+	return yaml.Marshal(c)
 }
 
 // run performs one operation of a test case, or of `scimgw translate`.
