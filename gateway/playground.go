@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"crypto/subtle"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net"
 	"net/http"
@@ -18,6 +20,12 @@ import (
 	"github.com/scimgw/scimgw/dialects"
 	"github.com/scimgw/scimgw/mappings"
 )
+
+// playgroundPage is the playground's page: HTML, CSS and script, in the
+// binary (nothing is fetched from elsewhere).
+//
+//go:embed playground
+var playgroundPage embed.FS
 
 // Playground is the JSON API behind `scimgw playground`: a tenant's
 // translation tried with a mapping as it is being edited. It runs the code
@@ -263,11 +271,18 @@ func (p *Playground) Handler(token string) http.Handler {
 		}
 		writePlay(w, tc)
 	})
+	page, _ := fs.Sub(playgroundPage, "playground")
+	static := http.FileServerFS(page)
 	if token == "" {
+		mux.Handle("GET /", static)
 		return mux
 	}
 	want := []byte("Bearer " + token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/") {
+			static.ServeHTTP(w, r) // the page holds nothing of the tenants'
+			return
+		}
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
 			http.Error(w, "the playground needs its token", http.StatusUnauthorized)
 			return
