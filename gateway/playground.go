@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"embed"
 	"encoding/json"
@@ -10,14 +11,18 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"go.uber.org/zap"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/scimgw/scimgw/dialects"
+	"github.com/scimgw/scimgw/dialects/emulator"
 	"github.com/scimgw/scimgw/mappings"
 )
 
@@ -75,6 +80,18 @@ type PlayResult struct {
 	Output string     `json:"output,omitempty"`
 	Error  string     `json:"error,omitempty"`
 	Schema string     `json:"schema,omitempty"`
+	// Emulated is the same request through the gateway to the tenant's
+	// emulated backend (a fresh one, holding only Current when given).
+	Emulated *PlayEmulated `json:"emulated,omitempty"`
+}
+
+// PlayEmulated is a try through the gateway to an emulated backend.
+type PlayEmulated struct {
+	Calls  string          `json:"calls"`            // every call the backend received, in order
+	Status int             `json:"status"`           // the client's answer
+	Answer json.RawMessage `json:"answer,omitempty"` // its body
+	Stored string          `json:"stored"`           // what the backend holds afterwards
+	Note   string          `json:"note,omitempty"`   // why it was not tried
 }
 
 // PlayLint is one problem of the edited mapping.
@@ -136,7 +153,101 @@ func (p *Playground) Run(r PlayRun) (PlayResult, error) {
 		res.Error = Describe(err)
 	}
 	res.Schema, _ = Schema(&cfg, p.reg, r.Tenant, false)
+	if r.Op != "response" {
+		res.Emulated = p.emulated(&cfg, &t, r)
+	}
 	return res, nil
+}
+
+// playEmulator is what the playground reads of an emulated backend.
+type playEmulator interface {
+	Seed(endpoint string, doc map[string]any) string
+	All(endpoint string) map[string]json.RawMessage
+	Requests() []emulator.Recorded
+}
+
+// emulated sends the try through a gateway of the one tenant, on a fresh
+// emulated backend of its dialect (seeded with r.Current, whose id the
+// replace or PATCH then names).
+func (p *Playground) emulated(cfg *Config, t *Tenant, r PlayRun) *PlayEmulated {
+	out := &PlayEmulated{}
+	if len(t.Inbound.BearerTokens) == 0 {
+		out.Note = "the tenant has no inbound token"
+		return out
+	}
+	tc := *t
+	tc.Backend.Emulated = true
+	one := *cfg
+	one.Tenants = map[string]*Tenant{r.Tenant: &tc}
+	one.State = StateConfig{Driver: "embedded", Path: filepath.Join(os.TempDir(), fmt.Sprintf("scimgw-playground-%d.db", os.Getpid()))}
+	gw, err := New(&one, p.reg, zap.NewNop())
+	if err != nil {
+		out.Note = "no emulated backend: " + err.Error()
+		return out
+	}
+	defer func() { gw.Close(); os.Remove(one.State.Path) }()
+	emu, ok := gw.Emulator(r.Tenant).(playEmulator)
+	if !ok {
+		out.Note = "the dialect has no emulator to try it on"
+		return out
+	}
+	endpoint := "Users"
+	if strings.EqualFold(r.Resource, "Group") {
+		endpoint = "Groups"
+	}
+	id := r.ID
+	if r.Current != "" {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(r.Current), &doc); err != nil {
+			out.Note = "the backend's current resource is not a JSON object"
+			return out
+		}
+		id = emu.Seed(endpoint, doc)
+	} else if r.Op == "replace" || r.Op == "patch" {
+		out.Note = "give the backend's current resource to try a " + r.Op + " on the emulated backend"
+		return out
+	}
+	path := "/" + r.Tenant + "/scim/v2/" + endpoint
+	method, body := http.MethodPost, r.Input
+	switch r.Op {
+	case "replace":
+		method, path = http.MethodPut, path+"/"+url.PathEscape(id)
+	case "patch":
+		method, path = http.MethodPatch, path+"/"+url.PathEscape(id)
+	case "filter":
+		method, path, body = http.MethodGet, path+"?filter="+url.QueryEscape(r.Input), ""
+	}
+	mark := len(emu.Requests())
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+t.Inbound.BearerTokens[0])
+	if body != "" {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	rec := httptest.NewRecorder()
+	gw.Handler().ServeHTTP(rec, req)
+	out.Status, out.Answer = rec.Code, json.RawMessage(rec.Body.Bytes())
+	if !json.Valid(out.Answer) {
+		out.Answer = nil
+	}
+	var calls strings.Builder
+	for _, c := range emu.Requests()[mark:] {
+		calls.WriteString(c.Method + " " + c.Path)
+		if c.Query != "" {
+			q, _ := url.QueryUnescape(c.Query)
+			calls.WriteString("?" + q)
+		}
+		calls.WriteString("\n")
+		if c.Body != "" {
+			var b bytes.Buffer
+			if json.Indent(&b, []byte(c.Body), "  ", "  ") == nil {
+				calls.WriteString("  " + b.String() + "\n")
+			}
+		}
+	}
+	out.Calls = calls.String()
+	stored, _ := json.MarshalIndent(emu.All(endpoint), "", "  ")
+	out.Stored = string(stored)
+	return out
 }
 
 // compile compiles the edited mapping of a tenant: its mapping file over

@@ -15,7 +15,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/scimgw/scimgw/dialects/builtin"
-	"github.com/scimgw/scimgw/mappings"
 )
 
 var screenshot = flag.Bool("screenshot", false, "TestPlaygroundInABrowser writes docs/playground.png")
@@ -117,6 +116,8 @@ func TestPlaygroundInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("the changed request", `document.querySelector("#lints li") === null && !document.getElementById("requests").textContent.includes("Barbara") && document.getElementById("requests").textContent.includes("Jensen")`)
+	// and the emulated backend stores the user without it.
+	waitFor("the emulated backend", `document.getElementById("answer-status").textContent === "(201)" && document.getElementById("stored").textContent.includes("Jensen") && !document.getElementById("stored").textContent.includes("Barbara")`)
 
 	if *screenshot {
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
@@ -137,8 +138,18 @@ func TestPlaygroundInABrowser(t *testing.T) {
 	name := filepath.Join(dir, text(`document.getElementById("save-file").textContent`))
 	os.WriteFile(filepath.Join(dir, text(`document.getElementById("save-mapping").textContent`)), []byte(fixed), 0o600)
 	os.WriteFile(name, []byte(text(`document.getElementById("testcase").value`)), 0o600)
-	results, err := mappings.RunTestFile(name, builtin.Registry().Mappings())
-	if err != nil || len(results) != 1 || results[0].Err != nil {
-		t.Fatalf("the saved test: %v %v", err, results)
+	cmd := exec.Command("go", "run", "../cmd/scimgw", "test", name)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "1 passed, 0 failed") {
+		t.Fatalf("scimgw test on the saved test: %v\n%s", err, out)
 	}
+
+	// Every control is labelled (for screen readers), and a narrow window
+	// gets one column.
+	if got := text(`Array.from(document.querySelectorAll("select, textarea, input, button")).filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim()).map(e => e.id).join(",")`); got != "" {
+		t.Fatalf("controls without a label: %s", got)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(480, 900)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("one column", `getComputedStyle(document.querySelector(".editors")).gridTemplateColumns.split(" ").length === 1`)
 }

@@ -73,6 +73,23 @@ func TestPlaygroundAPI(t *testing.T) {
 		t.Fatalf("the tenant's own mapping: %+v", res)
 	}
 
+	// The same through the gateway to a fresh emulated backend: the
+	// answer, every call, what it stores.
+	if e := res.Emulated; e == nil || e.Status != 201 || !strings.HasPrefix(e.Calls, "POST /api/scim/v2/Users") ||
+		!strings.Contains(e.Stored, "bjensen@example.com") || !strings.Contains(string(e.Answer), `"id"`) {
+		t.Fatalf("emulated: %+v", res.Emulated)
+	}
+	// A PATCH on Workspace ONE, on the current resource given: the read,
+	// the SCIM 1.1 PATCH and the read back.
+	ws := play(t, srv, PlayRun{Tenant: "workspace-demo", Op: "patch", Input: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Guide"}]}`,
+		Current: `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"kim","name":{"givenName":"K","familyName":"M"},"emails":[{"value":"kim@example.com"}],"externalId":"kim"}`})
+	if e := ws.Emulated; e == nil || e.Status != 200 || !strings.Contains(e.Calls, "PATCH /SAAS/jersey/manager/api/scim/Users/") || !strings.Contains(e.Stored, `"title": "Guide"`) {
+		t.Fatalf("emulated patch: %+v", ws.Emulated)
+	}
+	if ws = play(t, srv, PlayRun{Tenant: "workspace-demo", Op: "patch", Input: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[]}`}); ws.Emulated == nil || !strings.Contains(ws.Emulated.Note, "current resource") {
+		t.Fatalf("a patch with nothing to patch: %+v", ws.Emulated)
+	}
+
 	// A broken mapping: its problem at its line and column, nothing else.
 	lines := strings.Split(cube.Mapping, "\n")
 	at := -1

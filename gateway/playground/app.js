@@ -88,6 +88,12 @@ function show(res) {
   $("requests").textContent = res.output || "";
   $("error").textContent = res.error || "";
   $("schema").textContent = res.schema || "";
+  const e = res.emulated || {};
+  $("emulated-note").textContent = e.note || "";
+  $("calls").textContent = e.calls || "";
+  $("answer-status").textContent = e.status ? "(" + e.status + ")" : "";
+  $("answer").textContent = e.answer ? JSON.stringify(e.answer, null, 2) : "";
+  $("stored").textContent = e.stored || "";
   $("status").textContent = res.lints.length ? res.lints.length + " problem(s) in the mapping" : "up to date";
 }
 
