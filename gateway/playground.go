@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"embed"
 	"encoding/json"
@@ -164,6 +163,7 @@ type playEmulator interface {
 	Seed(endpoint string, doc map[string]any) string
 	All(endpoint string) map[string]json.RawMessage
 	Requests() []emulator.Recorded
+	Sent(mark int) string
 }
 
 // emulated sends the try through a gateway of the one tenant, on a fresh
@@ -229,22 +229,7 @@ func (p *Playground) emulated(cfg *Config, t *Tenant, r PlayRun) *PlayEmulated {
 	if !json.Valid(out.Answer) {
 		out.Answer = nil
 	}
-	var calls strings.Builder
-	for _, c := range emu.Requests()[mark:] {
-		calls.WriteString(c.Method + " " + c.Path)
-		if c.Query != "" {
-			q, _ := url.QueryUnescape(c.Query)
-			calls.WriteString("?" + q)
-		}
-		calls.WriteString("\n")
-		if c.Body != "" {
-			var b bytes.Buffer
-			if json.Indent(&b, []byte(c.Body), "  ", "  ") == nil {
-				calls.WriteString("  " + b.String() + "\n")
-			}
-		}
-	}
-	out.Calls = calls.String()
+	out.Calls = emu.Sent(mark)
 	stored, _ := json.MarshalIndent(emu.All(endpoint), "", "  ")
 	out.Stored = string(stored)
 	return out

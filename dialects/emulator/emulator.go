@@ -13,10 +13,12 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -390,6 +392,30 @@ func (s *Server) Requests() []Recorded {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Recorded(nil), s.requests...)
+}
+
+// Sent returns the requests received since mark (an index into
+// Requests), as "METHOD path?query" lines with If-Match and the body
+// indented below: what golden files and the playground show.
+func (s *Server) Sent(mark int) string {
+	var b strings.Builder
+	for _, r := range s.Requests()[mark:] {
+		b.WriteString(r.Method + " " + r.Path)
+		if r.Query != "" {
+			q, _ := url.QueryUnescape(r.Query)
+			b.WriteString("?" + q)
+		}
+		b.WriteByte('\n')
+		if r.IfMatch != "" {
+			b.WriteString("  If-Match: " + r.IfMatch + "\n")
+		}
+		if r.Body != "" {
+			var buf bytes.Buffer
+			json.Indent(&buf, []byte(r.Body), "  ", "  ")
+			b.WriteString("  " + buf.String() + "\n")
+		}
+	}
+	return b.String()
 }
 
 // Seed stores a resource directly, as the vendor's own tools would, and

@@ -5,14 +5,10 @@
 package gatewaytest
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"go.uber.org/zap"
@@ -153,28 +149,8 @@ func WantRefused(t *testing.T, newH func(*testing.T, string) *Harness, tenant, t
 	}
 }
 
-// Sent returns the backend requests received since mark, as
-// "METHOD path?query" lines with the bodies indented below.
-func Sent(emu *emulator.Server, mark int) string {
-	var b strings.Builder
-	for _, r := range emu.Requests()[mark:] {
-		b.WriteString(r.Method + " " + r.Path)
-		if r.Query != "" {
-			q, _ := url.QueryUnescape(r.Query)
-			b.WriteString("?" + q)
-		}
-		b.WriteByte('\n')
-		if r.IfMatch != "" {
-			b.WriteString("  If-Match: " + r.IfMatch + "\n")
-		}
-		if r.Body != "" {
-			var buf bytes.Buffer
-			json.Indent(&buf, []byte(r.Body), "  ", "  ")
-			b.WriteString("  " + buf.String() + "\n")
-		}
-	}
-	return b.String()
-}
+// Sent returns the backend requests received since mark (Server.Sent).
+func Sent(emu *emulator.Server, mark int) string { return emu.Sent(mark) }
 
 // CheckGolden compares got with the golden file; go test -update
 // rewrites it.
