@@ -211,3 +211,42 @@ func TestPlaygroundTestCase(t *testing.T) {
 		}
 	}
 }
+
+// A tenant with a mapping file: the playground edits that file, over the
+// built-in mapping, and its test case names both.
+func TestPlaygroundOverride(t *testing.T) {
+	dir := t.TempDir()
+	over := "version: 1\nUser:\n  attributes:\n    title: {drop: true}\n"
+	os.WriteFile(filepath.Join(dir, "acme.yaml"), []byte(over), 0o600)
+	cfgFile := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfgFile, []byte(strings.Replace(testConfig, "    options: {sort: true, etag: true}", "    options: {sort: true, etag: true}\n    mapping: acme.yaml", 1)), 0o600)
+	cfg, err := LoadConfig(cfgFile, builtin.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPlayground(cfg, builtin.Registry())
+	ts, _ := p.Tenants()
+	if ts[0].ID != "acme" || !ts[0].Override || ts[0].Mapping != over {
+		t.Fatalf("tenants: %+v", ts[0])
+	}
+	run := PlayRun{Tenant: "acme", Op: "create", Input: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","title":"Guide","nickName":"A"}`, Mapping: over}
+	res, err := p.Run(run)
+	if err != nil || res.Error != "" || strings.Contains(res.Output, "Guide") || !strings.Contains(res.Output, `"nickName": "A"`) {
+		t.Fatalf("run: %v %+v", err, res)
+	}
+	bad := run
+	bad.Mapping = over + "    nickName: {drop: maybe}\n"
+	if res, _ := p.Run(bad); len(res.Lints) != 1 || res.Lints[0].Line != 5 {
+		t.Fatalf("lints: %+v", res.Lints)
+	}
+	tc, err := p.TestCase(run, "title dropped")
+	if err != nil || !strings.Contains(tc.YAML, "dialect: scim2") || tc.MappingFile != "acme.yaml" {
+		t.Fatalf("test case: %v %+v", err, tc)
+	}
+	out := t.TempDir()
+	os.WriteFile(filepath.Join(out, tc.MappingFile), []byte(over), 0o600)
+	os.WriteFile(filepath.Join(out, tc.File), []byte(tc.YAML), 0o600)
+	if results, err := mappings.RunTestFile(filepath.Join(out, tc.File), builtin.Registry().Mappings()); err != nil || len(results) != 1 || results[0].Err != nil {
+		t.Fatalf("the test: %v %v\n%s", err, results, tc.YAML)
+	}
+}
