@@ -396,7 +396,9 @@ func (d *dialect) create(ctx context.Context, req *dialects.Request) (*dialects.
 		if body, err = d.prepareUser(body, u, gjson.Result{}); err != nil {
 			return nil, err
 		}
-		body = withoutRoles(body)
+		if u.roles.Exists() {
+			body = withoutRoles(body)
+		}
 	}
 	body, err := d.m.Request(req.Type, body)
 	if err != nil {
