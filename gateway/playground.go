@@ -179,13 +179,21 @@ func (p *Playground) emulated(cfg *Config, t *Tenant, r PlayRun) *PlayEmulated {
 	tc.Backend.Emulated = true
 	one := *cfg
 	one.Tenants = map[string]*Tenant{r.Tenant: &tc}
-	one.State = StateConfig{Driver: "embedded", Path: filepath.Join(os.TempDir(), fmt.Sprintf("scimgw-playground-%d.db", os.Getpid()))}
+	// A state file of the try's own (opened only for a tenant with
+	// shadow attributes): tries at once must not wait on one file's lock.
+	dir, err := os.MkdirTemp("", "scimgw-playground-")
+	if err != nil {
+		out.Note = "no emulated backend: " + err.Error()
+		return out
+	}
+	defer os.RemoveAll(dir)
+	one.State = StateConfig{Driver: "embedded", Path: filepath.Join(dir, "state.db")}
 	gw, err := New(&one, p.reg, zap.NewNop())
 	if err != nil {
 		out.Note = "no emulated backend: " + err.Error()
 		return out
 	}
-	defer func() { gw.Close(); os.Remove(one.State.Path) }()
+	defer gw.Close()
 	emu, ok := gw.Emulator(r.Tenant).(playEmulator)
 	if !ok {
 		out.Note = "the dialect has no emulator to try it on"

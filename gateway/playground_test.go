@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/scimgw/scimgw/dialects/builtin"
@@ -248,5 +250,41 @@ func TestPlaygroundOverride(t *testing.T) {
 	os.WriteFile(filepath.Join(out, tc.File), []byte(tc.YAML), 0o600)
 	if results, err := mappings.RunTestFile(filepath.Join(out, tc.File), builtin.Registry().Mappings()); err != nil || len(results) != 1 || results[0].Err != nil {
 		t.Fatalf("the test: %v %v\n%s", err, results, tc.YAML)
+	}
+}
+
+// Tries at once on a tenant with shadow attributes (whose state is a
+// file): each gets its own emulated backend and state file, and the
+// answer carries what the gateway keeps beside the backend.
+func TestPlaygroundShadowTries(t *testing.T) {
+	cfg, err := ParseConfig("test.yaml", []byte(`
+server: {public_url: "https://gw.example.com"}
+state: {path: "`+filepath.Join(t.TempDir(), "state.db")+`"}
+tenants:
+  s:
+    dialect: cube
+    inbound: {bearer_tokens: ["`+acmeToken+`"]}
+    backend: {emulated: true, auth: {type: bearer, token: emulator-backend-token}}
+    shadow: unheld
+`), builtin.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPlayground(cfg, builtin.Registry())
+	answers := make([]*PlayEmulated, 4)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, _ := p.Run(PlayRun{Tenant: "s", Op: "create", Input: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u` + strconv.Itoa(i) + `","title":"Guide"}`})
+			answers[i] = res.Emulated
+		}()
+	}
+	wg.Wait()
+	for i, e := range answers {
+		if e == nil || e.Status != 201 || !strings.Contains(string(e.Answer), `"title":"Guide"`) {
+			t.Fatalf("try %d: %+v", i, e)
+		}
 	}
 }
